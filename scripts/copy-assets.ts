@@ -1,0 +1,21 @@
+// tsc only emits .ts files; the catalog queries are kept as .sql files next to the code
+// that runs them (one query per object kind), so the build copies them beside the output.
+import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const sourceRoot = 'src';
+const outputRoot = 'dist';
+const assetExtensions = ['.sql'];
+
+function copyAssets(directory: string): void {
+  for (const entry of readdirSync(directory)) {
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) {
+      copyAssets(path);
+    } else if (assetExtensions.some((extension) => entry.endsWith(extension))) {
+      cpSync(path, join(outputRoot, relative(sourceRoot, path)));
+    }
+  }
+}
+
+if (existsSync(sourceRoot)) copyAssets(sourceRoot);
