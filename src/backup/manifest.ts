@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * `manifest.json`, written beside the dump in every run folder (`immich-YYYYMMDD_HHMMSS/`).
+ * It is the run's proof of completeness: a folder whose manifest is missing, unreadable or not
+ * `status: "complete"` is never treated as a good backup (not restored by default, not counted as
+ * "last good" by retention). restore-db checks the dump against `files[].sha256`; verify compares a
+ * restored database with `database.tables`.
+ */
+export const manifestFormatVersion = 1;
+export const manifestFileName = 'manifest.json';
+export const dumpFileName = 'dump.sql.gz';
+
+export const tableSummarySchema = z.object({
+  schema: z.string(),
+  name: z.string(),
+  rows: z.number().int().nonnegative(),
+  /** Bytes of COPY text for this table (before compression). */
+  bytes: z.number().int().nonnegative(),
+  /** sha256 (hex) of the table's COPY text exactly as the server sent it: the lines between `COPY … FROM stdin;` and `\.`. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export const objectRefSchema = z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string() });
+
+export const manifestSchema = z.object({
+  formatVersion: z.literal(manifestFormatVersion),
+  tool: z.literal('immich-backup'),
+  toolVersion: z.string(),
+  runId: z.string(),
+  status: z.enum(['in-progress', 'complete', 'failed']),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime().nullable(),
+  database: z
+    .object({
+      /** server_version, e.g. "14.23" */
+      serverVersion: z.string(),
+      name: z.string(),
+      file: z.string(),
+      tables: z.array(tableSummarySchema),
+      /** Objects the dump could not write (only with --allow-unsupported; otherwise the dump fails). */
+      unsupportedObjects: z.array(objectRefSchema).default([]),
+    })
+    .nullable(),
+  /** Every file of the run folder except the manifest itself, paths relative to the folder. */
+  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  /** Step durations in milliseconds, by step name. */
+  timings: z.record(z.string(), z.number().nonnegative()),
+  warnings: z.array(z.string()).default([]),
+  error: z.string().nullable().default(null),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type TableSummary = z.infer<typeof tableSummarySchema>;
+export type ObjectRef = z.infer<typeof objectRefSchema>;
