@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { UserError, ExitCode } from './errors.ts';
 
@@ -60,7 +61,8 @@ export function parseEnv<Schema extends z.ZodType>(
       problems.push(`${name}: ${issue.message}`);
     }
   }
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  // A cross-variable check may repeat a schema problem word for word: list it once.
+  if (problems.length > 0 || !result.success) throw new ConfigError([...new Set(problems)]);
   return result.data;
 }
 
@@ -143,4 +145,245 @@ function sslOption(mode: string | undefined): DatabaseConfig['connection']['ssl'
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
   const secrets = resolveSecretFiles(env, databaseSecretNames);
   return databaseConfigFromParsed(parseEnv(databaseEnvSchema, secrets.env, secrets.problems));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sidecar (`backup`, `serve`, `status`, `list`): schedule, folders, Kopia, notifications, HTTP.
+
+/** A duration such as `26h`, `90m`, `2d`, `45s`, or a bare number of hours; in milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  if (match === null) return undefined;
+  const amount = Number(match[1]);
+  const unit = match[2] ?? 'h';
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 3_600_000;
+  const ms = amount * factor;
+  return ms > 0 ? ms : undefined;
+}
+
+const duration = z.string().transform((value, context) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    context.addIssue({ code: 'custom', message: `must be a duration such as 26h, 90m or 2d (got "${value}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+function isValidCron(expression: string): boolean {
+  // node-cron's own parser: what it accepts here is exactly what the scheduler will run.
+  return cron.validate(expression);
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = (what: string) =>
+  z.string().refine((value) => /^https?:\/\//.test(value) && URL.canParse(value), {
+    // Never echo the value: webhook URLs carry their secret in the path.
+    message: `must be an http:// or https:// URL (${what})`,
+  });
+
+const nonNegativeInt = z.coerce.number().int().min(0);
+const positiveInt = z.coerce.number().int().min(1);
+const pathList = z.string().transform((value) =>
+  value
+    .split(/[,\n]/)
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+const absolutePath = z.string().refine((value) => value.startsWith('/'), { message: 'must be an absolute path' });
+
+/** Every variable of the sidecar; the DB_* part is `databaseEnvSchema`'s. */
+export const sidecarEnvSchema = z.object({
+  BACKUP_SCHEDULE: z
+    .string()
+    .refine(isValidCron, { message: 'must be a cron expression with 5 or 6 fields, e.g. "0 2 * * *"' })
+    .default('0 2 * * *'),
+  TZ: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin' }).optional(),
+  BACKUP_DIR: absolutePath.default('/backups'),
+  BACKUP_KEEP_DAYS: nonNegativeInt.default(7),
+  BACKUP_KEEP_MIN: positiveInt.default(3),
+  BACKUP_MAX_AGE: duration.default(26 * 3_600_000),
+  BACKUP_ON_START: envSchemas.booleanFlag.default(false),
+  DUMP_COMPRESSION_LEVEL: z.coerce.number().int().min(0).max(9).default(6),
+  CONFIG_FILES: pathList.default(['/config/docker-compose.yml', '/config/.env']),
+  LIBRARY_PATH: absolutePath.default('/library'),
+
+  KOPIA_ENABLED: envSchemas.booleanFlag.default(true),
+  KOPIA_SERVER_URL: httpUrl('the Kopia server, e.g. http://kopia:51515').default('http://kopia:51515'),
+  KOPIA_SERVER_USERNAME: z.string().default('kopia'),
+  KOPIA_SERVER_PASSWORD: z.string().optional(),
+  KOPIA_SERVER_CERT_FINGERPRINT: z
+    .string()
+    .transform((value) => value.replace(/[:\s]/g, '').toLowerCase())
+    .refine((value) => /^[0-9a-f]{64}$/.test(value), { message: 'must be a SHA-256 fingerprint (64 hex digits)' })
+    .optional(),
+  KOPIA_REPOSITORY_PASSWORD: z.string().optional(),
+  KOPIA_DEFAULT_REPOSITORY_PATH: absolutePath.default('/repository'),
+  KOPIA_BACKUPS_PATH: absolutePath.default('/backups'),
+  KOPIA_LIBRARY_PATH: absolutePath.default('/library'),
+  KOPIA_KEEP_DAILY: nonNegativeInt.default(30),
+  KOPIA_KEEP_WEEKLY: nonNegativeInt.default(12),
+  KOPIA_KEEP_MONTHLY: nonNegativeInt.default(12),
+  KOPIA_SNAPSHOT_TIMEOUT: duration.default(12 * 3_600_000),
+
+  WEBHOOK_URL: httpUrl('WEBHOOK_URL').optional(),
+  NTFY_URL: httpUrl('the ntfy topic URL, e.g. https://ntfy.sh/my-topic').optional(),
+  NTFY_TOKEN: z.string().optional(),
+  DISCORD_WEBHOOK_URL: httpUrl('a Discord webhook URL').optional(),
+  SLACK_WEBHOOK_URL: httpUrl('a Slack incoming-webhook URL').optional(),
+  GOTIFY_URL: httpUrl('the Gotify server, e.g. https://gotify.example.com').optional(),
+  GOTIFY_TOKEN: z.string().optional(),
+  HEALTHCHECKS_URL: httpUrl('a healthchecks.io-style ping URL').optional(),
+  NOTIFY_ON_START: envSchemas.booleanFlag.default(false),
+  NOTIFY_ON_SUCCESS: envSchemas.booleanFlag.default(true),
+  NOTIFY_TIMEOUT: duration.default(10_000),
+  NOTIFY_RETRIES: nonNegativeInt.max(10).default(3),
+
+  HTTP_PORT: port.default(8080),
+  VERIFY_SCHEDULE: z
+    .string()
+    .refine(isValidCron, { message: 'must be a cron expression with 5 or 6 fields, e.g. "0 5 * * 0"' })
+    .optional(),
+});
+
+export const sidecarSecretNames = [
+  ...databaseSecretNames,
+  'KOPIA_SERVER_PASSWORD',
+  'KOPIA_REPOSITORY_PASSWORD',
+  'WEBHOOK_URL',
+  'NTFY_TOKEN',
+  'DISCORD_WEBHOOK_URL',
+  'SLACK_WEBHOOK_URL',
+  'GOTIFY_TOKEN',
+  'HEALTHCHECKS_URL',
+] as const;
+
+export interface KopiaConnectionConfig {
+  url: string;
+  username: string;
+  /** Secret: never log. */
+  password: string;
+  fingerprint?: string;
+}
+
+export interface SidecarConfig {
+  database: DatabaseConfig;
+  schedule: string;
+  timeZone?: string;
+  backupDir: string;
+  keepDays: number;
+  keepMin: number;
+  maxAgeMs: number;
+  backupOnStart: boolean;
+  compressionLevel: number;
+  configFiles: string[];
+  libraryPath: string;
+  kopia: {
+    enabled: boolean;
+    connection: KopiaConnectionConfig;
+    /** Password for the default filesystem repository created when the server has none (secret). */
+    repositoryPassword?: string;
+    defaultRepositoryPath: string;
+    backupsPath: string;
+    libraryPath: string;
+    retention: { keepDaily: number; keepWeekly: number; keepMonthly: number };
+    snapshotTimeoutMs: number;
+  };
+  notify: {
+    webhookUrl?: string;
+    ntfyUrl?: string;
+    ntfyToken?: string;
+    discordUrl?: string;
+    slackUrl?: string;
+    gotifyUrl?: string;
+    gotifyToken?: string;
+    healthchecksUrl?: string;
+    onStart: boolean;
+    onSuccess: boolean;
+    timeoutMs: number;
+    retries: number;
+  };
+  httpPort: number;
+  verifySchedule?: string;
+}
+
+function sidecarCrossProblems(env: Env): string[] {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  const problems: string[] = [];
+  const kopiaEnabled = !['false', '0', 'no'].includes(env.KOPIA_ENABLED ?? '');
+  if (kopiaEnabled && !set('KOPIA_SERVER_PASSWORD') && !set('KOPIA_SERVER_PASSWORD_FILE')) {
+    problems.push('KOPIA_SERVER_PASSWORD: is required (or KOPIA_SERVER_PASSWORD_FILE), or set KOPIA_ENABLED=false for local backups only');
+  }
+  if (set('GOTIFY_URL') !== (set('GOTIFY_TOKEN') || set('GOTIFY_TOKEN_FILE'))) {
+    problems.push('GOTIFY_TOKEN: GOTIFY_URL and GOTIFY_TOKEN go together: set both');
+  }
+  if (!set('DB_PASSWORD') && !set('DB_PASSWORD_FILE') && !set('DB_URL') && !set('DB_URL_FILE')) {
+    problems.push('DB_PASSWORD: is required (or DB_PASSWORD_FILE, or DB_URL)');
+  }
+  return problems;
+}
+
+/**
+ * The whole sidecar configuration. Every problem (database, sidecar, unreadable *_FILE, pairs
+ * that only make sense together) is collected and thrown as one ConfigError.
+ */
+export function loadSidecarConfig(env: Env): SidecarConfig {
+  const secrets = resolveSecretFiles(env, sidecarSecretNames);
+  const schema = z.object({ ...sidecarEnvSchema.shape }).and(databaseEnvSchema);
+  // Checks across variables run on the raw values, so they are reported together with everything
+  // else (zod skips refinements of an object that already has problems).
+  const problems = [...secrets.problems, ...sidecarCrossProblems(secrets.env)];
+  const parsed = parseEnv(schema, secrets.env, problems);
+  return {
+    database: databaseConfigFromParsed(parsed),
+    schedule: parsed.BACKUP_SCHEDULE,
+    timeZone: parsed.TZ,
+    backupDir: parsed.BACKUP_DIR,
+    keepDays: parsed.BACKUP_KEEP_DAYS,
+    keepMin: parsed.BACKUP_KEEP_MIN,
+    maxAgeMs: parsed.BACKUP_MAX_AGE,
+    backupOnStart: parsed.BACKUP_ON_START,
+    compressionLevel: parsed.DUMP_COMPRESSION_LEVEL,
+    configFiles: parsed.CONFIG_FILES,
+    libraryPath: parsed.LIBRARY_PATH,
+    kopia: {
+      enabled: parsed.KOPIA_ENABLED,
+      connection: {
+        url: parsed.KOPIA_SERVER_URL,
+        username: parsed.KOPIA_SERVER_USERNAME,
+        password: parsed.KOPIA_SERVER_PASSWORD ?? '',
+        ...(parsed.KOPIA_SERVER_CERT_FINGERPRINT === undefined ? {} : { fingerprint: parsed.KOPIA_SERVER_CERT_FINGERPRINT }),
+      },
+      ...(parsed.KOPIA_REPOSITORY_PASSWORD === undefined ? {} : { repositoryPassword: parsed.KOPIA_REPOSITORY_PASSWORD }),
+      defaultRepositoryPath: parsed.KOPIA_DEFAULT_REPOSITORY_PATH,
+      backupsPath: parsed.KOPIA_BACKUPS_PATH,
+      libraryPath: parsed.KOPIA_LIBRARY_PATH,
+      retention: { keepDaily: parsed.KOPIA_KEEP_DAILY, keepWeekly: parsed.KOPIA_KEEP_WEEKLY, keepMonthly: parsed.KOPIA_KEEP_MONTHLY },
+      snapshotTimeoutMs: parsed.KOPIA_SNAPSHOT_TIMEOUT,
+    },
+    notify: {
+      webhookUrl: parsed.WEBHOOK_URL,
+      ntfyUrl: parsed.NTFY_URL,
+      ntfyToken: parsed.NTFY_TOKEN,
+      discordUrl: parsed.DISCORD_WEBHOOK_URL,
+      slackUrl: parsed.SLACK_WEBHOOK_URL,
+      gotifyUrl: parsed.GOTIFY_URL,
+      gotifyToken: parsed.GOTIFY_TOKEN,
+      healthchecksUrl: parsed.HEALTHCHECKS_URL,
+      onStart: parsed.NOTIFY_ON_START,
+      onSuccess: parsed.NOTIFY_ON_SUCCESS,
+      timeoutMs: parsed.NOTIFY_TIMEOUT,
+      retries: parsed.NOTIFY_RETRIES,
+    },
+    httpPort: parsed.HTTP_PORT,
+    verifySchedule: parsed.VERIFY_SCHEDULE,
+  };
 }

@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { errorMessage } from '../errors.ts';
+import { redactUrl, type Logger } from '../log.ts';
+import type { Notification, Notifier } from './notifier.ts';
+
+export interface DeliveryOptions {
+  /** Per attempt, for connecting, sending and reading the answer together. */
+  timeoutMs: number;
+  /** Extra attempts after the first one fails. */
+  retries: number;
+  /** Wait before retry n is `backoffMs * 2^(n-1)`. */
+  backoffMs?: number;
+  log: Logger;
+}
+
+export interface DeliveryResult {
+  notifier: string;
+  ok: boolean;
+  attempts: number;
+  error?: string;
+}
+
+class PermanentFailure extends Error {}
+
+async function attempt(notifier: Notifier, notification: Notification, timeoutMs: number): Promise<void> {
+  const outgoing = notifier.request(notification);
+  const signal = AbortSignal.timeout(timeoutMs);
+  const response = await request(outgoing.url, {
+    method: outgoing.method,
+    headers: outgoing.headers,
+    body: outgoing.body,
+    signal,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  // Read (and drop) the answer so the connection is released; the body is not trusted or logged.
+  await response.body.dump({ limit: 1_000_000, signal });
+  if (response.statusCode >= 200 && response.statusCode < 300) return;
+  const message = `HTTP ${response.statusCode}`;
+  // A 4xx other than timeout/rate-limit means the request itself is wrong: retrying won't help.
+  if (response.statusCode >= 400 && response.statusCode < 500 && response.statusCode !== 408 && response.statusCode !== 429) {
+    throw new PermanentFailure(message);
+  }
+  throw new Error(message);
+}
+
+/**
+ * Sends one notification to one notifier. Never throws and never takes longer than
+ * (retries + 1) * timeout + backoff: a notifier that is down or slow must not change or hold up a
+ * backup's result. Failures are logged as warnings, with the URL redacted.
+ */
+export async function deliver(notifier: Notifier, notification: Notification, options: DeliveryOptions): Promise<DeliveryResult> {
+  const backoffMs = options.backoffMs ?? 1000;
+  let lastError = '';
+  let attempts = 0;
+  for (let index = 0; index <= options.retries; index += 1) {
+    if (index > 0) await sleep(backoffMs * 2 ** (index - 1));
+    attempts += 1;
+    try {
+      await attempt(notifier, notification, options.timeoutMs);
+      options.log.debug({ notifier: notifier.name, event: notification.event, attempts }, 'notification sent');
+      return { notifier: notifier.name, ok: true, attempts };
+    } catch (error) {
+      lastError = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : errorMessage(error);
+      if (error instanceof PermanentFailure) break;
+    }
+  }
+  options.log.warn(
+    { notifier: notifier.name, url: redactUrl(notifier.request(notification).url), event: notification.event, attempts, error: lastError },
+    'notification could not be sent (the backup result is unchanged)',
+  );
+  return { notifier: notifier.name, ok: false, attempts, error: lastError };
+}

@@ -1,0 +1,55 @@
+import { hostname } from 'node:os';
+import type { SidecarConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { RunReport } from '../backup/report.ts';
+import { deliver, type DeliveryResult } from './deliver.ts';
+import { discordNotifier } from './discord.ts';
+import { gotifyNotifier } from './gotify.ts';
+import { healthchecksNotifier } from './healthchecks.ts';
+import type { NotificationEvent, Notifier } from './notifier.ts';
+import { ntfyNotifier } from './ntfy.ts';
+import { slackNotifier } from './slack.ts';
+import { webhookNotifier } from './webhook.ts';
+import { toolVersion } from '../version.ts';
+
+export type { Notifier, NotificationEvent } from './notifier.ts';
+
+export function notifiersFromConfig(notify: SidecarConfig['notify']): Notifier[] {
+  const notifiers: Notifier[] = [];
+  if (notify.webhookUrl !== undefined) notifiers.push(webhookNotifier(notify.webhookUrl));
+  if (notify.ntfyUrl !== undefined) notifiers.push(ntfyNotifier(notify.ntfyUrl, notify.ntfyToken));
+  if (notify.discordUrl !== undefined) notifiers.push(discordNotifier(notify.discordUrl));
+  if (notify.slackUrl !== undefined) notifiers.push(slackNotifier(notify.slackUrl));
+  if (notify.gotifyUrl !== undefined && notify.gotifyToken !== undefined) notifiers.push(gotifyNotifier(notify.gotifyUrl, notify.gotifyToken));
+  if (notify.healthchecksUrl !== undefined) notifiers.push(healthchecksNotifier(notify.healthchecksUrl));
+  return notifiers;
+}
+
+export interface NotifyOptions {
+  notifiers: Notifier[];
+  onStart: boolean;
+  onSuccess: boolean;
+  timeoutMs: number;
+  retries: number;
+  backoffMs?: number;
+  log: Logger;
+}
+
+/** Sends `event` for `run` to every notifier that wants it, in parallel. Never throws. */
+export async function notifyAll(event: NotificationEvent, run: RunReport, options: NotifyOptions): Promise<DeliveryResult[]> {
+  const wanted = options.notifiers.filter(
+    (notifier) =>
+      notifier.kind === 'ping' || event === 'failure' || (event === 'start' ? options.onStart : options.onSuccess),
+  );
+  const notification = { event, run, host: hostname(), toolVersion };
+  return Promise.all(
+    wanted.map((notifier) =>
+      deliver(notifier, notification, {
+        timeoutMs: options.timeoutMs,
+        retries: options.retries,
+        ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+        log: options.log,
+      }),
+    ),
+  );
+}

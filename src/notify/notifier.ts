@@ -1,0 +1,44 @@
+import type { RunReport } from '../backup/report.ts';
+
+export type NotificationEvent = 'start' | 'success' | 'failure';
+
+/** What every notifier is given: the event and the run as it stands (see README "Notifications"). */
+export interface Notification {
+  event: NotificationEvent;
+  run: RunReport;
+  /** The host name the sidecar runs on, to tell several installations apart. */
+  host: string;
+  toolVersion: string;
+}
+
+export interface OutgoingRequest {
+  method: 'POST';
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * One notification target. A notifier only formats; delivery (timeout, retries, logging with the
+ * URL redacted) is `deliver.ts`'s, the same for all.
+ */
+export interface Notifier {
+  readonly name: string;
+  /** Target URL (may hold a secret: log it only through redactUrl). */
+  readonly url: string;
+  /**
+   * `ping` targets (healthchecks.io-style) get every event, since their whole point is to notice
+   * a missing success; `message` targets follow NOTIFY_ON_START / NOTIFY_ON_SUCCESS.
+   */
+  readonly kind: 'ping' | 'message';
+  request(notification: Notification): OutgoingRequest;
+}
+
+export function jsonRequest(url: string, payload: unknown, headers: Record<string, string> = {}): OutgoingRequest {
+  return {
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(payload),
+  };
+}

@@ -1,0 +1,16 @@
+import { jsonRequest, type Notifier } from './notifier.ts';
+import { describe } from './message.ts';
+
+/** A Slack incoming webhook (SLACK_WEBHOOK_URL); also accepted by Mattermost and Rocket.Chat. */
+export function slackNotifier(url: string): Notifier {
+  return {
+    name: 'slack',
+    url,
+    kind: 'message',
+    request(notification) {
+      const message = describe(notification);
+      const icon = message.severity === 'error' ? ':rotating_light:' : message.severity === 'success' ? ':white_check_mark:' : ':hourglass:';
+      return jsonRequest(url, { text: `${icon} *${message.title}*\n${message.lines.join('\n')}` });
+    },
+  };
+}

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { notifiersFromConfig, notifyAll } from '../../src/notify/index.ts';
+import { loadSidecarConfig } from '../../src/config.ts';
+import { captureLog } from '../support/log-capture.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+import { kopiaFailedRun, successfulRun } from './fixtures.ts';
+
+let receiver: WebhookReceiver;
+before(async () => {
+  receiver = await startWebhookReceiver();
+});
+after(async () => {
+  await receiver.close();
+});
+beforeEach(() => {
+  receiver.requests.length = 0;
+  receiver.respondWith(200);
+});
+
+function allNotifiers(secret = 'S3cretTokenValue1234567890') {
+  const config = loadSidecarConfig({
+    DB_PASSWORD: 'x',
+    KOPIA_SERVER_PASSWORD: 'y',
+    WEBHOOK_URL: `${receiver.url}/hook/${secret}`,
+    NTFY_URL: `${receiver.url}/ntfy/immich-backups`,
+    NTFY_TOKEN: 'tk_ntfytoken',
+    DISCORD_WEBHOOK_URL: `${receiver.url}/api/webhooks/123/${secret}`,
+    SLACK_WEBHOOK_URL: `${receiver.url}/services/T000/B000/${secret}`,
+    GOTIFY_URL: `${receiver.url}/gotify/`,
+    GOTIFY_TOKEN: 'gotify-app-token',
+    HEALTHCHECKS_URL: `${receiver.url}/ping/${secret}`,
+    NOTIFY_ON_START: 'true',
+  });
+  return { notify: config.notify, notifiers: notifiersFromConfig(config.notify) };
+}
+
+test('each notifier sends its service format for a success', async () => {
+  const { notifiers, notify } = allNotifiers();
+  assert.deepEqual(
+    notifiers.map((n) => n.name),
+    ['webhook', 'ntfy', 'discord', 'slack', 'gotify', 'healthchecks'],
+  );
+  const { log } = captureLog();
+  const results = await notifyAll('success', successfulRun(), { ...notify, notifiers, log });
+  assert.ok(results.every((r) => r.ok && r.attempts === 1), JSON.stringify(results));
+  assert.equal(receiver.requests.length, 6);
+  const byPath = (prefix: string) => {
+    const found = receiver.requests.find((r) => r.path.startsWith(prefix));
+    assert.ok(found, `nothing sent to ${prefix}`);
+    return found;
+  };
+
+  const webhook = JSON.parse(byPath('/hook/').body);
+  assert.equal(webhook.event, 'success');
+  assert.equal(webhook.tool, 'immich-backup');
+  assert.equal(webhook.run.runId, 'immich-20261124_020000');
+  assert.equal(webhook.run.exitCode, 0);
+  assert.equal(webhook.run.dump.rows, 1_204_332);
+  assert.equal(webhook.run.snapshots.library.id, 'kd4e5f6');
+  assert.match(webhook.message, /1,204,332 rows/);
+
+  const ntfy = byPath('/ntfy/immich-backups');
+  assert.match(String(ntfy.headers.title), /Immich backup succeeded/);
+  assert.equal(ntfy.headers.authorization, 'Bearer tk_ntfytoken');
+  assert.match(ntfy.body, /Kopia library snapshot kd4e5f6/);
+
+  const discord = JSON.parse(byPath('/api/webhooks/').body);
+  assert.equal(discord.embeds[0].color, 0x22c55e);
+  assert.match(discord.embeds[0].title, /succeeded/);
+
+  const slack = JSON.parse(byPath('/services/').body);
+  assert.match(slack.text, /:white_check_mark: \*Immich backup succeeded/);
+
+  const gotify = byPath('/gotify/message');
+  assert.equal(gotify.headers['x-gotify-key'], 'gotify-app-token');
+  assert.equal(JSON.parse(gotify.body).priority, 4);
+
+  const ping = byPath('/ping/');
+  assert.doesNotMatch(ping.path, /\/(start|fail)$/);
+});
+
+test('failure: every notifier names the failed step; healthchecks gets /fail', async () => {
+  const { notifiers, notify } = allNotifiers();
+  const { log } = captureLog();
+  await notifyAll('failure', kopiaFailedRun(), { ...notify, notifiers, log });
+  assert.equal(receiver.requests.length, 6);
+  for (const request of receiver.requests) assert.match(request.body, /kopia-backups/, request.path);
+  assert.ok(receiver.requests.some((r) => r.path.startsWith('/ping/') && r.path.endsWith('/fail')));
+  const webhook = JSON.parse(receiver.requests.find((r) => r.path.startsWith('/hook/'))!.body);
+  assert.equal(webhook.event, 'failure');
+  assert.equal(webhook.run.exitCode, 2);
+  assert.match(webhook.message, /local backup was kept/);
+  assert.equal(JSON.parse(receiver.requests.find((r) => r.path.startsWith('/gotify/'))!.body).priority, 8);
+});
+
+test('start goes to ping URLs always, to message notifiers only with NOTIFY_ON_START', async () => {
+  const { notifiers, notify } = allNotifiers();
+  const { log } = captureLog();
+  await notifyAll('start', { ...successfulRun(), status: 'running', exitCode: null }, { ...notify, onStart: false, notifiers, log });
+  assert.deepEqual(
+    receiver.requests.map((r) => r.path.replace(/[^/]{16,}/, 'X')),
+    ['/ping/X/start'],
+  );
+  receiver.requests.length = 0;
+  await notifyAll('success', successfulRun(), { ...notify, onSuccess: false, notifiers, log });
+  assert.deepEqual(receiver.requests.length, 1, 'with NOTIFY_ON_SUCCESS=false only the ping URL hears about a success');
+});
+
+test('a failing receiver is retried, then logged as a warning with its secret redacted', async () => {
+  const secret = 'VerySecretWebhookToken0123456789';
+  const { notifiers } = allNotifiers(secret);
+  const webhook = notifiers.filter((n) => n.name === 'webhook');
+  receiver.respondWith(500, 502, 503, 500);
+  const capture = captureLog();
+  const [result] = await notifyAll('failure', kopiaFailedRun(), {
+    notifiers: webhook,
+    onStart: false,
+    onSuccess: true,
+    timeoutMs: 2000,
+    retries: 2,
+    backoffMs: 10,
+    log: capture.log,
+  });
+  assert.equal(result?.ok, false);
+  assert.equal(result?.attempts, 3);
+  assert.equal(receiver.requests.length, 3);
+  const warning = capture.records.find((record) => record.level === 40);
+  assert.ok(warning, capture.text());
+  assert.match(String(warning.url), /\/hook\/redacted/);
+  assert.match(String(warning.error), /HTTP 503/, "the last attempt's answer is reported");
+  assert.doesNotMatch(capture.text(), new RegExp(secret));
+});
+
+test('a retry that succeeds counts as delivered', async () => {
+  const { notifiers } = allNotifiers();
+  receiver.respondWith(503, 200);
+  const { log } = captureLog();
+  const [result] = await notifyAll('success', successfulRun(), {
+    notifiers: notifiers.filter((n) => n.name === 'slack'),
+    onStart: false,
+    onSuccess: true,
+    timeoutMs: 2000,
+    retries: 3,
+    backoffMs: 10,
+    log,
+  });
+  assert.deepEqual(result, { notifier: 'slack', ok: true, attempts: 2 });
+});
+
+test('a client error (404) is not retried', async () => {
+  const { notifiers } = allNotifiers();
+  receiver.respondWith(404);
+  const { log } = captureLog();
+  const [result] = await notifyAll('success', successfulRun(), {
+    notifiers: notifiers.filter((n) => n.name === 'discord'),
+    onStart: false,
+    onSuccess: true,
+    timeoutMs: 2000,
+    retries: 3,
+    backoffMs: 10,
+    log,
+  });
+  assert.equal(result?.attempts, 1);
+  assert.equal(result?.ok, false);
+});
+
+test('a receiver that never answers or is down costs at most the timeouts, never a hang', async () => {
+  const { notifiers } = allNotifiers();
+  receiver.respondWith('hang');
+  const down = await startWebhookReceiver();
+  const downUrl = down.url;
+  await down.close();
+  const { log } = captureLog();
+  const started = Date.now();
+  const results = await notifyAll('failure', kopiaFailedRun(), {
+    notifiers: [
+      ...notifiers.filter((n) => n.name === 'webhook'),
+      { ...notifiers.find((n) => n.name === 'slack')!, name: 'down', url: downUrl, request: (n) => ({ ...notifiers[3]!.request(n), url: `${downUrl}/x` }) },
+    ],
+    onStart: false,
+    onSuccess: true,
+    timeoutMs: 300,
+    retries: 1,
+    backoffMs: 10,
+    log,
+  });
+  const elapsed = Date.now() - started;
+  assert.deepEqual(
+    results.map((r) => [r.notifier, r.ok, r.attempts]),
+    [
+      ['webhook', false, 2],
+      ['down', false, 2],
+    ],
+  );
+  assert.match(results[0]!.error!, /no answer within 300 ms/);
+  assert.match(results[1]!.error!, /ECONNREFUSED|connect/i);
+  assert.ok(elapsed < 3000, `took ${elapsed} ms`);
+});
