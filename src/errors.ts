@@ -18,6 +18,8 @@ export const ExitCode = {
   ok: 0,
   databaseFailed: 1,
   kopiaFailed: 2,
+  /** Another backup run holds the lock (EX_TEMPFAIL): nothing was done. */
+  busy: 75,
   usage: 64,
   config: 78,
 } as const;

@@ -23,6 +23,8 @@ export const tableSummarySchema = z.object({
 
 export const objectRefSchema = z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string() });
 
+export const kopiaSnapshotRefSchema = z.object({ id: z.string(), source: z.string() });
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(manifestFormatVersion),
   tool: z.literal('immich-backup'),
@@ -48,6 +50,18 @@ export const manifestSchema = z.object({
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()).default([]),
   error: z.string().nullable().default(null),
+  /**
+   * The run's Kopia snapshots, recorded after the local part was complete (so the copy of this
+   * manifest inside the backups snapshot does not have it). A Kopia failure is recorded here and
+   * never makes the local backup less good: `status` stays "complete".
+   */
+  kopia: z
+    .object({
+      backups: kopiaSnapshotRefSchema.nullable(),
+      library: kopiaSnapshotRefSchema.nullable(),
+      errors: z.array(z.string()),
+    })
+    .optional(),
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;

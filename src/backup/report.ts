@@ -2,7 +2,7 @@
  * What a backup run reports: the webhook payload's `run`, the /status JSON, the state file and the
  * metrics all come from this one shape, so they can never disagree.
  */
-export const stepNames = ['dump', 'library-check', 'config-copy', 'retention', 'kopia-backups', 'kopia-library'] as const;
+export const stepNames = ['dump', 'library-check', 'config-copy', 'manifest', 'retention', 'kopia-backups', 'kopia-library'] as const;
 export type StepName = (typeof stepNames)[number];
 
 export type StepStatus = 'ok' | 'warning' | 'failed' | 'skipped';
@@ -60,6 +60,8 @@ export interface RunReport {
   warnings: string[];
   dump: DumpFigures | null;
   snapshots: { backups?: SnapshotRef; library?: SnapshotRef };
+  /** While running: the current step's figures (bytes, rows, files). */
+  progress?: Record<string, unknown>;
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+export interface CopiedFile {
+  source: string;
+  /** Relative to the run folder, e.g. `config/.env`. */
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ConfigCopyResult {
+  copied: CopiedFile[];
+  /** Files that could not be read, with the reason (warnings: the backup is still useful). */
+  missing: string[];
+}
+
+export const configFolderName = 'config';
+
+/**
+ * Copies Immich's docker-compose.yml and .env into `<runFolder>/config/`, mode 0600: `.env`
+ * holds the database password. Files are small, so they are read whole and hashed on the way.
+ */
+export async function copyConfigFiles(sources: string[], runFolder: string): Promise<ConfigCopyResult> {
+  const result: ConfigCopyResult = { copied: [], missing: [] };
+  if (sources.length === 0) return result;
+  const target = join(runFolder, configFolderName);
+  await mkdir(target, { recursive: true, mode: 0o700 });
+  const used = new Set<string>();
+  for (const source of sources) {
+    let content: Buffer;
+    try {
+      content = await readFile(source);
+    } catch (error) {
+      result.missing.push(`${source} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+      continue;
+    }
+    let name = basename(source);
+    for (let index = 2; used.has(name); index += 1) name = `${basename(source)}.${index}`;
+    used.add(name);
+    const path = join(target, name);
+    await writeFile(path, content, { mode: 0o600 });
+    await chmod(path, 0o600); // the mode above is ignored when the file already existed
+    result.copied.push({
+      source,
+      path: `${configFolderName}/${name}`,
+      size: content.length,
+      sha256: createHash('sha256').update(content).digest('hex'),
+    });
+  }
+  return result;
+}

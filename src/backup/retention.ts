@@ -1,0 +1,84 @@
+import { rm } from 'node:fs/promises';
+import type { Logger } from '../log.ts';
+import { listRunFolders, type RunFolder } from './run-folders.ts';
+
+export interface RetentionPolicy {
+  /** Folders older than this many days may go (0: only the protected ones stay). */
+  keepDays: number;
+  /** The newest this-many good backups are never deleted, however old. */
+  keepMin: number;
+}
+
+export interface RetentionDecision {
+  folder: RunFolder;
+  action: 'delete' | 'keep';
+  reason: string;
+}
+
+const dayMs = 86_400_000;
+
+/**
+ * Decides, without touching anything, which run folders go. Rules (README "Local retention"):
+ * 1. the run in progress (`currentRunId`) is never touched;
+ * 2. the newest `keepMin` good backups are kept whatever their age, so a tool that stopped
+ *    succeeding never deletes its last good backups;
+ * 3. other folders (good, failed or incomplete) older than `keepDays` are deleted;
+ * 4. a hidden `.immich-….partial` folder of another run is an interrupted run (runs never overlap,
+ *    and the caller holds the run lock): deleted whatever its age, it can never become good.
+ */
+export function planRetention(
+  folders: RunFolder[],
+  policy: RetentionPolicy,
+  options: { now: Date; currentRunId?: string },
+): RetentionDecision[] {
+  const protectedGood = new Set(
+    folders
+      .filter((folder) => folder.state === 'good' && folder.runId !== options.currentRunId)
+      .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
+      .slice(0, policy.keepMin)
+      .map((folder) => folder.name),
+  );
+  const limit = options.now.getTime() - policy.keepDays * dayMs;
+  return folders.map((folder): RetentionDecision => {
+    if (folder.runId === options.currentRunId) return { folder, action: 'keep', reason: 'run in progress' };
+    if (protectedGood.has(folder.name)) return { folder, action: 'keep', reason: `one of the newest ${policy.keepMin} good backups` };
+    if (folder.partial) return { folder, action: 'delete', reason: 'interrupted run' };
+    if (folder.startedAt.getTime() < limit) {
+      return { folder, action: 'delete', reason: `older than ${policy.keepDays} days (${folder.state})` };
+    }
+    return { folder, action: 'keep', reason: `younger than ${policy.keepDays} days` };
+  });
+}
+
+export interface RetentionResult {
+  deleted: string[];
+  kept: string[];
+  errors: string[];
+}
+
+/** Applies `planRetention` to `backupDir`; a folder that cannot be deleted is reported, not fatal. */
+export async function applyRetention(
+  backupDir: string,
+  policy: RetentionPolicy,
+  options: { now?: Date; currentRunId?: string; log: Logger },
+): Promise<RetentionResult> {
+  const decisions = planRetention(await listRunFolders(backupDir), policy, {
+    now: options.now ?? new Date(),
+    ...(options.currentRunId === undefined ? {} : { currentRunId: options.currentRunId }),
+  });
+  const result: RetentionResult = { deleted: [], kept: [], errors: [] };
+  for (const decision of decisions) {
+    if (decision.action === 'keep') {
+      result.kept.push(decision.folder.name);
+      continue;
+    }
+    try {
+      await rm(decision.folder.path, { recursive: true, force: true });
+      result.deleted.push(decision.folder.name);
+      options.log.info({ folder: decision.folder.name, reason: decision.reason }, 'retention: deleted old backup folder');
+    } catch (error) {
+      result.errors.push(`${decision.folder.name}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,344 @@
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExitCode, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { toolVersion } from '../version.ts';
+import type { ConfigCopyResult } from './config-copy.ts';
+import type { LibraryCheck } from './library-check.ts';
+import { acquireRunLock } from './lock.ts';
+import { dumpFileName, manifestFileName, manifestFormatVersion, type Manifest, type ObjectRef, type TableSummary } from './manifest.ts';
+import type { DumpFigures, RunReport, RunTrigger, SnapshotRef, StepName, StepReport } from './report.ts';
+import type { RetentionResult } from './retention.ts';
+import { partialFolderName, runFolderName } from './run-folders.ts';
+import { recordRun } from './state.ts';
+
+export interface DumpStepResult {
+  serverVersion: string;
+  database: string;
+  tables: TableSummary[];
+  size: number;
+  sha256: string;
+  uncompressedBytes: number;
+  unsupportedObjects?: ObjectRef[];
+}
+
+export interface StepContext {
+  runId: string;
+  signal: AbortSignal;
+  log: Logger;
+  /** Progress of a long step (bytes, rows, files), shown by /status. */
+  progress(figures: Record<string, unknown>): void;
+}
+
+/**
+ * The steps of a run, injected so that the orchestration is the same for the real dump and Kopia
+ * client and for tests of each failure. `snapshotBackups`/`snapshotLibrary` are absent when Kopia
+ * is disabled.
+ */
+export interface BackupSteps {
+  dump(file: string, context: StepContext): Promise<DumpStepResult>;
+  checkLibrary(context: StepContext): Promise<LibraryCheck>;
+  copyConfig(runFolder: string, context: StepContext): Promise<ConfigCopyResult>;
+  retention(context: StepContext): Promise<RetentionResult>;
+  snapshotBackups?(context: StepContext): Promise<SnapshotRef>;
+  snapshotLibrary?(context: StepContext): Promise<SnapshotRef>;
+}
+
+export interface RunOptions {
+  backupDir: string;
+  steps: BackupSteps;
+  log: Logger;
+  signal: AbortSignal;
+  trigger: RunTrigger;
+  /** Sends notifications; must not throw (notify/index.ts never does). */
+  notify?(event: 'start' | 'success' | 'failure', report: RunReport): Promise<unknown>;
+  /** Called whenever the report changes (step done, progress), for /status. */
+  onUpdate?(report: RunReport): void;
+  now?(): Date;
+}
+
+class StepFailure extends Error {
+  readonly step: StepName;
+  constructor(step: StepName, cause: unknown) {
+    super(errorMessage(cause), { cause });
+    this.step = step;
+  }
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * One backup run (README "What a run does"). Holds the run lock for its whole length. Never
+ * throws once the lock is taken: the result, including the exit code, is in the returned report.
+ *
+ * The local part is written into a hidden `.immich-….partial` folder and renamed to
+ * `immich-…` only once the dump, config copies and a complete manifest are on disk, so a folder
+ * with the run's real name is never half-written. A failed dump leaves no folder at all.
+ */
+export async function runBackup(options: RunOptions): Promise<RunReport> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  let runId = runFolderName(started);
+  await mkdir(options.backupDir, { recursive: true });
+  const lock = await acquireRunLock(options.backupDir, runId);
+  const log = options.log.child({ runId });
+  const report: RunReport = {
+    runId,
+    status: 'running',
+    exitCode: null,
+    trigger: options.trigger,
+    startedAt: started.toISOString(),
+    finishedAt: null,
+    durationMs: null,
+    folder: null,
+    failedStep: null,
+    error: null,
+    steps: [],
+    warnings: [],
+    dump: null,
+    snapshots: {},
+  };
+  const update = () => options.onUpdate?.(structuredClone(report));
+  const context = (step: StepName): StepContext => ({
+    runId,
+    signal: options.signal,
+    log: log.child({ step }),
+    progress(figures) {
+      report.progress = { step, ...figures };
+      update();
+    },
+  });
+  async function step<T>(
+    name: StepName,
+    work: () => Promise<T>,
+    describe: (result: T) => Pick<StepReport, 'summary' | 'details'> & { warnings?: string[] } = () => ({}),
+  ): Promise<T> {
+    const stepStarted = now();
+    log.info({ step: name }, `step ${name} started`);
+    try {
+      options.signal.throwIfAborted();
+      const result = await work();
+      const { warnings = [], ...rest } = describe(result);
+      report.steps.push({
+        name,
+        status: warnings.length > 0 ? 'warning' : 'ok',
+        startedAt: stepStarted.toISOString(),
+        durationMs: now().getTime() - stepStarted.getTime(),
+        ...rest,
+      });
+      for (const warning of warnings) {
+        report.warnings.push(warning);
+        log.warn({ step: name }, warning);
+      }
+      log.info({ step: name, summary: rest.summary, durationMs: report.steps.at(-1)!.durationMs }, `step ${name} done`);
+      return result;
+    } catch (error) {
+      const message = errorMessage(error);
+      report.steps.push({
+        name,
+        status: 'failed',
+        startedAt: stepStarted.toISOString(),
+        durationMs: now().getTime() - stepStarted.getTime(),
+        error: message,
+      });
+      log.error({ step: name, error: message }, `step ${name} failed`);
+      throw new StepFailure(name, error);
+    } finally {
+      delete report.progress;
+      update();
+    }
+  }
+
+  try {
+    update();
+    await options.notify?.('start', structuredClone(report));
+
+    // Local part: dump, library check, config copies, manifest; then the folder gets its name.
+    const partial = join(options.backupDir, partialFolderName(runId));
+    let manifest: Manifest;
+    try {
+      await rm(partial, { recursive: true, force: true });
+      await mkdir(partial, { mode: 0o700 });
+      const dump = await step(
+        'dump',
+        () => options.steps.dump(join(partial, dumpFileName), context('dump')),
+        (result) => {
+          const rows = result.tables.reduce((sum, table) => sum + table.rows, 0);
+          return {
+            summary: `${dumpFileName} ${result.size} bytes, ${result.tables.length} tables, ${rows} rows (PostgreSQL ${result.serverVersion})`,
+            details: { size: result.size, uncompressedBytes: result.uncompressedBytes, tables: result.tables.length, rows },
+          };
+        },
+      );
+      const dumpTimings = report.steps.at(-1)!.durationMs;
+      report.dump = {
+        file: dumpFileName,
+        size: dump.size,
+        sha256: dump.sha256,
+        uncompressedBytes: dump.uncompressedBytes,
+        serverVersion: dump.serverVersion,
+        database: dump.database,
+        tables: dump.tables.length,
+        rows: dump.tables.reduce((sum, table) => sum + table.rows, 0),
+      } satisfies DumpFigures;
+
+      await step(
+        'library-check',
+        () => options.steps.checkLibrary(context('library-check')),
+        (check) => ({ summary: check.found.length > 0 ? `found ${check.found.join(', ')}` : 'no library folders found', details: { found: check.found }, warnings: check.warnings }),
+      );
+      const copies = await step(
+        'config-copy',
+        () => options.steps.copyConfig(partial, context('config-copy')),
+        (result) => ({
+          summary: `${result.copied.length} file(s) copied`,
+          details: { copied: result.copied.map((file) => file.path) },
+          warnings: result.missing.map((missing) => `config file not copied: ${missing}`),
+        }),
+      );
+
+      manifest = await step('manifest', async () => {
+        const finished = now();
+        const value: Manifest = {
+          formatVersion: manifestFormatVersion,
+          tool: 'immich-backup',
+          toolVersion,
+          runId,
+          status: 'complete',
+          startedAt: started.toISOString(),
+          finishedAt: finished.toISOString(),
+          database: {
+            serverVersion: dump.serverVersion,
+            name: dump.database,
+            file: dumpFileName,
+            tables: dump.tables,
+            unsupportedObjects: dump.unsupportedObjects ?? [],
+          },
+          files: [
+            { path: dumpFileName, size: dump.size, sha256: dump.sha256 },
+            ...copies.copied.map((file) => ({ path: file.path, size: file.size, sha256: file.sha256 })),
+          ],
+          timings: Object.fromEntries(report.steps.map((s) => [s.name, s.durationMs])),
+          warnings: [...report.warnings],
+          error: null,
+        };
+        value.timings.dump = dumpTimings;
+        await writeManifest(partial, value);
+        // The rename is what makes the run visible as a backup: do it only with everything on disk.
+        let finalName = runId;
+        for (let index = 2; await exists(join(options.backupDir, finalName)); index += 1) finalName = `${runId}-${index}`;
+        await rename(partial, join(options.backupDir, finalName));
+        await fsyncPath(options.backupDir);
+        if (finalName !== runId) {
+          value.runId = finalName;
+          runId = finalName;
+          report.runId = finalName;
+          await writeManifest(join(options.backupDir, finalName), value);
+        }
+        report.folder = join(options.backupDir, finalName);
+        return value;
+      });
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
+
+    await step(
+      'retention',
+      () => options.steps.retention(context('retention')),
+      (result) => ({
+        summary: `${result.deleted.length} old folder(s) deleted, ${result.kept.length} kept`,
+        details: { deleted: result.deleted, kept: result.kept.length },
+        warnings: result.errors.map((error) => `retention could not delete ${error}`),
+      }),
+    ).catch((error: unknown) => {
+      // Retention trouble must not fail a good backup: it is reported as a warning.
+      report.steps.at(-1)!.status = 'warning';
+      report.warnings.push(`local retention failed: ${errorMessage(error)}`);
+    });
+
+    // Offsite part. Both snapshots are attempted even if the first fails: each is worth having.
+    const kopiaErrors: { step: StepName; message: string }[] = [];
+    for (const [name, run, key] of [
+      ['kopia-backups', options.steps.snapshotBackups, 'backups'],
+      ['kopia-library', options.steps.snapshotLibrary, 'library'],
+    ] as const) {
+      if (run === undefined) {
+        report.steps.push({ name, status: 'skipped', startedAt: now().toISOString(), durationMs: 0, summary: 'Kopia is disabled' });
+        continue;
+      }
+      try {
+        const snapshot = await step(name, () => run.call(options.steps, context(name)), (ref) => ({
+          summary: `snapshot ${ref.id} of ${ref.source}`,
+          details: { ...ref },
+        }));
+        report.snapshots[key] = snapshot;
+      } catch (error) {
+        kopiaErrors.push({ step: name, message: errorMessage(error) });
+      }
+    }
+    if (options.steps.snapshotBackups === undefined) report.warnings.push('Kopia is disabled (KOPIA_ENABLED=false): this backup is local only');
+    manifest.kopia = {
+      backups: report.snapshots.backups === undefined ? null : { id: report.snapshots.backups.id, source: report.snapshots.backups.source },
+      library: report.snapshots.library === undefined ? null : { id: report.snapshots.library.id, source: report.snapshots.library.source },
+      errors: kopiaErrors.map((error) => `${error.step}: ${error.message}`),
+    };
+    await writeManifest(report.folder!, manifest).catch((error: unknown) => {
+      report.warnings.push(`could not record the Kopia result in the manifest: ${errorMessage(error)}`);
+    });
+    if (kopiaErrors.length > 0) {
+      report.status = 'failed';
+      report.exitCode = ExitCode.kopiaFailed;
+      report.failedStep = kopiaErrors[0]!.step;
+      report.error = kopiaErrors.map((error) => `${error.step}: ${error.message}`).join('; ');
+    } else {
+      report.status = 'success';
+      report.exitCode = ExitCode.ok;
+    }
+  } catch (error) {
+    report.status = 'failed';
+    report.exitCode = ExitCode.databaseFailed;
+    report.failedStep = error instanceof StepFailure ? error.step : 'dump';
+    report.error = `${report.failedStep}: ${errorMessage(error)}`;
+    report.folder = null;
+  }
+
+  const finished = now();
+  report.finishedAt = finished.toISOString();
+  report.durationMs = finished.getTime() - started.getTime();
+  try {
+    await recordRun(options.backupDir, report);
+  } catch (error) {
+    log.warn({ error: errorMessage(error) }, 'could not write the state file');
+  } finally {
+    await lock.release();
+  }
+  update();
+  if (report.status === 'success') log.info({ exitCode: 0, durationMs: report.durationMs, folder: report.folder }, 'backup run succeeded');
+  else log.error({ exitCode: report.exitCode, failedStep: report.failedStep, error: report.error }, 'backup run failed');
+  await options.notify?.(report.status === 'success' ? 'success' : 'failure', structuredClone(report));
+  return report;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await (await open(path, 'r')).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function writeManifest(folder: string, manifest: Manifest): Promise<void> {
+  const path = join(folder, manifestFileName);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  await fsyncPath(`${path}.tmp`);
+  await rename(`${path}.tmp`, path);
+}

@@ -1,0 +1,51 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunReport } from './report.ts';
+
+/**
+ * A small state file in BACKUP_DIR: the last runs' reports and counters, so that /healthz,
+ * /status and /metrics tell the same story after a restart, and a manual `backup` (docker exec)
+ * shows up in the service's status. Written only by the process holding the run lock.
+ */
+export const stateFileName = '.immich-backup-state.json';
+const keptRuns = 30;
+
+export interface SidecarState {
+  version: 1;
+  /** Newest first. */
+  runs: RunReport[];
+  counters: {
+    runs: number;
+    failures: number;
+    failuresByStep: Record<string, number>;
+  };
+}
+
+export function emptyState(): SidecarState {
+  return { version: 1, runs: [], counters: { runs: 0, failures: 0, failuresByStep: {} } };
+}
+
+export async function loadState(backupDir: string): Promise<SidecarState> {
+  try {
+    const parsed = JSON.parse(await readFile(join(backupDir, stateFileName), 'utf8')) as SidecarState;
+    if (parsed.version !== 1 || !Array.isArray(parsed.runs)) return emptyState();
+    return parsed;
+  } catch {
+    return emptyState();
+  }
+}
+
+export async function recordRun(backupDir: string, report: RunReport): Promise<SidecarState> {
+  const state = await loadState(backupDir);
+  state.runs = [report, ...state.runs.filter((run) => run.runId !== report.runId)].slice(0, keptRuns);
+  state.counters.runs += 1;
+  if (report.status === 'failed') {
+    state.counters.failures += 1;
+    const step = report.failedStep ?? 'unknown';
+    state.counters.failuresByStep[step] = (state.counters.failuresByStep[step] ?? 0) + 1;
+  }
+  const path = join(backupDir, stateFileName);
+  await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+  return state;
+}

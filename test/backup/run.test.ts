@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { copyConfigFiles } from '../../src/backup/config-copy.ts';
+import { checkLibrary } from '../../src/backup/library-check.ts';
+import { acquireRunLock, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
+import { manifestSchema } from '../../src/backup/manifest.ts';
+import type { RunReport } from '../../src/backup/report.ts';
+import { applyRetention } from '../../src/backup/retention.ts';
+import { listRunFolders } from '../../src/backup/run-folders.ts';
+import { runBackup, type BackupSteps } from '../../src/backup/run.ts';
+import { loadState } from '../../src/backup/state.ts';
+import { captureLog } from '../support/log-capture.ts';
+
+/**
+ * The run's orchestration with its steps injected: what each step's failure does to the exit
+ * code, the folders and the notifications. The real dump and Kopia steps are exercised end to end
+ * in test/sidecar/.
+ */
+function setup(overrides: Partial<BackupSteps> = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'run-'));
+  const backupDir = join(root, 'backups');
+  const configDir = join(root, 'config');
+  const library = join(root, 'library');
+  for (const dir of [configDir, join(library, 'library'), join(library, 'upload')]) mkdirSync(dir, { recursive: true });
+  writeFileSync(join(library, 'library', '.immich'), '1');
+  writeFileSync(join(library, 'upload', '.immich'), '1');
+  writeFileSync(join(configDir, 'docker-compose.yml'), 'services: {}\n');
+  writeFileSync(join(configDir, '.env'), 'DB_PASSWORD=secret\n', { mode: 0o644 });
+  const { log } = captureLog();
+  const calls: string[] = [];
+  const steps: BackupSteps = {
+    async dump(file) {
+      calls.push('dump');
+      const content = Buffer.from('-- dump\n');
+      writeFileSync(file, content);
+      return {
+        serverVersion: '16.4',
+        database: 'immich',
+        tables: [{ schema: 'public', name: 'asset', rows: 42, bytes: 100, sha256: 'b'.repeat(64) }],
+        size: content.length,
+        sha256: createHash('sha256').update(content).digest('hex'),
+        uncompressedBytes: 100,
+      };
+    },
+    checkLibrary: () => checkLibrary(library),
+    copyConfig: (folder) => copyConfigFiles([join(configDir, 'docker-compose.yml'), join(configDir, '.env'), join(configDir, 'missing.yml')], folder),
+    retention: () => applyRetention(backupDir, { keepDays: 7, keepMin: 3 }, { log }),
+    async snapshotBackups() {
+      calls.push('kopia-backups');
+      return { id: 'snap-backups', source: 'root@kopia:/backups', totalSize: 10, fileCount: 3 };
+    },
+    async snapshotLibrary() {
+      calls.push('kopia-library');
+      return { id: 'snap-library', source: 'root@kopia:/library', totalSize: 1000, fileCount: 2 };
+    },
+    ...overrides,
+  };
+  const notifications: { event: string; report: RunReport }[] = [];
+  const run = (signal = new AbortController().signal) =>
+    runBackup({
+      backupDir,
+      steps,
+      log,
+      signal,
+      trigger: 'manual',
+      notify: async (event, report) => {
+        notifications.push({ event, report });
+      },
+    });
+  return { backupDir, run, notifications, calls };
+}
+
+test('a good run: named folder with dump, config copies (0600) and a complete manifest; success notified', async () => {
+  const { backupDir, run, notifications, calls } = setup();
+  const report = await run();
+  assert.equal(report.exitCode, 0, report.error ?? '');
+  assert.equal(report.status, 'success');
+  assert.deepEqual(calls, ['dump', 'kopia-backups', 'kopia-library']);
+  const entries = readdirSync(backupDir).filter((name) => !name.startsWith('.immich-backup'));
+  assert.deepEqual(entries, [report.runId]);
+  assert.match(report.runId, /^immich-\d{8}_\d{6}$/);
+  const folder = join(backupDir, report.runId);
+  const manifest = manifestSchema.parse(JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8')));
+  assert.equal(manifest.status, 'complete');
+  assert.deepEqual(manifest.files.map((file) => file.path).sort(), ['config/.env', 'config/docker-compose.yml', 'dump.sql.gz']);
+  for (const file of manifest.files) {
+    assert.equal(createHash('sha256').update(readFileSync(join(folder, file.path))).digest('hex'), file.sha256);
+  }
+  assert.equal(statSync(join(folder, 'config', '.env')).mode & 0o777, 0o600);
+  assert.deepEqual(manifest.kopia, { backups: { id: 'snap-backups', source: 'root@kopia:/backups' }, library: { id: 'snap-library', source: 'root@kopia:/library' }, errors: [] });
+  assert.match(report.warnings.join('\n'), /missing\.yml \(ENOENT\)/);
+  assert.deepEqual(report.steps.map((step) => [step.name, step.status]), [
+    ['dump', 'ok'],
+    ['library-check', 'ok'],
+    ['config-copy', 'warning'],
+    ['manifest', 'ok'],
+    ['retention', 'ok'],
+    ['kopia-backups', 'ok'],
+    ['kopia-library', 'ok'],
+  ]);
+  assert.deepEqual(notifications.map((n) => n.event), ['start', 'success']);
+  assert.equal(notifications[1]!.report.dump?.rows, 42);
+  assert.equal((await listRunFolders(backupDir))[0]!.state, 'good');
+  const state = await loadState(backupDir);
+  assert.equal(state.runs[0]!.runId, report.runId);
+  assert.equal(state.counters.failures, 0);
+  assert.equal(readdirSync(backupDir).includes(lockFileName), false, 'the lock is released');
+});
+
+test('the database step fails: exit 1, no run folder at all, failure notified naming the step', async () => {
+  const { backupDir, run, notifications, calls } = setup({
+    async dump(file) {
+      writeFileSync(file, 'half a dump');
+      throw new Error('connect ECONNREFUSED 10.0.0.5:5432');
+    },
+  });
+  const report = await run();
+  assert.equal(report.exitCode, 1);
+  assert.equal(report.failedStep, 'dump');
+  assert.match(report.error!, /ECONNREFUSED/);
+  assert.equal(report.folder, null);
+  assert.deepEqual(calls, [], 'no Kopia step after a failed dump');
+  assert.deepEqual(await listRunFolders(backupDir), []);
+  assert.deepEqual(notifications.map((n) => n.event), ['start', 'failure']);
+  assert.equal(notifications[1]!.report.failedStep, 'dump');
+  assert.equal((await loadState(backupDir)).counters.failuresByStep.dump, 1);
+});
+
+test('a Kopia step fails: exit 2, the local backup is kept and good, the other snapshot still made', async () => {
+  const { backupDir, run, notifications, calls } = setup({
+    async snapshotBackups() {
+      calls.push('kopia-backups');
+      throw new Error('Kopia server http://kopia:51515 unreachable (ECONNREFUSED)');
+    },
+  });
+  const report = await run();
+  assert.equal(report.exitCode, 2);
+  assert.equal(report.failedStep, 'kopia-backups');
+  assert.deepEqual(calls, ['dump', 'kopia-backups', 'kopia-library']);
+  const [folder] = await listRunFolders(backupDir);
+  assert.equal(folder?.state, 'good');
+  assert.equal(folder?.manifest?.status, 'complete');
+  assert.match(folder!.manifest!.kopia!.errors[0]!, /^kopia-backups: .*unreachable/);
+  assert.equal(folder!.manifest!.kopia!.library?.id, 'snap-library');
+  assert.equal(notifications[1]!.event, 'failure');
+  assert.match(notifications[1]!.report.error!, /kopia-backups/);
+});
+
+test('an aborted dump (SIGTERM) leaves nothing that looks like a backup', async () => {
+  const controller = new AbortController();
+  const { backupDir, run } = setup({
+    async dump(file, context) {
+      writeFileSync(file, 'partial');
+      controller.abort(new Error('interrupted by SIGTERM'));
+      context.signal.throwIfAborted();
+      throw new Error('unreachable');
+    },
+  });
+  const report = await run(controller.signal);
+  assert.equal(report.exitCode, 1);
+  assert.deepEqual(await listRunFolders(backupDir), []);
+  assert.deepEqual(readdirSync(backupDir).filter((name) => name.includes('partial')), []);
+});
+
+test('runs never overlap: a second run is refused clearly while the first holds the lock', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const { run, backupDir } = setup({
+    async dump(file) {
+      await gate;
+      writeFileSync(file, 'x');
+      return { serverVersion: '16', database: 'immich', tables: [], size: 1, sha256: createHash('sha256').update('x').digest('hex'), uncompressedBytes: 1 };
+    },
+  });
+  const first = run();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await assert.rejects(run(), (error: unknown) => {
+    assert.ok(error instanceof RunLockedError);
+    assert.equal(error.exitCode, 75);
+    assert.match(error.message, /another backup run is in progress \(run immich-\d{8}_\d{6}, pid \d+/);
+    return true;
+  });
+  release();
+  assert.equal((await first).exitCode, 0);
+  // After the first finished, the lock is free again.
+  const lock = await acquireRunLock(backupDir, 'x');
+  await lock.release();
+});
+
+test('a lock left by a dead process, or by an earlier incarnation of this PID, is taken over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const { hostname } = await import('node:os');
+  writeFileSync(join(dir, lockFileName), JSON.stringify({ pid: 2 ** 22 - 3, host: hostname(), processStart: '1', runId: 'old', since: new Date().toISOString() }));
+  const lock = await acquireRunLock(dir, 'new');
+  assert.match(readFileSync(join(dir, lockFileName), 'utf8'), /"runId":"new"/);
+  await lock.release();
+  writeFileSync(join(dir, lockFileName), JSON.stringify({ pid: process.pid, host: hostname(), processStart: '1', runId: 'before-restart', since: new Date().toISOString() }));
+  const again = await acquireRunLock(dir, 'after-restart');
+  await again.release();
+  writeFileSync(join(dir, lockFileName), 'garbage');
+  await (await acquireRunLock(dir, 'garbage')).release();
+});
