@@ -1,0 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RunReport } from '../backup/report.ts';
+import { formatDuration } from '../backup/report.ts';
+import { lockFileName } from '../backup/lock.ts';
+import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';
+import { loadState, type SidecarState } from '../backup/state.ts';
+
+export interface StatusInputs {
+  backupDir: string;
+  maxAgeMs: number;
+  schedule?: string;
+  timeZone?: string;
+  /** The run going on in this process, if any. */
+  current?: RunReport | null;
+  nextRun?: Date | null;
+  /** When the service started: before the first backup, it is healthy for BACKUP_MAX_AGE. */
+  serviceStartedAt?: Date;
+  now?: Date;
+}
+
+export interface LocalBackup {
+  name: string;
+  state: RunFolderState;
+  startedAt: string;
+  finishedAt: string | null;
+  reason?: string;
+  size: number;
+}
+
+export interface Status {
+  healthy: boolean;
+  reason: string;
+  now: string;
+  schedule: string | null;
+  timeZone: string | null;
+  nextRun: string | null;
+  serviceStartedAt: string | null;
+  /** The run in progress (this process's, or another process's holding the lock). */
+  running: RunReport | { runId: string; pid: number; since: string } | null;
+  lastRun: RunReport | null;
+  lastSuccess: RunReport | null;
+  recentRuns: RunReport[];
+  lastGoodBackup: { name: string; finishedAt: string; ageSeconds: number } | null;
+  maxAgeSeconds: number;
+  localBackups: LocalBackup[];
+  counters: SidecarState['counters'];
+}
+
+async function lockHolder(backupDir: string): Promise<{ runId: string; pid: number; since: string } | null> {
+  try {
+    const lock = JSON.parse(await readFile(join(backupDir, lockFileName), 'utf8')) as { runId: string; pid: number; since: string };
+    return { runId: lock.runId, pid: lock.pid, since: lock.since };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Everything /status, /healthz, /metrics and `immich-backup status` say, derived from disk (run
+ * folders' manifests and the state file), so it survives restarts, plus the run in progress.
+ */
+export async function collectStatus(inputs: StatusInputs): Promise<Status> {
+  const now = inputs.now ?? new Date();
+  const [folders, state, holder] = await Promise.all([
+    listRunFolders(inputs.backupDir),
+    loadState(inputs.backupDir),
+    inputs.current ? Promise.resolve(null) : lockHolder(inputs.backupDir),
+  ]);
+  const lastGood = folders.find((folder) => folder.state === 'good');
+  const lastGoodFinished = lastGood ? new Date(lastGood.manifest?.finishedAt ?? lastGood.startedAt) : undefined;
+  const lastRun = state.runs[0] ?? null;
+  const lastSuccess = state.runs.find((run) => run.status === 'success') ?? null;
+
+  let healthy: boolean;
+  let reason: string;
+  const maxAge = formatDuration(inputs.maxAgeMs);
+  if (lastRun !== null && lastRun.status === 'failed') {
+    healthy = false;
+    reason = `last run ${lastRun.runId} failed (exit ${lastRun.exitCode}) at step ${lastRun.failedStep}: ${lastRun.error}`;
+  } else if (lastGood === undefined || lastGoodFinished === undefined) {
+    const started = inputs.serviceStartedAt;
+    if (started !== undefined && now.getTime() - started.getTime() < inputs.maxAgeMs) {
+      healthy = true;
+      reason = `no backup yet; waiting for the first run${inputs.nextRun ? ` at ${inputs.nextRun.toISOString()}` : ''}`;
+    } else {
+      healthy = false;
+      reason = `no good backup in ${inputs.backupDir}`;
+    }
+  } else {
+    const age = now.getTime() - lastGoodFinished.getTime();
+    healthy = age <= inputs.maxAgeMs;
+    reason = healthy
+      ? `last good backup ${lastGood.name} is ${formatDuration(age)} old`
+      : `last good backup ${lastGood.name} is ${formatDuration(age)} old, more than BACKUP_MAX_AGE (${maxAge})`;
+  }
+
+  return {
+    healthy,
+    reason,
+    now: now.toISOString(),
+    schedule: inputs.schedule ?? null,
+    timeZone: inputs.timeZone ?? null,
+    nextRun: inputs.nextRun?.toISOString() ?? null,
+    serviceStartedAt: inputs.serviceStartedAt?.toISOString() ?? null,
+    running: inputs.current ?? holder,
+    lastRun,
+    lastSuccess,
+    recentRuns: state.runs.slice(0, 10),
+    lastGoodBackup:
+      lastGood && lastGoodFinished
+        ? { name: lastGood.name, finishedAt: lastGoodFinished.toISOString(), ageSeconds: Math.round((now.getTime() - lastGoodFinished.getTime()) / 1000) }
+        : null,
+    maxAgeSeconds: Math.round(inputs.maxAgeMs / 1000),
+    localBackups: folders.map((folder) => ({
+      name: folder.name,
+      state: folder.state,
+      startedAt: folder.startedAt.toISOString(),
+      finishedAt: folder.manifest?.finishedAt ?? null,
+      ...(folder.reason === undefined ? {} : { reason: folder.reason }),
+      size: folder.manifest?.files.reduce((sum, file) => sum + file.size, 0) ?? 0,
+    })),
+    counters: state.counters,
+  };
+}

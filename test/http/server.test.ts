@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Server } from 'node:http';
+import { recordRun } from '../../src/backup/state.ts';
+import { createHttpServer, listen } from '../../src/http/server.ts';
+import { collectStatus, type StatusInputs } from '../../src/http/status.ts';
+import { captureLog } from '../support/log-capture.ts';
+import { kopiaFailedRun, successfulRun } from '../notify/fixtures.ts';
+import { makeRunFolder } from '../backup/helpers.ts';
+
+const servers: Server[] = [];
+after(() => {
+  for (const server of servers) server.close();
+});
+
+async function serve(inputs: StatusInputs): Promise<string> {
+  const server = createHttpServer(() => collectStatus(inputs), captureLog().log);
+  servers.push(server);
+  const port = await listen(server, 0, '127.0.0.1');
+  return `http://127.0.0.1:${port}`;
+}
+
+const hour = 3_600_000;
+
+test('healthy: a recent good backup and a successful last run; /metrics carries the run figures', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const now = new Date();
+  makeRunFolder(backupDir, new Date(now.getTime() - 2 * hour), 'good');
+  makeRunFolder(backupDir, new Date(now.getTime() - 30 * hour), 'failed');
+  await recordRun(backupDir, { ...successfulRun(), finishedAt: new Date(now.getTime() - 2 * hour).toISOString() });
+  const base = await serve({ backupDir, maxAgeMs: 26 * hour, schedule: '0 2 * * *', nextRun: new Date(now.getTime() + hour) });
+
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 200);
+  assert.match(await health.text(), /^ok: last good backup immich-\d{8}_\d{6} is 2 h 0 min old/);
+
+  const status = (await (await fetch(`${base}/status`)).json()) as Record<string, any>;
+  assert.equal(status.healthy, true);
+  assert.equal(status.lastRun.runId, 'immich-20261124_020000');
+  assert.equal(status.localBackups.length, 2);
+  assert.equal(status.schedule, '0 2 * * *');
+  assert.ok(status.nextRun);
+
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /^# HELP immich_backup_healthy /m);
+  assert.match(metrics, /^# TYPE immich_backup_runs_total counter$/m);
+  assert.match(metrics, /^immich_backup_healthy 1$/m);
+  assert.match(metrics, /^immich_backup_dump_rows 1204332$/m);
+  assert.match(metrics, /^immich_backup_dump_size_bytes 12582912$/m);
+  assert.match(metrics, /^immich_backup_snapshot_size_bytes\{source="library"\} 912000000000$/m);
+  assert.match(metrics, /^immich_backup_last_run_step_duration_seconds\{step="dump",status="ok"\} 61$/m);
+  assert.match(metrics, /^immich_backup_local_backups\{state="good"\} 1$/m);
+  assert.match(metrics, /^immich_backup_local_backups\{state="failed"\} 1$/m);
+  assert.match(metrics, /^immich_backup_last_success_timestamp_seconds \d+(\.\d+)?$/m);
+  assert.match(metrics, /^immich_backup_failures_total 0$/m);
+  // Every sample line is `name{labels} number`.
+  for (const line of metrics.trim().split('\n').filter((l) => !l.startsWith('#'))) {
+    assert.match(line, /^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?[0-9.e+]+$/, line);
+  }
+});
+
+test('unhealthy (503) after a failed run, naming the failed step, even with a fresh local backup', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  makeRunFolder(backupDir, new Date(Date.now() - hour), 'good');
+  await recordRun(backupDir, kopiaFailedRun());
+  const base = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(await health.text(), /^unhealthy: last run immich-20261124_020000 failed \(exit 2\) at step kopia-backups/);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /^immich_backup_healthy 0$/m);
+  assert.match(metrics, /^immich_backup_step_failures_total\{step="kopia-backups"\} 1$/m);
+  assert.match(metrics, /^immich_backup_last_run_exit_code 2$/m);
+});
+
+test('unhealthy when the last good backup is older than BACKUP_MAX_AGE; grace before the first backup', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const fresh = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date() });
+  const waiting = await fetch(`${fresh}/healthz`);
+  assert.equal(waiting.status, 200);
+  assert.match(await waiting.text(), /no backup yet/);
+  const noGrace = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date(Date.now() - 27 * hour) });
+  assert.equal((await fetch(`${noGrace}/healthz`)).status, 503);
+
+  makeRunFolder(backupDir, new Date(Date.now() - 30 * hour), 'good');
+  const stale = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const response = await fetch(`${stale}/healthz`);
+  assert.equal(response.status, 503);
+  assert.match(await response.text(), /30 h 0 min old, more than BACKUP_MAX_AGE \(26 h 0 min\)/);
+});
+
+test('other paths and methods are refused', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const base = await serve({ backupDir, maxAgeMs: hour });
+  assert.equal((await fetch(`${base}/`)).status, 404);
+  assert.equal((await fetch(`${base}/healthz`, { method: 'POST' })).status, 405);
+});
