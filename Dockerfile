@@ -1,4 +1,4 @@
-# syntax=docker/dockerfile:1
+# immich-backup sidecar image. Build: docker build -t immich-backup .
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -6,14 +6,31 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
+
+FROM node:24-bookworm-slim AS production-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production \
+    BACKUP_DIR=/backups \
+    HTTP_PORT=8080
 WORKDIR /app
-COPY --from=build /app/package.json ./
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY package.json ./
+# `immich-backup <command>` on the PATH for `docker exec`; /backups owned by the unprivileged user so
+# that a named volume mounted there starts out writable.
+RUN chmod 0755 dist/cli.js \
+ && ln -s /app/dist/cli.js /usr/local/bin/immich-backup \
+ && mkdir -p /backups \
+ && chown node:node /backups
 USER node
+EXPOSE 8080
+# node itself asks /healthz (no curl in the image): healthy = a recent good backup and a good last run.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["serve"]

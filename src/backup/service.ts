@@ -1,0 +1,129 @@
+import type { Server } from 'node:http';
+import cron, { type ScheduledTask } from 'node-cron';
+import type { SidecarConfig } from '../config.ts';
+import { errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { createHttpServer, listen } from '../http/server.ts';
+import { collectStatus } from '../http/status.ts';
+import { RunLockedError } from './lock.ts';
+import type { RunReport, RunTrigger } from './report.ts';
+import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
+
+export interface ServiceOptions {
+  config: SidecarConfig;
+  log: Logger;
+  steps: BackupSteps;
+  notify: RunOptions['notify'];
+  /** Runs once at startup before the schedule starts (e.g. making sure Kopia has a repository). */
+  prepare?(): Promise<void>;
+  /** Scheduled restore test (VERIFY_SCHEDULE), when available. */
+  verify?(signal: AbortSignal): Promise<unknown>;
+}
+
+/**
+ * `immich-backup serve`: the schedule, one run at a time, the HTTP endpoints, and a graceful stop.
+ * Overlap is prevented twice: an in-process flag (a scheduled tick while a run is going on is
+ * skipped with a warning) and the run lock file (a `docker exec … backup` meanwhile is refused).
+ */
+export class BackupService {
+  private readonly options: ServiceOptions;
+  private readonly log: Logger;
+  private readonly startedAt = new Date();
+  private readonly stopping = new AbortController();
+  private task: ScheduledTask | undefined;
+  private verifyTask: ScheduledTask | undefined;
+  private server: Server | undefined;
+  private running: Promise<RunReport | undefined> | undefined;
+  private current: RunReport | null = null;
+  port = 0;
+
+  constructor(options: ServiceOptions) {
+    this.options = options;
+    this.log = options.log;
+  }
+
+  status() {
+    const { config } = this.options;
+    return collectStatus({
+      backupDir: config.backupDir,
+      maxAgeMs: config.maxAgeMs,
+      schedule: config.schedule,
+      ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
+      current: this.current,
+      nextRun: this.task?.getNextRun() ?? null,
+      serviceStartedAt: this.startedAt,
+    });
+  }
+
+  async start(): Promise<void> {
+    const { config } = this.options;
+    this.server = createHttpServer(() => this.status(), this.log);
+    this.port = await listen(this.server, config.httpPort);
+    this.log.info({ port: this.port }, 'HTTP server listening: /healthz, /status, /metrics');
+    try {
+      await this.options.prepare?.();
+    } catch (error) {
+      // Not fatal: the run will try again and report the failure through the usual channels.
+      this.log.warn({ error: errorMessage(error) }, 'preparation failed; the next run will retry');
+    }
+    const timezone = config.timeZone === undefined ? {} : { timezone: config.timeZone };
+    this.task = cron.schedule(config.schedule, () => void this.trigger('schedule'), { name: 'backup', ...timezone });
+    this.log.info({ schedule: config.schedule, timeZone: config.timeZone ?? 'system', nextRun: this.task.getNextRun()?.toISOString() }, 'backup scheduled');
+    if (config.verifySchedule !== undefined && this.options.verify !== undefined) {
+      const verify = this.options.verify;
+      this.verifyTask = cron.schedule(
+        config.verifySchedule,
+        () =>
+          void verify(this.stopping.signal).catch((error: unknown) => this.log.error({ error: errorMessage(error) }, 'scheduled verify failed')),
+        { name: 'verify', noOverlap: true, ...timezone },
+      );
+      this.log.info({ schedule: config.verifySchedule }, 'restore test scheduled');
+    }
+    if (config.backupOnStart) void this.trigger('start');
+  }
+
+  /** Starts a run unless one is going on; resolves with its report (undefined if skipped). */
+  trigger(trigger: RunTrigger): Promise<RunReport | undefined> {
+    if (this.running !== undefined) {
+      this.log.warn({ trigger, runId: this.current?.runId }, 'a backup run is still in progress: this one is skipped');
+      return Promise.resolve(undefined);
+    }
+    if (this.stopping.signal.aborted) return Promise.resolve(undefined);
+    const run = runBackup({
+      backupDir: this.options.config.backupDir,
+      steps: this.options.steps,
+      log: this.log,
+      signal: this.stopping.signal,
+      trigger,
+      ...(this.options.notify === undefined ? {} : { notify: this.options.notify }),
+      onUpdate: (report) => {
+        this.current = report.status === 'running' ? report : null;
+      },
+    })
+      .catch((error: unknown) => {
+        if (error instanceof RunLockedError) this.log.warn(error.message);
+        else this.log.error({ error: errorMessage(error) }, 'backup run could not start');
+        return undefined;
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.current = null;
+      });
+    this.running = run;
+    return run;
+  }
+
+  /** SIGTERM: stop scheduling, abort a running run (the dump removes its partial files), close HTTP. */
+  async stop(): Promise<void> {
+    this.log.info('stopping: no new runs; aborting the one in progress, if any');
+    await this.task?.stop();
+    await this.verifyTask?.stop();
+    this.stopping.abort(new Error('the service is stopping'));
+    await this.running;
+    await new Promise<void>((resolve) => {
+      if (this.server === undefined) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
