@@ -115,6 +115,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       update();
     },
   });
+  let startNotice: Promise<unknown> | undefined;
   async function step<T>(
     name: StepName,
     work: () => Promise<T>,
@@ -158,7 +159,8 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
 
   try {
     update();
-    await options.notify?.('start', structuredClone(report));
+    // Not awaited here: a slow notifier must not hold up the dump (it is awaited before the result).
+    startNotice = options.notify?.('start', structuredClone(report));
 
     // Local part: dump, library check, config copies, manifest; then the folder gets its name.
     const partial = join(options.backupDir, partialFolderName(runId));
@@ -323,6 +325,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   update();
   if (report.status === 'success') log.info({ exitCode: 0, durationMs: report.durationMs, folder: report.folder }, 'backup run succeeded');
   else log.error({ exitCode: report.exitCode, failedStep: report.failedStep, error: report.error }, 'backup run failed');
+  await startNotice;
   await options.notify?.(report.status === 'success' ? 'success' : 'failure', structuredClone(report));
   return report;
 }

@@ -1,13 +1,39 @@
 import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { loadSidecarConfig } from '../config.ts';
+import { collectStatus, type Status } from '../http/status.ts';
+import { formatBytes, formatDuration } from '../backup/report.ts';
+
+export function describeStatus(status: Status): string {
+  const lines = [`${status.healthy ? 'HEALTHY' : 'UNHEALTHY'}: ${status.reason}`];
+  if (status.running) lines.push(`running: ${status.running.runId} since ${'startedAt' in status.running ? status.running.startedAt : status.running.since}`);
+  if (status.lastRun) {
+    const run = status.lastRun;
+    lines.push(
+      `last run: ${run.runId} ${run.status} (exit ${run.exitCode}) at ${run.finishedAt}, ${formatDuration(run.durationMs ?? 0)}` +
+        (run.error ? `\n  error: ${run.error}` : ''),
+    );
+  } else {
+    lines.push('last run: none recorded');
+  }
+  if (status.lastSuccess && status.lastSuccess !== status.lastRun) lines.push(`last success: ${status.lastSuccess.runId} at ${status.lastSuccess.finishedAt}`);
+  lines.push(`runs: ${status.counters.runs} finished, ${status.counters.failures} failed`);
+  lines.push(`local backups (${status.localBackups.length}):`);
+  for (const backup of status.localBackups) {
+    lines.push(`  ${backup.name.padEnd(30)} ${backup.state.padEnd(10)} ${formatBytes(backup.size).padStart(10)}${backup.reason ? `  (${backup.reason})` : ''}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 const command: Command = {
   name: 'status',
-  summary: 'Not built yet.',
-  help: '',
-  options: {},
-  async run() {
-    throw new UserError('status is not implemented yet');
+  summary: 'Show the health, the last runs and the local backups (what GET /status returns).',
+  help: 'Exit code 0 when healthy, 1 when not (same rule as /healthz).',
+  options: { json: { type: 'boolean' } },
+  async run(args, context) {
+    const config = loadSidecarConfig(context.env);
+    const status = await collectStatus({ backupDir: config.backupDir, maxAgeMs: config.maxAgeMs, schedule: config.schedule });
+    context.stdout.write(args.values.json === true ? `${JSON.stringify(status, null, 2)}\n` : describeStatus(status));
+    return status.healthy ? 0 : 1;
   },
 };
 
