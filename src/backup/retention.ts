@@ -20,8 +20,8 @@ const dayMs = 86_400_000;
 /**
  * Decides, without touching anything, which run folders go. Rules (README "Local retention"):
  * 1. the run in progress (`currentRunId`) is never touched;
- * 2. the newest `keepMin` good backups are kept whatever their age, so a tool that stopped
- *    succeeding never deletes its last good backups;
+ * 2. the newest `keepMin` good backups (the current run's included, once complete) are kept
+ *    whatever their age, so a tool that stopped succeeding never deletes its last good backups;
  * 3. other folders (good, failed or incomplete) older than `keepDays` are deleted;
  * 4. a hidden `.immich-….partial` folder of another run is an interrupted run (runs never overlap,
  *    and the caller holds the run lock): deleted whatever its age, it can never become good.
@@ -33,7 +33,7 @@ export function planRetention(
 ): RetentionDecision[] {
   const protectedGood = new Set(
     folders
-      .filter((folder) => folder.state === 'good' && folder.runId !== options.currentRunId)
+      .filter((folder) => folder.state === 'good')
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
       .slice(0, policy.keepMin)
       .map((folder) => folder.name),

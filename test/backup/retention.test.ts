@@ -101,3 +101,12 @@ test('the run in progress is never touched, and BACKUP_KEEP_DAYS=0 keeps only th
   assert.deepEqual(readdirSync(dir).sort(), [current, goods[0]!].sort());
   assert.deepEqual(result.deleted.sort(), goods.slice(1).sort());
 });
+
+test("the current run's finished folder counts as one of the newest good ones", async () => {
+  const dir = backupDir();
+  const current = makeRunFolder(dir, ago(0), 'good');
+  const old = [10, 11, 12].map((days) => makeRunFolder(dir, ago(days), 'good'));
+  const { log } = captureLog();
+  await applyRetention(dir, { keepDays: 7, keepMin: 3 }, { now, currentRunId: current, log });
+  assert.deepEqual(readdirSync(dir).sort(), [current, old[0]!, old[1]!].sort());
+});
