@@ -1,13 +1,48 @@
-import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { loadDatabaseConfig } from '../config.ts';
+import { ExitCode, UserError } from '../errors.ts';
+import { dumpDatabase, dumpToFile, type DumpProgress } from '../postgres/dump.ts';
+import { booleanOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
   name: 'dump',
-  summary: 'Not built yet.',
-  help: '',
-  options: {},
-  async run() {
-    throw new UserError('dump is not implemented yet');
+  summary: "Write a plain-SQL dump of Immich's database (like pg_dump --clean --if-exists), gzip-compressed.",
+  help: [
+    "Connects with Immich's variables (DB_HOSTNAME, DB_PORT, DB_USERNAME, DB_PASSWORD or DB_PASSWORD_FILE,",
+    'DB_DATABASE_NAME, or DB_URL). The file is written as FILE.partial and renamed when complete.',
+    'Restore: gunzip < FILE | psql --single-transaction -v ON_ERROR_STOP=1 -d DATABASE',
+  ].join('\n'),
+  options: {
+    output: { type: 'string', short: 'o' },
+    owner: { type: 'boolean' },
+    'compression-level': { type: 'string' },
+  },
+  async run({ values }, { env, log, stdout, signal }) {
+    const output = stringOption(values, 'output');
+    if (output === undefined) throw new UserError('--output FILE is required (FILE ends in .sql.gz, or - for stdout)', { exitCode: ExitCode.usage });
+    if (output !== '-' && !output.endsWith('.sql.gz')) throw new UserError(`--output must end in .sql.gz: ${output}`, { exitCode: ExitCode.usage });
+    const levelText = stringOption(values, 'compression-level');
+    const compressionLevel = levelText === undefined ? undefined : Number(levelText);
+    if (compressionLevel !== undefined && !(Number.isInteger(compressionLevel) && compressionLevel >= 0 && compressionLevel <= 9)) {
+      throw new UserError('--compression-level must be a whole number from 0 to 9', { exitCode: ExitCode.usage });
+    }
+    const database = loadDatabaseConfig(env);
+    const onProgress = (progress: DumpProgress) => log.debug(progress, 'dump progress');
+    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), compressionLevel, signal, onProgress, log };
+    log.info({ database: database.description }, 'dump started');
+    const result = output === '-' ? await dumpDatabase({ ...common, output: stdout }) : await dumpToFile({ ...common, path: output });
+    log.info(
+      {
+        database: database.description,
+        tables: result.tables.length,
+        rows: result.tables.reduce((sum, table) => sum + table.rows, 0),
+        bytes: result.uncompressedBytes,
+        compressedBytes: result.compressedBytes,
+        seconds: (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000,
+        ...(output === '-' ? {} : { file: output }),
+      },
+      'dump finished',
+    );
+    return ExitCode.ok;
   },
 };
 

@@ -1,0 +1,531 @@
+import type {
+  ColumnRow,
+  ConstraintRow,
+  ExtensionRow,
+  FunctionRow,
+  IndexRow,
+  PolicyRow,
+  RelationRow,
+  RuleRow,
+  SchemaRow,
+  SequenceRow,
+  TriggerRow,
+  TypeRow,
+} from './catalog.ts';
+import { commentSafe, quoteLiteral, type IdentifierQuoter } from './quote.ts';
+
+/**
+ * One item of the dump, like an entry of pg_dump's table of contents: the SQL that creates an
+ * object, the statement that drops it for --clean, and the objects it must come after.
+ */
+export interface Entry {
+  /** `catalog:oid` for catalog objects (the key pg_depend edges are mapped to), else a synthetic key. */
+  id: string;
+  section: 'pre-data' | 'post-data' | 'final';
+  /** pg_dump's kind priority (pg_dump_sort.c): the first sort key. */
+  priority: number;
+  /** Header `Type:` text. */
+  type: string;
+  schema: string | null;
+  /** Header `Name:` text (not quoted, as pg_dump prints it). */
+  name: string;
+  /** Secondary sort key for post-data kinds (the table name). */
+  sortName?: string;
+  owner: string | null;
+  sql: string;
+  drop: string | null;
+  dependsOn: Set<string>;
+}
+
+/** Priorities in pg_dump's order (pg_dump_sort.c, PG18); the gaps leave room for kinds added later. */
+export const Priority = {
+  schema: 1,
+  extension: 5,
+  type: 6,
+  function: 8,
+  relation: 17,
+  tableAttach: 18,
+  ownedBy: 19,
+  identity: 20,
+  constraint: 30,
+  index: 31,
+  indexAttach: 32,
+  rule: 34,
+  trigger: 35,
+  foreignKey: 36,
+  rowSecurity: 37,
+  policy: 38,
+  databaseSettings: 45,
+  refreshMaterializedView: 50,
+} as const;
+
+export interface DdlOptions {
+  /** Keep OWNER TO and GRANT/REVOKE (pg_dump's default); off = pg_dump --no-owner --no-privileges. */
+  owner: boolean;
+}
+
+const header = (entry: Pick<Entry, 'type' | 'schema' | 'name' | 'owner'>, options: DdlOptions) =>
+  `--\n-- Name: ${commentSafe(entry.name)}; Type: ${entry.type}; Schema: ${commentSafe(entry.schema ?? '-')}; Owner: ${
+    options.owner && entry.owner !== null ? commentSafe(entry.owner) : '-'
+  }\n--\n\n`;
+
+/** An entry's text as it appears in the script: header, SQL, blank line. */
+export function renderEntry(entry: Entry, options: DdlOptions): string {
+  return `${header(entry, options)}${entry.sql}\n`;
+}
+
+/** `COMMENT ON ... IS '...';` or nothing. */
+function commentOn(target: string, comment: string | null): string {
+  return comment === null ? '' : `\nCOMMENT ON ${target} IS ${quoteLiteral(comment)};\n`;
+}
+
+function ownerTo(kind: string, target: string, owner: string, q: IdentifierQuoter, options: DdlOptions): string {
+  return options.owner ? `\nALTER ${kind} ${target} OWNER TO ${q.ident(owner)};\n` : '';
+}
+
+const privilegeNames: Record<string, string> = {
+  r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', D: 'TRUNCATE', x: 'REFERENCES', t: 'TRIGGER', m: 'MAINTAIN',
+  X: 'EXECUTE', U: 'USAGE', C: 'CREATE', c: 'CONNECT', T: 'TEMPORARY',
+};
+
+/**
+ * GRANTs that recreate an object's ACL exactly: revoke the built-in defaults, then grant each
+ * item. pg_dump diffs against acldefault() to print fewer lines; the resulting ACL is the same.
+ */
+function grants(kind: string, target: string, owner: string, acl: string[] | null, q: IdentifierQuoter, options: DdlOptions): string {
+  if (!options.owner || acl === null) return '';
+  const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`, `REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`];
+  for (const item of acl) {
+    const match = /^(.*)=([A-Za-z*]*)\/(.*)$/.exec(item);
+    if (match === null) continue;
+    const rawGrantee = match[1]!;
+    const grantee = rawGrantee === '' ? 'PUBLIC' : q.ident(rawGrantee.replace(/^"(.*)"$/, '$1').replaceAll('""', '"'));
+    const plain: string[] = [];
+    const withOption: string[] = [];
+    const letters = match[2]!;
+    for (let i = 0; i < letters.length; i += 1) {
+      const name = privilegeNames[letters[i]!];
+      if (name === undefined) continue;
+      if (letters[i + 1] === '*') {
+        withOption.push(name);
+        i += 1;
+      } else plain.push(name);
+    }
+    if (plain.length > 0) lines.push(`GRANT ${plain.join(',')} ON ${kind} ${target} TO ${grantee};`);
+    if (withOption.length > 0) lines.push(`GRANT ${withOption.join(',')} ON ${kind} ${target} TO ${grantee} WITH GRANT OPTION;`);
+  }
+  return `\n${lines.join('\n')}\n`;
+}
+
+export function schemaEntry(row: SchemaRow, q: IdentifierQuoter, options: DdlOptions): Entry | null {
+  const name = q.ident(row.name);
+  if (row.name === 'public') {
+    // initdb creates it; a user comment or grants on it still need to travel.
+    const comment = row.comment !== null && row.comment !== 'standard public schema' ? commentOn(`SCHEMA ${name}`, row.comment) : '';
+    const sql = `-- *not* creating schema, since initdb creates it\n${comment}`;
+    return {
+      id: `pg_namespace:${row.oid}`, section: 'pre-data', priority: Priority.schema, type: 'SCHEMA', schema: null, name: row.name,
+      owner: row.owner, sql, drop: null, dependsOn: new Set(),
+    };
+  }
+  return {
+    id: `pg_namespace:${row.oid}`, section: 'pre-data', priority: Priority.schema, type: 'SCHEMA', schema: null, name: row.name,
+    owner: row.owner,
+    sql: `CREATE SCHEMA ${name};\n${ownerTo('SCHEMA', name, row.owner, q, options)}${commentOn(`SCHEMA ${name}`, row.comment)}${grants('SCHEMA', name, row.owner, row.acl, q, options)}`,
+    drop: `DROP SCHEMA IF EXISTS ${name};`,
+    dependsOn: new Set(),
+  };
+}
+
+export function extensionEntry(row: ExtensionRow, q: IdentifierQuoter): Entry {
+  const name = q.ident(row.name);
+  return {
+    id: `pg_extension:${row.oid}`, section: 'pre-data', priority: Priority.extension, type: 'EXTENSION', schema: null,
+    name: row.name, owner: null,
+    // No VERSION: the target installs its own default version, as pg_dump does.
+    sql: `CREATE EXTENSION IF NOT EXISTS ${name} WITH SCHEMA ${q.ident(row.schema)};\n${commentOn(`EXTENSION ${name}`, row.comment)}`,
+    drop: `DROP EXTENSION IF EXISTS ${name};`,
+    dependsOn: new Set(),
+  };
+}
+
+export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptions): Entry[] {
+  const name = q.qualified(row.schema, row.name);
+  const base = { section: 'pre-data' as const, priority: Priority.type, schema: row.schema, name: row.name, owner: row.owner };
+  const trailer = (kind: string) =>
+    `${ownerTo(kind, name, row.owner, q, options)}${commentOn(`${kind} ${name}`, row.comment)}${grants('TYPE', name, row.owner, row.acl, q, options)}`;
+  if (row.typtype === 'e') {
+    const labels = (row.labels ?? []).map((label) => `    ${quoteLiteral(label)}`).join(',\n');
+    return [{
+      ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
+      sql: `CREATE TYPE ${name} AS ENUM (\n${labels}\n);\n${trailer('TYPE')}`,
+      drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
+    }];
+  }
+  if (row.typtype === 'c') {
+    const attributes = (row.attributes ?? [])
+      .map((a) => `\t${q.ident(a.name)} ${a.type}${a.collation === null ? '' : ` COLLATE ${a.collation}`}`)
+      .join(',\n');
+    return [{
+      ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
+      sql: `CREATE TYPE ${name} AS (\n${attributes}\n);\n${trailer('TYPE')}`,
+      drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
+    }];
+  }
+  // Domain: validated CHECKs inline; NOT VALID ones are added after the data, as pg_dump does.
+  let sql = `CREATE DOMAIN ${name} AS ${row.basetype}`;
+  if (row.collation !== null) sql += ` COLLATE ${row.collation}`;
+  if (row.defaultexpr !== null) sql += ` DEFAULT ${row.defaultexpr}`;
+  if (row.notnull) sql += ' NOT NULL';
+  const checks = row.domainchecks ?? [];
+  for (const check of checks.filter((c) => c.validated)) sql += `\n\tCONSTRAINT ${q.ident(check.name)} ${check.def}`;
+  const entries: Entry[] = [{
+    ...base, id: `pg_type:${row.oid}`, type: 'DOMAIN', sql: `${sql};\n${trailer('DOMAIN')}`,
+    drop: `DROP DOMAIN IF EXISTS ${name};`, dependsOn: new Set(),
+  }];
+  for (const check of checks.filter((c) => !c.validated)) {
+    entries.push({
+      id: `domain-check:${row.oid}:${check.name}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+      schema: row.schema, name: `${row.name} ${check.name}`, sortName: row.name, owner: row.owner,
+      sql: `ALTER DOMAIN ${name}\n    ADD CONSTRAINT ${q.ident(check.name)} ${check.def};\n`,
+      drop: `ALTER DOMAIN IF EXISTS ${name} DROP CONSTRAINT IF EXISTS ${q.ident(check.name)};`, dependsOn: new Set(),
+    });
+  }
+  return entries;
+}
+
+export function functionEntry(row: FunctionRow, q: IdentifierQuoter, options: DdlOptions): Entry {
+  const kind = row.kind === 'p' ? 'PROCEDURE' : 'FUNCTION';
+  const signature = `${q.qualified(row.schema, row.name)}(${row.identityArgs})`;
+  // pg_get_functiondef keeps SQL-standard bodies (RETURN / BEGIN ATOMIC) parsed and qualified; never rebuild from prosrc.
+  const definition = row.definition.replace(/\s*$/, '');
+  return {
+    id: `pg_proc:${row.oid}`, section: 'pre-data', priority: Priority.function, type: kind, schema: row.schema,
+    name: `${row.name}(${row.identityArgs})`, owner: row.owner,
+    sql: `${definition};\n${ownerTo(kind, signature, row.owner, q, options)}${commentOn(`${kind} ${signature}`, row.comment)}${grants(kind, signature, row.owner, row.acl, q, options)}`,
+    drop: `DROP ${kind} IF EXISTS ${signature};`,
+    dependsOn: new Set(),
+  };
+}
+
+const sequenceTypeLimits: Record<string, { min: bigint; max: bigint }> = {
+  smallint: { min: -32768n, max: 32767n },
+  integer: { min: -2147483648n, max: 2147483647n },
+  bigint: { min: -9223372036854775808n, max: 9223372036854775807n },
+};
+
+/** START/INCREMENT/MIN/MAX/CACHE lines shared by CREATE SEQUENCE and identity columns. */
+function sequenceOptions(row: SequenceRow, indent: string, withType: boolean): string[] {
+  const limits = sequenceTypeLimits[row.type] ?? sequenceTypeLimits.bigint!;
+  const ascending = BigInt(row.increment) > 0n;
+  const defaultMin = ascending ? 1n : limits.min;
+  const defaultMax = ascending ? limits.max : -1n;
+  const lines: string[] = [];
+  if (withType && row.type !== 'bigint') lines.push(`${indent}AS ${row.type}`);
+  lines.push(`${indent}START WITH ${row.start}`, `${indent}INCREMENT BY ${row.increment}`);
+  lines.push(BigInt(row.min) === defaultMin ? `${indent}NO MINVALUE` : `${indent}MINVALUE ${row.min}`);
+  lines.push(BigInt(row.max) === defaultMax ? `${indent}NO MAXVALUE` : `${indent}MAXVALUE ${row.max}`);
+  lines.push(`${indent}CACHE ${row.cache}`);
+  if (row.cycle) lines.push(`${indent}CYCLE`);
+  return lines;
+}
+
+/**
+ * A sequence: CREATE SEQUENCE for plain and serial ones (+ a separate OWNED BY entry), or, for an
+ * identity column, an ADD GENERATED entry that keeps the sequence's real name (Immich's
+ * naturalearth_countries_tmp_id_seq), never the inline form that would rename it.
+ */
+export function sequenceEntries(
+  row: SequenceRow,
+  relation: RelationRow | undefined,
+  ownerTable: RelationRow | undefined,
+  identityKind: string | undefined,
+  q: IdentifierQuoter,
+  options: DdlOptions,
+): Entry[] {
+  const name = q.qualified(row.schema, row.name);
+  if (row.identity && ownerTable !== undefined && row.ownedByColumn !== null) {
+    const table = q.qualified(ownerTable.schema, ownerTable.name);
+    const generated = identityKind === 'd' ? 'BY DEFAULT' : 'ALWAYS';
+    return [{
+      id: `pg_class:${row.oid}`, section: 'pre-data', priority: Priority.identity, type: 'SEQUENCE', schema: row.schema,
+      name: row.name, owner: null,
+      sql: `ALTER TABLE ${table} ALTER COLUMN ${q.ident(row.ownedByColumn)} ADD GENERATED ${generated} AS IDENTITY (\n${[
+        `    SEQUENCE NAME ${name}`,
+        ...sequenceOptions(row, '    ', false),
+      ].join('\n')}\n);\n`,
+      drop: null,
+      dependsOn: new Set([`pg_class:${ownerTable.oid}`]),
+    }];
+  }
+  const owner = relation?.owner ?? null;
+  const entries: Entry[] = [{
+    id: `pg_class:${row.oid}`, section: 'pre-data', priority: Priority.relation, type: 'SEQUENCE', schema: row.schema,
+    name: row.name, owner,
+    sql: `CREATE SEQUENCE ${name}\n${sequenceOptions(row, '    ', true).join('\n')};\n${
+      owner === null ? '' : ownerTo('SEQUENCE', name, owner, q, options)
+    }${commentOn(`SEQUENCE ${name}`, relation?.comment ?? null)}${owner === null ? '' : grants('SEQUENCE', name, owner, relation?.acl ?? null, q, options)}`,
+    drop: `DROP SEQUENCE IF EXISTS ${name};`,
+    dependsOn: new Set(),
+  }];
+  if (ownerTable !== undefined && row.ownedByColumn !== null) {
+    entries.push({
+      id: `owned-by:${row.oid}`, section: 'pre-data', priority: Priority.ownedBy, type: 'SEQUENCE OWNED BY', schema: row.schema,
+      name: row.name, owner: null,
+      sql: `ALTER SEQUENCE ${name} OWNED BY ${q.qualified(ownerTable.schema, ownerTable.name)}.${q.ident(row.ownedByColumn)};\n`,
+      drop: null,
+      dependsOn: new Set([`pg_class:${row.oid}`, `pg_class:${ownerTable.oid}`]),
+    });
+  }
+  return entries;
+}
+
+function withOptions(options: string[] | null, toastOptions: string[] | null): string {
+  const all = [...(options ?? []).map((o) => splitOption(o)), ...(toastOptions ?? []).map((o) => splitOption(o, 'toast.'))];
+  if (all.length === 0) return '';
+  return `\nWITH (${all.map(([key, value]) => `${key}=${quoteLiteral(value)}`).join(', ')})`;
+}
+
+function splitOption(option: string, prefix = ''): [string, string] {
+  const at = option.indexOf('=');
+  return [`${prefix}${option.slice(0, at)}`, option.slice(at + 1)];
+}
+
+export interface TableParts {
+  relation: RelationRow;
+  columns: ColumnRow[];
+  inlineChecks: ConstraintRow[];
+}
+
+/** CREATE TABLE with columns, inline CHECKs and table options, plus the per-column ALTERs pg_dump puts in the same entry. */
+export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlOptions): Entry {
+  const { relation, columns, inlineChecks } = parts;
+  const name = q.qualified(relation.schema, relation.name);
+  const isPartition = relation.isPartition;
+  const lines: string[] = [];
+  for (const column of columns) {
+    if (!column.isLocal && !isPartition) continue; // inherited columns come from the parent
+    let line = `    ${q.ident(column.name)} ${column.type}`;
+    if (column.collation !== null) line += ` COLLATE ${column.collation}`;
+    if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
+    else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
+    else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
+    if (column.notNull) line += ' NOT NULL';
+    lines.push(line);
+  }
+  for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
+  const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
+  let sql = `CREATE ${unlogged}TABLE ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
+  if (!isPartition && relation.parents !== null && relation.parents.length > 0) sql += `\nINHERITS (${relation.parents.join(', ')})`;
+  if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
+  sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
+
+  const alters: string[] = [];
+  for (const column of columns) {
+    const target = `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
+    if (column.statTarget !== null && column.statTarget >= 0) alters.push(`${target} SET STATISTICS ${column.statTarget};`);
+    if (column.storage !== column.typeStorage) alters.push(`${target} SET STORAGE ${storageNames[column.storage]};`);
+    if (column.compression !== '' && column.compression !== '\u0000') {
+      alters.push(`${target} SET COMPRESSION ${column.compression === 'l' ? 'lz4' : 'pglz'};`);
+    }
+    if (column.options !== null && column.options.length > 0) {
+      alters.push(`${target} SET (${column.options.map((o) => splitOption(o)).map(([k, v]) => `${k}=${v}`).join(', ')});`);
+    }
+  }
+  if (relation.replident === 'n') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY NOTHING;`);
+  if (relation.replident === 'f') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY FULL;`);
+  if (relation.forceRowSecurity) alters.push(`ALTER TABLE ONLY ${name} FORCE ROW LEVEL SECURITY;`);
+  if (alters.length > 0) sql += `${alters.join('\n')}\n`;
+
+  sql += ownerTo('TABLE', name, relation.owner, q, options);
+  sql += commentOn(`TABLE ${name}`, relation.comment);
+  for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
+  sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  return {
+    id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: 'TABLE', schema: relation.schema,
+    name: relation.name, owner: relation.owner, sql, drop: `DROP TABLE IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
+
+const storageNames: Record<string, string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
+
+export function partitionAttachEntry(relation: RelationRow, parentOid: number, parentName: string, q: IdentifierQuoter): Entry {
+  return {
+    id: `attach:${relation.oid}`, section: 'pre-data', priority: Priority.tableAttach, type: 'TABLE ATTACH', schema: relation.schema,
+    name: relation.name, owner: null,
+    sql: `ALTER TABLE ONLY ${parentName} ATTACH PARTITION ${q.qualified(relation.schema, relation.name)} ${relation.partitionBound};\n`,
+    drop: null,
+    dependsOn: new Set([`pg_class:${relation.oid}`, `pg_class:${parentOid}`]),
+  };
+}
+
+/** A view or materialized view (the latter created empty; REFRESH comes at the very end). */
+export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: IdentifierQuoter, options: DdlOptions): Entry[] {
+  const name = q.qualified(relation.schema, relation.name);
+  const definition = (relation.viewdef ?? '').replace(/;\s*$/, '');
+  const viewOptions = (relation.options ?? []).filter((o) => !o.startsWith('check_option='));
+  const checkOption = (relation.options ?? []).find((o) => o.startsWith('check_option='))?.split('=')[1];
+  const isMaterialized = relation.relkind === 'm';
+  const kind = isMaterialized ? 'MATERIALIZED VIEW' : 'VIEW';
+  let sql = `CREATE ${kind} ${name}${withOptions(viewOptions, null).replace(/^\n/, ' ')} AS\n${definition}`;
+  if (checkOption !== undefined) sql += `\n  WITH ${checkOption.toUpperCase()} CHECK OPTION`;
+  sql += isMaterialized ? '\n  WITH NO DATA;\n' : ';\n';
+  sql += ownerTo(isMaterialized ? 'MATERIALIZED VIEW' : 'VIEW', name, relation.owner, q, options);
+  sql += commentOn(`${kind} ${name}`, relation.comment);
+  for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
+  sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  const entries: Entry[] = [{
+    id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
+    name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
+  }];
+  // Defaults on view columns (for INSERTs through the view) are their own statements.
+  for (const column of columns.filter((c) => c.defaultExpr !== null)) {
+    entries.push({
+      id: `view-default:${relation.oid}:${column.num}`, section: 'pre-data', priority: Priority.identity, type: 'DEFAULT',
+      schema: relation.schema, name: `${relation.name} ${column.name}`, owner: null,
+      sql: `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`,
+      drop: null, dependsOn: new Set([`pg_class:${relation.oid}`]),
+    });
+  }
+  if (isMaterialized && relation.populated) {
+    entries.push({
+      id: `refresh:${relation.oid}`, section: 'final', priority: Priority.refreshMaterializedView, type: 'MATERIALIZED VIEW DATA',
+      schema: relation.schema, name: relation.name, owner: relation.owner,
+      sql: `REFRESH MATERIALIZED VIEW ${name};\n`, drop: null, dependsOn: new Set(),
+    });
+  }
+  return entries;
+}
+
+/**
+ * pg_get_constraintdef leaves out the backing index's storage parameters (Immich's
+ * `PRIMARY KEY (id) WITH (fillfactor='100')`); pg_dump puts them before DEFERRABLE.
+ */
+function withIndexOptions(definition: string, indexOptions: string[] | null): string {
+  if (indexOptions === null || indexOptions.length === 0) return definition;
+  const options = withOptions(indexOptions, null).replace(/^\n/, ' ');
+  const deferrable = definition.search(/ (NOT )?DEFERRABLE\b/);
+  return deferrable === -1 ? `${definition}${options}` : `${definition.slice(0, deferrable)}${options}${definition.slice(deferrable)}`;
+}
+
+export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  const definition = withIndexOptions(row.definition, row.indexOptions);
+  const isForeignKey = row.type === 'f';
+  // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there.
+  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' ? '' : 'ONLY ';
+  return {
+    id: `pg_constraint:${row.oid}`, section: 'post-data',
+    priority: isForeignKey ? Priority.foreignKey : Priority.constraint,
+    type: isForeignKey ? 'FK CONSTRAINT' : row.type === 'c' ? 'CHECK CONSTRAINT' : 'CONSTRAINT',
+    schema: row.schema, name: `${row.table} ${row.name}`, sortName: row.table, owner: null,
+    sql: `ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n${commentOn(
+      `CONSTRAINT ${q.ident(row.name)} ON ${table}`,
+      row.comment,
+    )}`,
+    drop: `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};`,
+    dependsOn: new Set(),
+  };
+}
+
+export function indexEntry(row: IndexRow, q: IdentifierQuoter): Entry {
+  const name = q.qualified(row.schema, row.name);
+  const table = q.qualified(row.schema, row.table);
+  let sql = `${row.definition};\n`;
+  if (row.clustered) sql += `\nALTER TABLE ${table} CLUSTER ON ${q.ident(row.name)};\n`;
+  if (row.replident) sql += `\nALTER TABLE ONLY ${table} REPLICA IDENTITY USING INDEX ${q.ident(row.name)};\n`;
+  sql += commentOn(`INDEX ${name}`, row.comment);
+  return {
+    id: `pg_class:${row.oid}`, section: 'post-data', priority: Priority.index, type: 'INDEX', schema: row.schema, name: row.name,
+    sortName: row.table, owner: null, sql, drop: `DROP INDEX IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
+
+export function indexAttachEntry(row: IndexRow, parentName: string, q: IdentifierQuoter): Entry {
+  return {
+    id: `index-attach:${row.oid}`, section: 'post-data', priority: Priority.indexAttach, type: 'INDEX ATTACH', schema: row.schema,
+    name: row.name, sortName: row.table, owner: null,
+    sql: `ALTER INDEX ${parentName} ATTACH PARTITION ${q.qualified(row.schema, row.name)};\n`, drop: null, dependsOn: new Set(),
+  };
+}
+
+const enableStates: Record<string, string> = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' };
+
+export function triggerEntry(row: TriggerRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  let sql = `${row.definition};\n`;
+  const state = enableStates[row.enabled];
+  if (state !== undefined) sql += `\nALTER TABLE ${table} ${state} TRIGGER ${q.ident(row.name)};\n`;
+  sql += commentOn(`TRIGGER ${q.ident(row.name)} ON ${table}`, row.comment);
+  return {
+    id: `pg_trigger:${row.oid}`, section: 'post-data', priority: Priority.trigger, type: 'TRIGGER', schema: row.schema,
+    name: `${row.table} ${row.name}`, sortName: row.table, owner: null, sql,
+    drop: `DROP TRIGGER IF EXISTS ${q.ident(row.name)} ON ${table};`, dependsOn: new Set(),
+  };
+}
+
+export function ruleEntry(row: RuleRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  let sql = `${row.definition.replace(/;?\s*$/, ';')}\n`;
+  const state = enableStates[row.enabled];
+  if (state !== undefined) sql += `\nALTER TABLE ${table} ${state} RULE ${q.ident(row.name)};\n`;
+  sql += commentOn(`RULE ${q.ident(row.name)} ON ${table}`, row.comment);
+  return {
+    id: `pg_rewrite:${row.oid}`, section: 'post-data', priority: Priority.rule, type: 'RULE', schema: row.schema,
+    name: `${row.table} ${row.name}`, sortName: row.table, owner: null, sql,
+    drop: `DROP RULE IF EXISTS ${q.ident(row.name)} ON ${table};`, dependsOn: new Set(),
+  };
+}
+
+const policyCommands: Record<string, string> = { r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
+
+export function policyEntry(row: PolicyRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  let sql = `CREATE POLICY ${q.ident(row.name)} ON ${table}`;
+  if (!row.permissive) sql += ' AS RESTRICTIVE';
+  const command = policyCommands[row.command];
+  if (command !== undefined) sql += ` FOR ${command}`;
+  if (row.roles !== null) sql += ` TO ${row.roles.join(', ')}`;
+  if (row.qual !== null) sql += ` USING (${row.qual})`;
+  if (row.withCheck !== null) sql += ` WITH CHECK (${row.withCheck})`;
+  sql += `;\n${commentOn(`POLICY ${q.ident(row.name)} ON ${table}`, row.comment)}`;
+  return {
+    id: `pg_policy:${row.oid}`, section: 'post-data', priority: Priority.policy, type: 'POLICY', schema: row.schema,
+    name: `${row.table} ${row.name}`, sortName: row.table, owner: null, sql,
+    drop: `DROP POLICY IF EXISTS ${q.ident(row.name)} ON ${table};`, dependsOn: new Set(),
+  };
+}
+
+export function rowSecurityEntry(relation: RelationRow, q: IdentifierQuoter): Entry {
+  return {
+    id: `row-security:${relation.oid}`, section: 'post-data', priority: Priority.rowSecurity, type: 'ROW SECURITY',
+    schema: relation.schema, name: relation.name, sortName: relation.name, owner: null,
+    sql: `ALTER TABLE ${q.qualified(relation.schema, relation.name)} ENABLE ROW LEVEL SECURITY;\n`, drop: null, dependsOn: new Set(),
+  };
+}
+
+/**
+ * `ALTER DATABASE ... SET` settings. Not pg_dump behaviour: pg_dump without --create loses them
+ * (Immich's vchordrq.probes, the legacy search_path with `vectors`). The database is named by
+ * current_database() so the dump restores into a database of any name; each stored `name=value`
+ * string is applied with set_config + FROM CURRENT, which keeps the value exactly as stored, and the
+ * session's own value is put back afterwards.
+ */
+export function databaseSettingsEntry(settings: string[]): Entry | null {
+  if (settings.length === 0) return null;
+  const statements = settings.map((setting) => {
+    const at = setting.indexOf('=');
+    const name = setting.slice(0, at);
+    const value = setting.slice(at + 1);
+    return `    previous := pg_catalog.current_setting(${quoteLiteral(name)}, true);\n` +
+      `    PERFORM pg_catalog.set_config(${quoteLiteral(name)}, ${quoteLiteral(value)}, true);\n` +
+      `    EXECUTE pg_catalog.format('ALTER DATABASE %I SET %s FROM CURRENT', pg_catalog.current_database(), ${quoteLiteral(name)});\n` +
+      `    PERFORM pg_catalog.set_config(${quoteLiteral(name)}, COALESCE(previous, ''), true);`;
+  });
+  return {
+    id: 'database-settings', section: 'final', priority: Priority.databaseSettings, type: 'DATABASE PROPERTIES', schema: null,
+    name: 'database settings (ALTER DATABASE ... SET)', owner: null,
+    sql: `DO $immich_backup$\nDECLARE\n    previous text;\nBEGIN\n${statements.join('\n')}\nEND\n$immich_backup$;\n`,
+    drop: null, dependsOn: new Set(),
+  };
+}

@@ -1,0 +1,352 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { PassThrough, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { DatabaseConfig } from '../config.ts';
+import type { TableSummary } from '../backup/manifest.ts';
+import { UserError, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { toolVersion } from '../version.ts';
+import { readCatalog, type Catalog } from './schema.ts';
+import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
+import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
+
+export interface DumpProgress {
+  phase: 'schema' | 'data' | 'post-data';
+  table?: string;
+  tablesDone: number;
+  tablesTotal: number;
+  rows: number;
+  bytes: number;
+}
+
+export interface DumpOptions {
+  connection: DatabaseConfig['connection'];
+  /** Receives the gzip bytes. */
+  output: NodeJS.WritableStream;
+  /** Keep OWNER TO and GRANT/REVOKE; default false (restores as whichever role runs psql). */
+  owner?: boolean;
+  compressionLevel?: number;
+  /** How long to wait for the ACCESS SHARE locks before failing (ms); default 60 s. */
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: DumpProgress) => void;
+  log?: Logger;
+}
+
+export interface DumpResult {
+  serverVersion: string;
+  serverVersionNum: number;
+  database: string;
+  tables: TableSummary[];
+  objectCount: number;
+  uncompressedBytes: number;
+  compressedBytes: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export const defaultCompressionLevel = 6;
+const progressIntervalMs = 2000;
+
+/**
+ * Writes a plain-SQL dump equivalent to `pg_dump --clean --if-exists` of the connected database,
+ * gzip-compressed, to `options.output`. Everything is read in one REPEATABLE READ, READ ONLY
+ * transaction with ACCESS SHARE locks on every table, so Immich can keep running and no DDL can
+ * slip in between reading the catalogs and copying the data.
+ */
+export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
+  const startedAt = new Date();
+  const client = new pg.Client({ ...options.connection, application_name: 'immich-backup dump' });
+  // A connection lost mid-dump surfaces as the failing query's error; without a listener it would crash the process.
+  client.on('error', (error) => options.log?.debug({ err: error }, 'database connection error'));
+  try {
+    await connect(client);
+    const catalog = await beginSnapshot(client, options);
+    const quoter = new IdentifierQuoter(catalog.server.reservedKeywords);
+    const ddlOptions: DdlOptions = { owner: options.owner ?? false };
+
+    let uncompressedBytes = 0;
+    let compressedBytes = 0;
+    const gzip = createGzip({ level: options.compressionLevel ?? defaultCompressionLevel });
+    const countCompressed = new PassThrough();
+    countCompressed.on('data', (chunk: Buffer) => {
+      compressedBytes += chunk.length;
+    });
+    const tables: TableSummary[] = [];
+    async function* script(): AsyncGenerator<Buffer | string> {
+      for await (const piece of writeScript(client, catalog, quoter, ddlOptions, tables, options)) {
+        uncompressedBytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
+        yield piece;
+      }
+    }
+    await pipeline(script, gzip, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
+    await client.query('COMMIT');
+    return {
+      serverVersion: catalog.server.version,
+      serverVersionNum: catalog.server.versionNum,
+      database: catalog.server.database,
+      tables,
+      objectCount: catalog.entries.length,
+      uncompressedBytes,
+      compressedBytes,
+      startedAt,
+      finishedAt: new Date(),
+    };
+  } catch (error) {
+    throw asDumpError(error, options);
+  } finally {
+    await closeQuietly(client);
+  }
+}
+
+async function connect(client: pg.Client): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new UserError(`cannot connect to the database: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function asDumpError(error: unknown, options: DumpOptions): unknown {
+  if (options.signal?.aborted) return options.signal.reason instanceof Error ? options.signal.reason : new UserError('dump aborted');
+  if (error instanceof UserError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return new UserError('dump failed: no space left on the output device', { cause: error });
+  return new UserError(`dump failed: ${errorMessage(error)}`, { cause: error });
+}
+
+async function closeQuietly(client: pg.Client): Promise<void> {
+  // end() waits for the server's goodbye, which a dead server never sends: don't let it hang the caller.
+  await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+}
+
+/**
+ * The session settings pg_dump uses (pg-dump-facts §1.1): an empty search_path first, so every
+ * pg_get_*def and format_type result is schema-qualified; formats that make COPY text exact and
+ * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter.
+ */
+async function beginSnapshot(client: pg.Client, options: DumpOptions): Promise<Catalog> {
+  await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+  await client.query(
+    `SET DATESTYLE = ISO; SET INTERVALSTYLE = POSTGRES; SET extra_float_digits TO 3; SET synchronize_seqscans TO off;
+     SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off`,
+  );
+  const { rows } = await client.query<{ num: string; restrict: boolean }>(
+    `SELECT pg_catalog.current_setting('server_version_num') AS num,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE name = 'restrict_nonsystem_relation_kind') AS restrict`,
+  );
+  if (Number(rows[0]!.num) >= 170000) await client.query('SET transaction_timeout = 0');
+  if (rows[0]!.restrict) {
+    await client.query(`SELECT pg_catalog.set_config('restrict_nonsystem_relation_kind', 'view, foreign-table', false)`);
+  }
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  const tables = await client.query<{ name: string }>(
+    `SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS name
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+      ORDER BY 1`,
+  );
+  // The pg_get_*def helpers read the live catalogs, not the snapshot: only these locks keep DDL out until we are done.
+  await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.trunc(options.lockTimeoutMs ?? 60_000))}`);
+  const names = tables.rows.map((row) => row.name);
+  for (let start = 0; start < names.length; start += 500) {
+    try {
+      await client.query(`LOCK TABLE ${names.slice(start, start + 500).join(', ')} IN ACCESS SHARE MODE`);
+    } catch (error) {
+      throw new UserError(`cannot lock the tables for a consistent dump (is a migration running?): ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }
+  }
+  await client.query('SET LOCAL lock_timeout = 0');
+  return readCatalog(client, { owner: options.owner ?? false });
+}
+
+function preamble(catalog: Catalog): string {
+  const lines = [
+    '--',
+    '-- PostgreSQL database dump',
+    '--',
+    '',
+    `-- Dumped from database version ${commentSafe(catalog.server.version)}`,
+    `-- Dumped by immich-backup ${toolVersion} (native dump; restore with: gunzip < dump.sql.gz | psql)`,
+    '',
+    'SET statement_timeout = 0;',
+    'SET lock_timeout = 0;',
+    'SET idle_in_transaction_session_timeout = 0;',
+  ];
+  // A <= 16 server rejects this setting, which would stop a restore under ON_ERROR_STOP.
+  if (catalog.server.versionNum >= 170000) lines.push('SET transaction_timeout = 0;');
+  lines.push(
+    "SET client_encoding = 'UTF8';",
+    'SET standard_conforming_strings = on;',
+    "SELECT pg_catalog.set_config('search_path', '', false);",
+    'SET check_function_bodies = false;',
+    'SET xmloption = content;',
+    'SET client_min_messages = warning;',
+    'SET row_security = off;',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+async function* writeScript(
+  client: pg.Client,
+  catalog: Catalog,
+  quoter: IdentifierQuoter,
+  ddlOptions: DdlOptions,
+  tables: TableSummary[],
+  options: DumpOptions,
+): AsyncGenerator<Buffer | string> {
+  const main = catalog.entries.filter((entry) => entry.section !== 'final');
+  const final = catalog.entries.filter((entry) => entry.section === 'final');
+  const progress = (update: Omit<DumpProgress, 'tablesTotal'>) =>
+    options.onProgress?.({ ...update, tablesTotal: catalog.dataTables.length });
+
+  progress({ phase: 'schema', tablesDone: 0, rows: 0, bytes: 0 });
+  yield preamble(catalog);
+  // --clean --if-exists: drop what this script creates, in reverse order, before creating anything.
+  const drops = [...main, ...final]
+    .reverse()
+    .map((entry) => entry.drop)
+    .filter((drop): drop is string => drop !== null);
+  if (drops.length > 0) yield `${drops.join('\n')}\n`;
+  for (const entry of main.filter((e) => e.section === 'pre-data')) yield renderEntry(entry, ddlOptions);
+
+  let rowsTotal = 0;
+  let bytesTotal = 0;
+  for (const [index, table] of catalog.dataTables.entries()) {
+    const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
+    yield renderEntry(
+      { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
+      ddlOptions,
+    ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
+    const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
+    const target = `${quoter.qualified(table.schema, table.name)} ${columns === '' ? '' : `(${columns})`}`;
+    yield `COPY ${target} FROM stdin;\n`;
+    let lastReport = Date.now();
+    for await (const chunk of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) {
+      yield chunk;
+      if (Date.now() - lastReport > progressIntervalMs) {
+        lastReport = Date.now();
+        progress({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
+      }
+    }
+    yield '\\.\n\n\n';
+    rowsTotal += summary.rows;
+    bytesTotal += summary.bytes;
+    tables.push(summary);
+    progress({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index + 1, rows: rowsTotal, bytes: bytesTotal });
+  }
+
+  const setvals: string[] = [];
+  for (const sequence of catalog.sequences) {
+    const name = quoter.qualified(sequence.schema, sequence.name);
+    const { rows } = await client.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${name}`);
+    const row = rows[0]!;
+    setvals.push(
+      `--\n-- Name: ${commentSafe(sequence.name)}; Type: SEQUENCE SET; Schema: ${commentSafe(sequence.schema)}; Owner: -\n--\n\n` +
+        `SELECT pg_catalog.setval(${quoteLiteral(name)}, ${row.last_value}, ${row.is_called});\n\n`,
+    );
+  }
+  if (setvals.length > 0) yield setvals.join('');
+
+  progress({ phase: 'post-data', tablesDone: catalog.dataTables.length, rows: rowsTotal, bytes: bytesTotal });
+  for (const entry of main.filter((e) => e.section === 'post-data')) yield renderEntry(entry, ddlOptions);
+  for (const entry of final) yield renderEntry(entry, ddlOptions);
+  yield '--\n-- PostgreSQL database dump complete\n--\n\n';
+}
+
+/**
+ * Streams one table's COPY text exactly as the server sends it (never decoded and re-encoded),
+ * counting rows and bytes and hashing it for the manifest. A line that is exactly `\.` would end
+ * the COPY early on restore; the server never produces one (backslashes are doubled), so seeing one
+ * means the data cannot be trusted and the dump fails.
+ */
+export async function* copyTableData(client: pg.ClientBase, copySql: string, summary: TableSummary): AsyncGenerator<Buffer> {
+  const stream = client.query(copyTo(copySql));
+  const hash = createHash('sha256');
+  let previousTail = Buffer.from('\n');
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const window = Buffer.concat([previousTail, chunk]);
+    if (window.includes('\n\\.\n')) throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
+    previousTail = window.subarray(Math.max(0, window.length - 3));
+    hash.update(chunk);
+    summary.bytes += chunk.length;
+    yield chunk;
+  }
+  summary.rows = stream.rowCount;
+  summary.sha256 = hash.digest('hex');
+}
+
+export interface DumpFileResult extends DumpResult {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Dumps into `path` safely: the bytes go to `path.partial`, which is fsynced and renamed only when
+ * the dump completed, so a file under the final name is always a whole dump. Any failure removes
+ * the partial file.
+ */
+export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: string }): Promise<DumpFileResult> {
+  const partial = `${options.path}.partial`;
+  const hash = createHash('sha256');
+  let size = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  let file: ReturnType<typeof createWriteStream>;
+  try {
+    file = createWriteStream(partial, { mode: 0o600 });
+    await new Promise<void>((resolve, reject) => {
+      file.once('open', () => resolve());
+      file.once('error', reject);
+    });
+  } catch (error) {
+    throw new UserError(`cannot write the dump to ${partial}: ${errorMessage(error)}`, { cause: error });
+  }
+  try {
+    const done = pipeline(hashing, file);
+    // If the dump fails first, this pipeline fails too (premature close): the dump's error is the one to report.
+    done.catch(() => undefined);
+    const result = await dumpDatabase({ ...options, output: hashing });
+    await done;
+    const handle = await open(partial, 'r+');
+    await handle.sync();
+    await handle.close();
+    await rename(partial, options.path);
+    await syncDirectory(dirname(options.path));
+    return { ...result, path: options.path, size, sha256: hash.digest('hex') };
+  } catch (error) {
+    hashing.destroy();
+    file.destroy();
+    await rm(partial, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      throw new UserError(`dump failed: no space left on the device holding ${options.path}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function syncDirectory(path: string): Promise<void> {
+  try {
+    const handle = await open(path, 'r');
+    await handle.sync().finally(() => handle.close());
+  } catch {
+    // Some filesystems refuse to fsync a directory; the rename is still atomic.
+  }
+}
+
+export type { Entry };

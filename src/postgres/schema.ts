@@ -1,0 +1,272 @@
+import type pg from 'pg';
+import {
+  arrayTypesQuery,
+  columnsQuery,
+  constraintsQuery,
+  databaseSettingsQuery,
+  dependenciesQuery,
+  extensionMembersQuery,
+  extensionsQuery,
+  functionsQuery,
+  indexesQuery,
+  policiesQuery,
+  readServerInfo,
+  relationsQuery,
+  rowTypesQuery,
+  rulesQuery,
+  schemasQuery,
+  sequencesQuery,
+  triggersQuery,
+  typesQuery,
+  type ArrayTypeRow,
+  type ColumnRow,
+  type ConstraintRow,
+  type DatabaseSettingRow,
+  type DependencyRow,
+  type ExtensionMemberRow,
+  type ExtensionRow,
+  type FunctionRow,
+  type IndexRow,
+  type PolicyRow,
+  type RelationRow,
+  type RowTypeRow,
+  type RuleRow,
+  type SchemaRow,
+  type SequenceRow,
+  type ServerInfo,
+  type TriggerRow,
+  type TypeRow,
+} from './catalog.ts';
+import {
+  constraintEntry,
+  databaseSettingsEntry,
+  extensionEntry,
+  functionEntry,
+  indexAttachEntry,
+  indexEntry,
+  partitionAttachEntry,
+  policyEntry,
+  rowSecurityEntry,
+  ruleEntry,
+  schemaEntry,
+  sequenceEntries,
+  tableEntry,
+  triggerEntry,
+  typeEntries,
+  viewEntries,
+  type DdlOptions,
+  type Entry,
+} from './ddl.ts';
+import { IdentifierQuoter } from './quote.ts';
+import { compareEntries, sortByDependencies } from './sort.ts';
+
+export interface DataTable {
+  oid: number;
+  schema: string;
+  name: string;
+  owner: string;
+  /** COPY column list: attnum order, without generated columns (COPY FROM refuses them). */
+  columns: string[];
+}
+
+export interface Catalog {
+  server: ServerInfo;
+  /** Every entry in output order: pre-data, post-data, then the final pass. */
+  entries: Entry[];
+  /** Tables whose rows are dumped, in pg_dump's (schema, name) byte order. */
+  dataTables: DataTable[];
+  /** Every sequence, identity ones included: each gets a setval after the data. */
+  sequences: SequenceRow[];
+  /** Entries that sat in a dependency loop (ordered by name there). */
+  loops: Entry[];
+}
+
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Reads every object the dump writes, builds its entries and orders them by pg_depend. */
+export async function readCatalog(client: pg.ClientBase, options: DdlOptions): Promise<Catalog> {
+  const server = await readServerInfo(client);
+  const v = server.versionNum;
+  const q = new IdentifierQuoter(server.reservedKeywords);
+  const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
+
+  const schemas = await rows<SchemaRow>(schemasQuery);
+  const extensions = await rows<ExtensionRow>(extensionsQuery);
+  const types = await rows<TypeRow>(typesQuery);
+  const functions = await rows<FunctionRow>(functionsQuery);
+  const relations = await rows<RelationRow>(relationsQuery(v));
+  const columns = await rows<ColumnRow>(columnsQuery(v));
+  const sequences = await rows<SequenceRow>(sequencesQuery);
+  const constraints = await rows<ConstraintRow>(constraintsQuery(v));
+  const indexes = await rows<IndexRow>(indexesQuery);
+  const triggers = await rows<TriggerRow>(triggersQuery);
+  const rules = await rows<RuleRow>(rulesQuery);
+  const policies = await rows<PolicyRow>(policiesQuery);
+  const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
+
+  const relationsByOid = new Map(relations.map((relation) => [relation.oid, relation]));
+  const columnsByRelation = new Map<number, ColumnRow[]>();
+  for (const column of columns) {
+    const list = columnsByRelation.get(column.relid) ?? [];
+    list.push(column);
+    columnsByRelation.set(column.relid, list);
+  }
+  // CHECKs that are local and validated stay inside CREATE TABLE (partitions also keep inherited ones, like pg_dump).
+  const inlineChecks = constraints.filter((c) => {
+    if (c.type !== 'c' || !c.validated) return false;
+    const relation = relationsByOid.get(c.relid);
+    return c.isLocal || (relation?.isPartition ?? false);
+  });
+  const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
+
+  const entries: Entry[] = [];
+  for (const schema of schemas) {
+    const entry = schemaEntry(schema, q, options);
+    if (entry !== null) entries.push(entry);
+  }
+  for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(extensionEntry(extension, q));
+  for (const type of types) entries.push(...typeEntries(type, q, options));
+  for (const fn of functions) entries.push(functionEntry(fn, q, options));
+  const dataTables: DataTable[] = [];
+  for (const relation of relations) {
+    const relationColumns = columnsByRelation.get(relation.oid) ?? [];
+    if (relation.relkind === 'r' || relation.relkind === 'p') {
+      entries.push(
+        tableEntry({ relation, columns: relationColumns, inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid) }, q, options),
+      );
+      if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
+        const parentOid = await parentOf(client, relation.oid);
+        entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
+      }
+      if (relation.rowSecurity) entries.push(rowSecurityEntry(relation, q));
+      if (relation.relkind === 'r') {
+        dataTables.push({
+          oid: relation.oid,
+          schema: relation.schema,
+          name: relation.name,
+          owner: relation.owner,
+          columns: relationColumns.filter((c) => c.generated === '').map((c) => c.name),
+        });
+      }
+    } else if (relation.relkind === 'v' || relation.relkind === 'm') {
+      entries.push(...viewEntries(relation, relationColumns, q, options));
+    }
+  }
+  for (const sequence of sequences) {
+    const owner = sequence.ownedByTable === null ? undefined : relationsByOid.get(sequence.ownedByTable);
+    const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
+    entries.push(...sequenceEntries(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
+  }
+  for (const constraint of constraints) if (!inlineCheckIds.has(constraint.oid)) entries.push(constraintEntry(constraint, q));
+  const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
+  for (const index of indexes) {
+    entries.push(indexEntry(index, q));
+    const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
+    if (parent !== undefined) entries.push(indexAttachEntry(index, q.qualified(parent.schema, parent.name), q));
+  }
+  for (const trigger of triggers) entries.push(triggerEntry(trigger, q));
+  for (const rule of rules) entries.push(ruleEntry(rule, q));
+  for (const policy of policies) entries.push(policyEntry(policy, q));
+  const settingsEntry = databaseSettingsEntry(settings.map((s) => s.setting));
+  if (settingsEntry !== null) entries.push(settingsEntry);
+
+  await addDependencies(client, entries, inlineChecks, types);
+
+  const pre = sortByDependencies(entries.filter((e) => e.section === 'pre-data'));
+  const post = entries.filter((e) => e.section === 'post-data').sort(compareEntries);
+  // Materialized views are refreshed in the order their definitions were created (readers after what they read).
+  const preOrder = new Map(pre.entries.map((entry, index) => [entry.id, index]));
+  const final = entries
+    .filter((e) => e.section === 'final')
+    .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
+  dataTables.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
+  return { server, entries: [...pre.entries, ...post, ...final], dataTables, sequences, loops: pre.loops };
+}
+
+async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
+  const { rows } = await client.query<{ parent: number }>(
+    'SELECT inhparent::int AS parent FROM pg_catalog.pg_inherits WHERE inhrelid = $1',
+    [oid],
+  );
+  return rows[0]?.parent ?? 0;
+}
+
+/**
+ * Maps pg_depend rows onto entries (pg-dump-facts §3.3): a view's edges hang off its _RETURN rule,
+ * a default's off pg_attrdef, an inline CHECK's off pg_constraint, a row type's and an array type's
+ * off the relation or element type they stand for, and an extension member stands for its
+ * extension. Ownership edges of sequences are left out: OWNED BY is its own entry after both.
+ */
+async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineChecks: ConstraintRow[], types: TypeRow[]): Promise<void> {
+  const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
+  // One connection runs one query at a time: these are sequential on purpose.
+  const dependencies = await rows<DependencyRow>(dependenciesQuery);
+  const members = await rows<ExtensionMemberRow>(extensionMembersQuery);
+  const arrays = await rows<ArrayTypeRow>(arrayTypesQuery);
+  const rowTypes = await rows<RowTypeRow>(rowTypesQuery);
+  const rewrites = await rows<{ oid: number; relid: number }>(
+    `SELECT oid::int AS oid, ev_class::int AS relid FROM pg_catalog.pg_rewrite WHERE rulename = '_RETURN'`,
+  );
+  const attrdefs = await rows<{ oid: number; relid: number }>(`SELECT oid::int AS oid, adrelid::int AS relid FROM pg_catalog.pg_attrdef`);
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
+  const memberOf = new Map(members.map((m) => [`${catalogName(m.classid)}:${m.objid}`, `pg_extension:${m.extension}`]));
+  const arrayElement = new Map(arrays.map((a) => [a.oid, a.element]));
+  const rowTypeRelation = new Map(rowTypes.map((t) => [t.oid, t.relid]));
+  const viewOfRule = new Map(rewrites.map((r) => [r.oid, r.relid]));
+  const tableOfDefault = new Map(attrdefs.map((d) => [d.oid, d.relid]));
+  const checkOwner = new Map(inlineChecks.map((c) => [c.oid, c.relid]));
+  const domainOfCheck = new Map<number, number>();
+  const domainOids = new Set(types.filter((t) => t.typtype === 'd').map((t) => t.oid));
+  const domainChecks = await rows<{ oid: number; typid: number }>(
+    `SELECT oid::int AS oid, contypid::int AS typid FROM pg_catalog.pg_constraint WHERE contypid <> 0`,
+  );
+  for (const check of domainChecks) if (domainOids.has(check.typid)) domainOfCheck.set(check.oid, check.typid);
+
+  const resolve = (rawCatalog: string, oid: number): string => {
+    const catalog = catalogName(rawCatalog);
+    const member = memberOf.get(`${catalog}:${oid}`);
+    if (member !== undefined) return member;
+    switch (catalog) {
+      case 'pg_rewrite': {
+        const view = viewOfRule.get(oid);
+        return view === undefined ? `pg_rewrite:${oid}` : `pg_class:${view}`;
+      }
+      case 'pg_attrdef': {
+        const table = tableOfDefault.get(oid);
+        return table === undefined ? `pg_attrdef:${oid}` : `pg_class:${table}`;
+      }
+      case 'pg_constraint': {
+        const table = checkOwner.get(oid);
+        if (table !== undefined) return `pg_class:${table}`;
+        const domain = domainOfCheck.get(oid);
+        return domain === undefined ? `pg_constraint:${oid}` : `pg_type:${domain}`;
+      }
+      case 'pg_type': {
+        const element = arrayElement.get(oid);
+        if (element !== undefined) return resolve('pg_type', element);
+        const relation = rowTypeRelation.get(oid);
+        return relation === undefined ? `pg_type:${oid}` : resolve('pg_class', relation);
+      }
+      default:
+        return `${catalog}:${oid}`;
+    }
+  };
+
+  for (const dependency of dependencies) {
+    const from = resolve(dependency.classid, dependency.objid);
+    const to = resolve(dependency.refclassid, dependency.refobjid);
+    if (from === to) continue;
+    const source = byId.get(from);
+    const target = byId.get(to);
+    if (source === undefined || target === undefined || source.section !== target.section) continue;
+    // A serial's or identity's sequence belongs to its table; it is created before it (OWNED BY / ADD GENERATED come later).
+    if ((dependency.deptype === 'a' || dependency.deptype === 'i') && source.type === 'SEQUENCE') continue;
+    source.dependsOn.add(to);
+  }
+}
+
+function catalogName(regclassText: string): string {
+  return regclassText.replace(/^pg_catalog\./, '');
+}
+
+export { IdentifierQuoter };
