@@ -1,0 +1,3 @@
+import { defineRoundTripTests } from './round-trip.ts';
+
+defineRoundTripTests('14');
