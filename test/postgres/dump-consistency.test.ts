@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { dumpToFile } from '../../src/postgres/dump.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { connectionFor } from './round-trip.ts';
+
+/**
+ * Issue 2, acceptance 5: a dump taken while another connection keeps writing restores to a
+ * consistent state. `counter.n` and the number of `log` rows change together in one transaction,
+ * so any dump that mixes two moments in time shows them disagreeing.
+ */
+let server: PostgresServer;
+const directory = mkdtempSync(join(tmpdir(), 'immich-backup-consistency-'));
+
+before(async () => {
+  server = await startPostgres('14');
+  await server.createDatabase('busy');
+  await server.psql(
+    'busy',
+    `CREATE TABLE counter (id integer PRIMARY KEY, n bigint NOT NULL);
+     INSERT INTO counter VALUES (1, 0);
+     CREATE TABLE log (id bigserial PRIMARY KEY, at timestamptz DEFAULT clock_timestamp(), note text);
+     -- Enough data (alphabetically between counter and log) that the dump takes a while.
+     CREATE TABLE filler (id integer PRIMARY KEY, payload text);
+     INSERT INTO filler SELECT g, md5(g::text) || repeat('x', 200) FROM generate_series(1, 300000) g;`,
+  );
+});
+after(async () => {
+  await server?.stop();
+});
+
+test('a dump taken under concurrent writes restores to a consistent state', async () => {
+  const writer = await server.connect('busy');
+  let writing = true;
+  let transactions = 0;
+  const writes = (async () => {
+    while (writing) {
+      await writer.query('BEGIN');
+      await writer.query('UPDATE counter SET n = n + 1 WHERE id = 1');
+      await writer.query(`INSERT INTO log (note) VALUES ('written during the dump')`);
+      await writer.query('COMMIT');
+      transactions += 1;
+    }
+  })();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const dump = await dumpToFile({ connection: connectionFor(server, 'busy'), path: join(directory, 'busy.sql.gz') });
+    const before = transactions;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.ok(transactions > before, 'the writer kept writing after the dump');
+    writing = false;
+    await writes;
+
+    await server.createDatabase('busy_restored');
+    await server.psql('busy_restored', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
+    const [row] = await server.query<{ n: string; logged: string; nextId: string; maxId: string }>(
+      'busy_restored',
+      `SELECT (SELECT n FROM counter)::text AS n, (SELECT count(*) FROM log)::text AS logged,
+              (SELECT nextval('log_id_seq'))::text AS "nextId", (SELECT coalesce(max(id), 0) FROM log)::text AS "maxId"`,
+    );
+    assert.ok(Number(row!.n) > 0, 'the dump saw some of the concurrent writes');
+    assert.equal(row!.n, row!.logged, 'counter and log agree in the restored database');
+    assert.ok(Number(row!.nextId) > Number(row!.maxId), 'the sequence continues after the restored rows');
+    const counted = dump.tables.find((table) => table.name === 'log')!;
+    assert.equal(String(counted.rows), row!.logged, 'the manifest row count matches what was restored');
+  } finally {
+    writing = false;
+    await writes.catch(() => undefined);
+    await writer.end();
+  }
+});
