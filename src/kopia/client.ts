@@ -1,0 +1,581 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { TLSSocket } from 'node:tls';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import { ExitCode, UserError, errorMessage } from '../errors.ts';
+import type { Env } from '../config.ts';
+import { loadKopiaConnection, type KopiaConnection } from './config.ts';
+import {
+  apiErrorSchema,
+  directorySchema,
+  emptySchema,
+  policySchema,
+  repoStatusSchema,
+  snapshotSchema,
+  snapshotsResponseSchema,
+  sourcesResponseSchema,
+  taskSchema,
+  tasksResponseSchema,
+  type DirEntry,
+  type Policy,
+  type RepoStatus,
+  type RetentionPolicy,
+  type Snapshot,
+  type SourceInfo,
+  type Task,
+} from './schemas.ts';
+
+/** A Kopia failure: exit code 2, the "Kopia step failed" code of a backup run. */
+export class KopiaError extends UserError {
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { exitCode: ExitCode.kopiaFailed, cause: options.cause });
+    this.name = 'KopiaError';
+    this.code = options.code;
+  }
+}
+
+export interface Progress {
+  files: number;
+  bytes: number;
+  /** Snapshot only: bytes actually sent to the repository (new content after deduplication). */
+  uploadedBytes?: number;
+}
+
+export interface SnapshotResult {
+  snapshotId: string;
+  rootId: string;
+  source: SourceInfo;
+  startTime: string;
+  endTime: string | undefined;
+  /**
+   * `hashedBytes` is the content Kopia had to read and store because it was new or changed; `cachedBytes`
+   * was recognised as unchanged. (Kopia's own "Uploaded Bytes" counter only counts metadata writes here.)
+   */
+  stats: { files: number; bytes: number; uploadedBytes: number; hashedBytes: number; cachedBytes: number; errors: number };
+}
+
+export interface RestoreResult {
+  files: number;
+  directories: number;
+  bytes: number;
+  errors: number;
+}
+
+export interface KopiaClientOptions {
+  /** Per HTTP request (connect + answer). */
+  requestTimeoutMs?: number;
+  /** Attempts for idempotent requests that failed to connect (the first one included). */
+  attempts?: number;
+  /** How often long operations poll the server. */
+  pollIntervalMs?: number;
+  /** A long operation whose server stops answering for this long fails instead of waiting forever. */
+  unreachableTimeoutMs?: number;
+}
+
+/** Failures worth another try: the request never reached a handler (nothing can have happened twice). */
+const connectionErrorCodes = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE',
+  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
+]);
+
+const csrfFailure = 'Invalid or missing CSRF token';
+const restoreAllDepths = 2147483647;
+
+/**
+ * A client of the Kopia server's REST API (the API Kopia's own web UI uses). The server reads and
+ * writes files on its own mounts, so every path here is a path as the *server* sees it.
+ *
+ * Security: Basic auth on every request; the CSRF session (cookie + token from the UI page) is
+ * fetched on first use and again when the server restarted. With a certificate fingerprint the
+ * TLS certificate is pinned: nothing else is accepted, self-signed or CA-signed.
+ */
+export class KopiaClient {
+  readonly connection: KopiaConnection;
+  readonly #dispatcher: Dispatcher;
+  readonly #authorization: string;
+  readonly #options: Required<KopiaClientOptions>;
+  #csrf: { cookie: string; token: string } | undefined;
+  #identity: { userName: string; host: string } | undefined;
+
+  constructor(connection: KopiaConnection, options: KopiaClientOptions = {}) {
+    this.connection = connection;
+    this.#options = {
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      attempts: options.attempts ?? 3,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      unreachableTimeoutMs: options.unreachableTimeoutMs ?? 60_000,
+    };
+    this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
+    this.#dispatcher = new Agent({
+      connect: pinningConnector(connection.fingerprint, this.#options.requestTimeoutMs),
+      headersTimeout: this.#options.requestTimeoutMs,
+      bodyTimeout: this.#options.requestTimeoutMs,
+    });
+  }
+
+  static fromEnv(env: Env, options?: KopiaClientOptions): KopiaClient {
+    return new KopiaClient(loadKopiaConnection(env), options);
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+
+  /** The repository's state; `connected: false` means the server has no repository to write to. */
+  async status(): Promise<RepoStatus> {
+    return this.#call('GET', '/api/v1/repo/status', repoStatusSchema);
+  }
+
+  /** Fails with one clear line unless the server is reachable, accepts us and has a repository. */
+  async requireRepository(): Promise<RepoStatus> {
+    const status = await this.status();
+    if (!status.connected) {
+      throw new KopiaError(
+        `the Kopia server at ${this.connection.url} has no repository connected: connect it to your repository (kopia repository connect/create) first`,
+        { code: 'NOT_CONNECTED' },
+      );
+    }
+    return status;
+  }
+
+  /**
+   * Creates a filesystem repository at `path` (on the server) when the server has none, or
+   * connects to the one already there: the out-of-the-box default before the user set up an
+   * offsite vault. Returns what it did.
+   */
+  async createFilesystemRepositoryIfMissing(path: string, password: string): Promise<'already-connected' | 'connected' | 'created'> {
+    const status = await this.status();
+    if (status.connected) return 'already-connected';
+    const storage = { type: 'filesystem', config: { path } };
+    let created = false;
+    try {
+      await this.#call('POST', '/api/v1/repo/exists', emptySchema, { body: { storage } });
+    } catch (error) {
+      if (!(error instanceof KopiaError && error.code === 'NOT_INITIALIZED')) throw error;
+      await this.#call('POST', '/api/v1/repo/create', emptySchema, { body: { storage, password, options: {}, clientOptions: {} } });
+      created = true;
+    }
+    if (!created) await this.#call('POST', '/api/v1/repo/connect', emptySchema, { body: { storage, password, clientOptions: {} } });
+    // The create/connect answer describes the state before the request: poll until it is connected.
+    const deadline = Date.now() + this.#options.unreachableTimeoutMs;
+    while (!(await this.status()).connected) {
+      if (Date.now() > deadline) throw new KopiaError('the Kopia server did not finish connecting its repository in time');
+      await sleep(this.#options.pollIntervalMs);
+    }
+    this.#identity = undefined;
+    return created ? 'created' : 'connected';
+  }
+
+  /** The user@host the server snapshots under (from its repository connection, not from us). */
+  async identity(): Promise<{ userName: string; host: string }> {
+    if (this.#identity === undefined) {
+      const sources = await this.#call('GET', '/api/v1/sources', sourcesResponseSchema);
+      this.#identity = { userName: sources.localUsername, host: sources.localHost };
+    }
+    return this.#identity;
+  }
+
+  async source(path: string): Promise<SourceInfo> {
+    const { userName, host } = await this.identity();
+    return { userName, host, path: normalizePath(path) };
+  }
+
+  /** The policy defined for `path` itself, or undefined when it inherits everything. */
+  async definedPolicy(path: string): Promise<Policy | undefined> {
+    const source = await this.source(path);
+    try {
+      return await this.#call('GET', '/api/v1/policy', policySchema, { query: sourceQuery(source) });
+    } catch (error) {
+      if (error instanceof KopiaError && error.code === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /** Replaces the policy defined for `path` (GET–modify–PUT is the caller's job). */
+  async replacePolicy(path: string, policy: Policy): Promise<void> {
+    const source = await this.source(path);
+    await this.#call('PUT', '/api/v1/policy', emptySchema, { query: sourceQuery(source), body: policy });
+  }
+
+  /**
+   * Makes sure the server knows `path` as a source with our retention and compression settings.
+   * Read-modify-write: every other setting the user made on that path's policy is kept, and only
+   * the keys we set are replaced.
+   */
+  async ensureSource(path: string, settings: { retention?: RetentionPolicy; compressorName?: string } = {}): Promise<SourceInfo> {
+    const source = await this.source(path);
+    const existing = (await this.definedPolicy(path)) ?? {};
+    const policy: Policy = { ...existing };
+    if (settings.retention !== undefined) policy.retention = { ...existing.retention, ...settings.retention };
+    if (settings.compressorName !== undefined) policy.compression = { ...existing.compression, compressorName: settings.compressorName };
+    const known = await this.#call('GET', '/api/v1/sources', sourcesResponseSchema, { query: sourceQuery(source) });
+    if (known.sources.some((s) => s.source.path === source.path)) {
+      await this.replacePolicy(path, policy);
+    } else {
+      // POST /sources replaces the path's policy: it gets the merged one.
+      await this.#call('POST', '/api/v1/sources', emptySchema, { body: { path: source.path, createSnapshot: false, policy }, retry: false });
+    }
+    return source;
+  }
+
+  /**
+   * Snapshots `path` and waits for the result. Fails when the snapshot task failed, when it
+   * finished with file errors, or when the server stopped answering for too long.
+   */
+  async snapshot(path: string, options: { onProgress?: (progress: Progress) => void; signal?: AbortSignal } = {}): Promise<SnapshotResult> {
+    const source = await this.source(path);
+    const query = sourceQuery(source);
+    const knownTasks = new Set(((await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
+    const triggeredAt = Date.now();
+    // Not retried: a repeated trigger could queue a second snapshot.
+    const triggered = await this.#call('POST', '/api/v1/sources/upload', emptySchema, { query, body: {}, retry: false }).catch((error: unknown) => {
+      if (error instanceof KopiaError && error.code === 'NOT_FOUND') {
+        throw new KopiaError(`the Kopia server does not know ${source.path} as a source (call ensureSource first)`, { code: 'NOT_FOUND', cause: error });
+      }
+      throw error;
+    });
+    void triggered;
+
+    const prefix = `${source.userName}@${source.host}:${source.path} at `;
+    const task = await this.#waitFor(async () => {
+      const tasks = (await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
+      return tasks.find((t) => t.kind === 'Snapshot' && !knownTasks.has(t.id) && t.description.startsWith(prefix));
+    }, options.signal, `the snapshot of ${source.path} did not start`);
+    const finished = await this.#waitForTask(task.id, options.signal, (running) => {
+      options.onProgress?.({
+        files: counter(running, 'Processed Files') || counter(running, 'Hashed Files') + counter(running, 'Cached Files'),
+        bytes: counter(running, 'Processed Bytes') || counter(running, 'Hashed Bytes') + counter(running, 'Cached Bytes'),
+        uploadedBytes: counter(running, 'Uploaded Bytes'),
+      });
+    });
+    if (finished.status !== 'SUCCESS') {
+      throw new KopiaError(`the snapshot of ${source.path} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
+    }
+
+    const snapshots = await this.listSnapshots(path);
+    const newest = snapshots
+      .filter((snapshot) => Date.parse(snapshot.startTime) >= triggeredAt - 5_000)
+      .sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime))[0];
+    if (newest === undefined) throw new KopiaError(`the snapshot of ${source.path} finished but no snapshot was saved`);
+    const errors = counter(finished, 'Errors') + (newest.summary?.numFailed ?? 0);
+    if (errors > 0 || newest.incomplete !== undefined) {
+      const first = newest.summary?.errors?.[0];
+      throw new KopiaError(
+        `the snapshot of ${source.path} ${newest.incomplete === undefined ? '' : `is incomplete (${newest.incomplete}) and `}had ${errors} error(s)${
+          first === undefined ? '' : `, first: ${first.path ?? ''}: ${first.error ?? ''}`
+        }`,
+      );
+    }
+    return {
+      snapshotId: newest.id,
+      rootId: newest.rootID,
+      source,
+      startTime: newest.startTime,
+      endTime: newest.endTime,
+      stats: {
+        files: newest.summary?.files ?? counter(finished, 'Processed Files'),
+        bytes: newest.summary?.size ?? counter(finished, 'Processed Bytes'),
+        uploadedBytes: counter(finished, 'Uploaded Bytes'),
+        hashedBytes: counter(finished, 'Hashed Bytes'),
+        cachedBytes: counter(finished, 'Cached Bytes'),
+        errors,
+      },
+    };
+  }
+
+  /** Every snapshot of `path`, oldest first (identical ones included). */
+  async listSnapshots(path: string): Promise<Snapshot[]> {
+    const source = await this.source(path);
+    const response = await this.#call('GET', '/api/v1/snapshots', snapshotsResponseSchema, { query: { ...sourceQuery(source), all: '1' } });
+    return response.snapshots ?? [];
+  }
+
+  /**
+   * Sets a snapshot's description (the API cannot set tags). Kopia rewrites the manifest, so the
+   * snapshot's id changes: the new id is returned.
+   */
+  async setDescription(snapshotId: string, description: string): Promise<string> {
+    const edited = await this.#call('POST', '/api/v1/snapshots/edit', snapshotSchema.array(), { body: { snapshots: [snapshotId], description } });
+    const first = edited[0];
+    if (first === undefined) throw new KopiaError(`the Kopia server did not return the edited snapshot ${snapshotId}`);
+    return first.id;
+  }
+
+  async deleteSnapshots(path: string, snapshotIds: string[]): Promise<void> {
+    const source = await this.source(path);
+    await this.#call('POST', '/api/v1/snapshots/delete', emptySchema, {
+      body: { source, snapshotManifestIds: snapshotIds, deleteSourceAndPolicy: false },
+    });
+  }
+
+  /**
+   * Lists a directory inside a snapshot (by snapshot root object id), `subPath` relative to the
+   * snapshot root. Returns undefined when the directory does not exist.
+   */
+  async listDirectory(rootId: string, subPath = ''): Promise<DirEntry[] | undefined> {
+    let objectId = rootId;
+    for (const part of subPath.split('/').filter((p) => p !== '' && p !== '.')) {
+      const entries = await this.#directory(objectId);
+      const next = entries.find((entry) => entry.name === part && entry.type === 'd');
+      if (next === undefined) return undefined;
+      objectId = next.obj;
+    }
+    return this.#directory(objectId);
+  }
+
+  async #directory(objectId: string): Promise<DirEntry[]> {
+    const directory = await this.#call('GET', `/api/v1/objects/${encodeURIComponent(objectId)}`, directorySchema);
+    return directory.entries ?? [];
+  }
+
+  /**
+   * Restores a snapshot (or one sub-folder of it) into `targetPath` on the server's filesystem and
+   * waits. Existing files are not overwritten unless `overwrite` is set.
+   */
+  async restore(options: {
+    snapshotId: string;
+    subPath?: string;
+    targetPath: string;
+    overwrite?: boolean;
+    onProgress?: (progress: Progress) => void;
+    signal?: AbortSignal;
+  }): Promise<RestoreResult> {
+    const sub = (options.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/');
+    const overwrite = options.overwrite ?? false;
+    const task = await this.#call('POST', '/api/v1/restore', taskSchema, {
+      retry: false,
+      body: {
+        root: sub === '' ? options.snapshotId : `${options.snapshotId}/${sub}`,
+        fsOutput: {
+          targetPath: options.targetPath,
+          overwriteDirectories: overwrite,
+          overwriteFiles: overwrite,
+          overwriteSymlinks: overwrite,
+          ignorePermissionErrors: true,
+          writeFilesAtomically: true,
+          skipOwners: false,
+          skipPermissions: false,
+          skipTimes: false,
+        },
+        // Without this Kopia writes shallow `.kopia-entry` placeholders instead of the files.
+        options: { parallel: 0, incremental: false, deleteExtra: false, ignoreErrors: false, restoreDirEntryAtDepth: restoreAllDepths },
+      },
+    });
+    const finished = await this.#waitForTask(task.id, options.signal, (running) =>
+      options.onProgress?.({ files: counter(running, 'Restored Files'), bytes: counter(running, 'Restored Bytes') }),
+    );
+    if (finished.status !== 'SUCCESS') {
+      throw new KopiaError(`the restore into ${options.targetPath} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
+    }
+    return {
+      files: counter(finished, 'Restored Files'),
+      directories: counter(finished, 'Restored Directories'),
+      bytes: counter(finished, 'Restored Bytes'),
+      errors: counter(finished, 'Ignored Errors'),
+    };
+  }
+
+  async #waitForTask(id: string, signal: AbortSignal | undefined, onProgress: (task: Task) => void): Promise<Task> {
+    return this.#waitFor(async () => {
+      const task = await this.#call('GET', `/api/v1/tasks/${encodeURIComponent(id)}`, taskSchema);
+      if (task.status === 'RUNNING' || task.status === 'CANCELING') {
+        onProgress(task);
+        return undefined;
+      }
+      return task;
+    }, signal, `task ${id} did not finish`);
+  }
+
+  /**
+   * Polls `probe` until it returns something. Connection failures are tolerated for a while (a
+   * restarting server), but a server gone for longer than `unreachableTimeoutMs` ends the wait.
+   */
+  async #waitFor<T>(probe: () => Promise<T | undefined>, signal: AbortSignal | undefined, what: string): Promise<T> {
+    let unreachableSince: number | undefined;
+    const startDeadline = Date.now() + this.#options.unreachableTimeoutMs;
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const value = await probe();
+        unreachableSince = undefined;
+        if (value !== undefined) return value;
+        if (what.endsWith('did not start') && Date.now() > startDeadline) throw new KopiaError(`${what} within ${this.#options.unreachableTimeoutMs / 1000} s`);
+      } catch (error) {
+        if (!(error instanceof KopiaError && error.code === 'UNREACHABLE')) throw error;
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > this.#options.unreachableTimeoutMs) {
+          throw new KopiaError(`${what}: the Kopia server stopped answering (${error.message})`, { code: 'UNREACHABLE', cause: error });
+        }
+      }
+      await sleep(this.#options.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
+    }
+  }
+
+  async #call<Schema extends z.ZodType>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    schema: Schema,
+    options: { query?: Record<string, string>; body?: unknown; retry?: boolean } = {},
+  ): Promise<z.output<Schema>> {
+    const retry = options.retry ?? method !== 'POST';
+    const attempts = retry ? this.#options.attempts : 1;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#callOnce(method, path, schema, options, true);
+      } catch (error) {
+        if (!(error instanceof KopiaError && error.code === 'UNREACHABLE') || attempt >= attempts) throw error;
+        await sleep(250 * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  async #callOnce<Schema extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: Schema,
+    options: { query?: Record<string, string>; body?: unknown },
+    mayRefreshCsrf: boolean,
+  ): Promise<z.output<Schema>> {
+    const csrf = await this.#csrfSession();
+    const url = new URL(path, `${this.connection.url}/`);
+    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+    const response = await this.#send(url, {
+      method: method as Dispatcher.HttpMethod,
+      headers: {
+        authorization: this.#authorization,
+        cookie: `Kopia-Session-Cookie=${csrf.cookie}`,
+        'x-kopia-csrf-token': csrf.token,
+        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+    const text = await response.body.text();
+    if (response.statusCode === 401 && text.includes(csrfFailure) && mayRefreshCsrf) {
+      // The server restarted and has a new signing key: the request was refused before it ran, so repeat it once.
+      this.#csrf = undefined;
+      return this.#callOnce(method, path, schema, options, false);
+    }
+    if (response.statusCode >= 400) throw this.#httpError(response.statusCode, text, `${method} ${path}`);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new KopiaError(`the Kopia server sent an answer that is not JSON for ${method} ${path} (HTTP ${response.statusCode})`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new KopiaError(`the Kopia server's answer to ${method} ${path} has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  async #csrfSession(): Promise<{ cookie: string; token: string }> {
+    if (this.#csrf !== undefined) return this.#csrf;
+    const cookie = randomUUID();
+    const response = await this.#send(new URL('/', `${this.connection.url}/`), {
+      method: 'GET',
+      headers: { authorization: this.#authorization, cookie: `Kopia-Session-Cookie=${cookie}` },
+    });
+    const text = await response.body.text();
+    if (response.statusCode >= 400) throw this.#httpError(response.statusCode, text, 'GET /');
+    const token = /<meta name="kopia-csrf-token" content="([^"]+)"/.exec(text)?.[1];
+    if (token === undefined) throw new KopiaError(`${this.connection.url} does not look like a Kopia server with its UI enabled (no CSRF token on its page)`);
+    this.#csrf = { cookie, token };
+    return this.#csrf;
+  }
+
+  async #send(url: URL, options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string }): Promise<Dispatcher.ResponseData> {
+    try {
+      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: AbortSignal.timeout(this.#options.requestTimeoutMs) });
+    } catch (error) {
+      if (error instanceof FingerprintMismatchError) throw new KopiaError(error.message, { code: 'FINGERPRINT', cause: error });
+      const cause = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      if (cause.cause instanceof FingerprintMismatchError) throw new KopiaError(cause.cause.message, { code: 'FINGERPRINT', cause: error });
+      const code = cause.code ?? cause.cause?.code;
+      const timedOut = cause.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+      if (timedOut || (code !== undefined && connectionErrorCodes.has(code))) {
+        throw new KopiaError(`the Kopia server at ${this.connection.url} is not reachable (${timedOut ? 'timed out' : code})`, {
+          code: 'UNREACHABLE',
+          cause: error,
+        });
+      }
+      if (/certificate|self.signed|SSL|TLS/i.test(errorMessage(error))) {
+        throw new KopiaError(
+          `the Kopia server at ${this.connection.url} presented a certificate that is not trusted: ${errorMessage(error)} (set KOPIA_SERVER_CERT_FINGERPRINT to pin it)`,
+          { code: 'TLS', cause: error },
+        );
+      }
+      throw new KopiaError(`request to the Kopia server at ${this.connection.url} failed: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+
+  #httpError(status: number, text: string, what: string): KopiaError {
+    if (status === 401) {
+      return new KopiaError(`the Kopia server rejected the username or password (user '${this.connection.username}')`, { code: 'UNAUTHORIZED' });
+    }
+    let body: z.infer<typeof apiErrorSchema> = {};
+    try {
+      body = apiErrorSchema.parse(JSON.parse(text));
+    } catch {
+      // Not every error body is JSON (403 from the UI handler is plain text).
+    }
+    if (body.code === 'NOT_CONNECTED') {
+      return new KopiaError(`the Kopia server at ${this.connection.url} has no repository connected: connect it to your repository first`, {
+        code: 'NOT_CONNECTED',
+      });
+    }
+    if (status === 403) return new KopiaError(`the Kopia server refused user '${this.connection.username}' (use the server's UI user)`, { code: 'FORBIDDEN' });
+    const detail = body.error ?? text.trim().slice(0, 200);
+    return new KopiaError(`the Kopia server answered ${what} with HTTP ${status}${body.code === undefined ? '' : ` ${body.code}`}: ${detail}`, {
+      code: body.code ?? `HTTP_${status}`,
+    });
+  }
+}
+
+class FingerprintMismatchError extends Error {}
+
+/** A TLS connector that, when a fingerprint is given, accepts exactly that certificate and nothing else. */
+function pinningConnector(fingerprint: string | undefined, timeout: number): buildConnector.connector {
+  if (fingerprint === undefined) return buildConnector({ timeout });
+  const base = buildConnector({ timeout, rejectUnauthorized: false });
+  return (options, callback) => {
+    base(options, (error, socket) => {
+      if (error !== null) {
+        callback(error, null);
+        return;
+      }
+      if (socket instanceof TLSSocket) {
+        const certificate = socket.getPeerCertificate();
+        const actual = certificate.raw === undefined ? '' : createHash('sha256').update(certificate.raw).digest('hex');
+        if (actual !== fingerprint) {
+          socket.destroy();
+          callback(
+            new FingerprintMismatchError(
+              `the Kopia server's certificate does not match KOPIA_SERVER_CERT_FINGERPRINT (expected ${fingerprint.slice(0, 16)}…, got ${actual.slice(0, 16)}…): refusing to connect`,
+            ),
+            null,
+          );
+          return;
+        }
+      }
+      callback(null, socket);
+    });
+  };
+}
+
+function sourceQuery(source: SourceInfo): Record<string, string> {
+  return { userName: source.userName, host: source.host, path: source.path };
+}
+
+function normalizePath(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function counter(task: Task, name: string): number {
+  return task.counters?.[name]?.value ?? 0;
+}
+
+export type { DirEntry, Policy, RetentionPolicy, Snapshot, SourceInfo };
