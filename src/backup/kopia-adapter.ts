@@ -1,0 +1,76 @@
+import { KopiaClient, KopiaError } from '../kopia/client.ts';
+import type { KopiaConnectionConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { KopiaBackupClient } from './kopia-step.ts';
+import type { SnapshotRef } from './report.ts';
+
+/** The run's view of Kopia (kopia-step.ts), implemented with the REST client of src/kopia. */
+export function createKopiaBackupClient(connection: KopiaConnectionConfig, log: Logger): KopiaBackupClient {
+  const client = new KopiaClient({ ...connection, fingerprint: connection.fingerprint });
+  const sourceName = async (path: string) => {
+    const source = await client.source(path);
+    return `${source.userName}@${source.host}:${source.path}`;
+  };
+  return {
+    async ensureRepository({ defaultPath, password }) {
+      const status = await client.status();
+      if (status.connected) {
+        const storage = status.storage ?? 'unknown';
+        return { storage, created: false, offsite: storage !== 'filesystem' };
+      }
+      if (password === undefined) {
+        throw new KopiaError(
+          'the Kopia server has no repository connected, and KOPIA_REPOSITORY_PASSWORD is not set to create the default one: connect the Kopia server to your repository, or set KOPIA_REPOSITORY_PASSWORD',
+          { code: 'NOT_CONNECTED' },
+        );
+      }
+      const outcome = await client.createFilesystemRepositoryIfMissing(defaultPath, password);
+      log.info({ path: defaultPath, outcome }, 'Kopia default filesystem repository ready');
+      return { storage: 'filesystem', created: outcome === 'created', offsite: false };
+    },
+    async ensureRetention(path, retention) {
+      await client.ensureSource(path, { retention });
+    },
+    async snapshot(path, { description, signal, timeoutMs, onProgress }) {
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+      let lastLog = 0;
+      const result = await client.snapshot(path, {
+        signal: deadline,
+        onProgress: (progress) => {
+          onProgress({ ...progress });
+          if (Date.now() - lastLog > 30_000) {
+            lastLog = Date.now();
+            log.info({ path, ...progress }, 'Kopia snapshot progress');
+          }
+        },
+      });
+      // Tags cannot be set through the API; the description names the run (and changes the id).
+      const id = await client.setDescription(result.snapshotId, description);
+      const ref: SnapshotRef = {
+        id,
+        source: `${result.source.userName}@${result.source.host}:${result.source.path}`,
+        startTime: result.startTime,
+        totalSize: result.stats.bytes,
+        fileCount: result.stats.files,
+      };
+      if (result.endTime !== undefined) ref.endTime = result.endTime;
+      return ref;
+    },
+    async listSnapshots(path) {
+      const source = await sourceName(path);
+      const snapshots = await client.listSnapshots(path);
+      return snapshots.reverse().map((snapshot) => {
+        const ref: SnapshotRef & { description?: string } = {
+          id: snapshot.id,
+          source,
+          startTime: snapshot.startTime,
+          description: snapshot.description,
+        };
+        if (snapshot.endTime !== undefined) ref.endTime = snapshot.endTime;
+        if (snapshot.summary?.size !== undefined) ref.totalSize = snapshot.summary.size;
+        if (snapshot.summary?.files !== undefined) ref.fileCount = snapshot.summary.files;
+        return ref;
+      });
+    },
+  };
+}
