@@ -154,7 +154,9 @@ export class KopiaClient {
     try {
       await this.#call('POST', '/api/v1/repo/exists', emptySchema, { body: { storage } });
     } catch (error) {
-      if (!(error instanceof KopiaError && error.code === 'NOT_INITIALIZED')) throw error;
+      // A folder that does not exist yet holds no repository either: create both.
+      const missing = error instanceof KopiaError && (error.code === 'NOT_INITIALIZED' || /no such file or directory/.test(error.message));
+      if (!missing) throw error;
       await this.#call('POST', '/api/v1/repo/create', emptySchema, { body: { storage, password, options: {}, clientOptions: {} } });
       created = true;
     }
