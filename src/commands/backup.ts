@@ -1,13 +1,49 @@
 import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { loadSidecarConfig } from '../config.ts';
+import { formatBytes, formatDuration, type RunReport } from '../backup/report.ts';
+import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
+
+export function describeRun(report: RunReport): string {
+  const lines = [
+    `${report.status === 'success' ? 'OK' : 'FAILED'}: run ${report.runId} (exit ${report.exitCode}), ${formatDuration(report.durationMs ?? 0)}`,
+  ];
+  for (const step of report.steps) {
+    lines.push(`  ${step.status.padEnd(8)} ${step.name.padEnd(14)} ${formatDuration(step.durationMs).padStart(10)}  ${step.error ?? step.summary ?? ''}`);
+  }
+  if (report.dump) lines.push(`  dump: ${formatBytes(report.dump.size)}, ${report.dump.tables} tables, ${report.dump.rows} rows`);
+  if (report.folder) lines.push(`  folder: ${report.folder}`);
+  for (const warning of report.warnings) lines.push(`  warning: ${warning}`);
+  if (report.error) lines.push(`  error: ${report.error}`);
+  return `${lines.join('\n')}\n`;
+}
 
 const command: Command = {
   name: 'backup',
-  summary: 'Not built yet.',
-  help: '',
-  options: {},
-  async run() {
-    throw new UserError('backup is not implemented yet');
+  summary: 'Run one backup now: dump, config copy, local retention, Kopia snapshots of the backups and the library.',
+  help: [
+    'Exit codes: 0 ok; 1 the database step failed (no new backup); 2 a Kopia step failed (the local',
+    'backup was kept); 75 another run is in progress (nothing done); 78 invalid configuration.',
+    'Configuration comes from the environment (see README); notifications are sent as in service mode.',
+  ].join('\n'),
+  options: {
+    json: { type: 'boolean' },
+  },
+  async run(args, context) {
+    const config = loadSidecarConfig(context.env);
+    // Loaded after the configuration is known good: a bad variable is reported before anything else.
+    const { createSteps } = await import('../backup/steps.ts');
+    const { runBackup } = await import('../backup/run.ts');
+    const notifiers = notifiersFromConfig(config.notify);
+    const report = await runBackup({
+      backupDir: config.backupDir,
+      steps: createSteps(config, context.log),
+      log: context.log,
+      signal: context.signal,
+      trigger: 'manual',
+      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log }),
+    });
+    context.stdout.write(args.values.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeRun(report));
+    return report.exitCode ?? 1;
   },
 };
 

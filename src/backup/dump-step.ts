@@ -1,0 +1,26 @@
+import type { SidecarConfig } from '../config.ts';
+import { dumpToFile } from '../postgres/dump.ts';
+import type { DumpStepResult, StepContext } from './run.ts';
+
+/** Step 1: the native dump of Immich's database into the run folder (logs its own progress). */
+export function dumpStep(config: SidecarConfig) {
+  return async (file: string, context: StepContext): Promise<DumpStepResult> => {
+    const result = await dumpToFile({
+      connection: config.database.connection,
+      path: file,
+      compressionLevel: config.compressionLevel,
+      signal: context.signal,
+      log: context.log,
+      onProgress: (progress: unknown) => context.progress({ ...(progress as Record<string, unknown>) }),
+    });
+    return {
+      serverVersion: result.serverVersion,
+      database: result.database,
+      tables: result.tables,
+      size: result.size,
+      sha256: result.sha256,
+      uncompressedBytes: result.uncompressedBytes,
+      ...('unsupportedObjects' in result && Array.isArray(result.unsupportedObjects) ? { unsupportedObjects: result.unsupportedObjects } : {}),
+    };
+  };
+}
