@@ -15,6 +15,7 @@ const command: Command = {
     output: { type: 'string', short: 'o' },
     owner: { type: 'boolean' },
     'compression-level': { type: 'string' },
+    'allow-unsupported': { type: 'boolean' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const output = stringOption(values, 'output');
@@ -27,7 +28,8 @@ const command: Command = {
     }
     const database = loadDatabaseConfig(env);
     const onProgress = (progress: DumpProgress) => log.debug(progress, 'dump progress');
-    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), compressionLevel, signal, onProgress, log };
+    const allowUnsupported = booleanOption(values, 'allow-unsupported') || ['true', '1', 'yes'].includes(env.DUMP_ALLOW_UNSUPPORTED ?? '');
+    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, signal, onProgress, log };
     log.info({ database: database.description }, 'dump started');
     const result = output === '-' ? await dumpDatabase({ ...common, output: stdout }) : await dumpToFile({ ...common, path: output });
     log.info(
@@ -37,6 +39,7 @@ const command: Command = {
         rows: result.tables.reduce((sum, table) => sum + table.rows, 0),
         bytes: result.uncompressedBytes,
         compressedBytes: result.compressedBytes,
+        unsupportedObjects: result.unsupportedObjects.length,
         seconds: (result.finishedAt.getTime() - result.startedAt.getTime()) / 1000,
         ...(output === '-' ? {} : { file: output }),
       },

@@ -15,6 +15,7 @@ import { toolVersion } from '../version.ts';
 import { readCatalog, type Catalog } from './schema.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
+import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 
 export interface DumpProgress {
   phase: 'schema' | 'data' | 'post-data';
@@ -32,6 +33,11 @@ export interface DumpOptions {
   /** Keep OWNER TO and GRANT/REVOKE; default false (restores as whichever role runs psql). */
   owner?: boolean;
   compressionLevel?: number;
+  /**
+   * Write the dump even when the database holds objects this dump cannot write (they are then
+   * listed in the result and logged as warnings). Default false: such a dump fails before writing.
+   */
+  allowUnsupported?: boolean;
   /** How long to wait for the ACCESS SHARE locks before failing (ms); default 60 s. */
   lockTimeoutMs?: number;
   signal?: AbortSignal;
@@ -44,6 +50,8 @@ export interface DumpResult {
   serverVersionNum: number;
   database: string;
   tables: TableSummary[];
+  /** Objects in the database that the dump did not write (only with allowUnsupported). */
+  unsupportedObjects: InventoryObject[];
   objectCount: number;
   uncompressedBytes: number;
   compressedBytes: number;
@@ -68,6 +76,17 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
   try {
     await connect(client);
     const catalog = await beginSnapshot(client, options);
+    const unsupported = unsupportedObjects(await inventoryObjects(client), { owner: options.owner ?? false });
+    if (unsupported.length > 0) {
+      const names = unsupported.map(describeObject);
+      if (!(options.allowUnsupported ?? false)) {
+        throw new UserError(
+          `nothing was written: the database has ${unsupported.length} object(s) this dump cannot write yet: ${names.join(', ')}. ` +
+            'Run with --allow-unsupported (DUMP_ALLOW_UNSUPPORTED=true) to back up everything else without them.',
+        );
+      }
+      for (const name of names) options.log?.warn({ object: name }, 'not in the dump: this kind of object is not supported yet');
+    }
     const quoter = new IdentifierQuoter(catalog.server.reservedKeywords);
     const ddlOptions: DdlOptions = { owner: options.owner ?? false };
 
@@ -92,6 +111,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       serverVersionNum: catalog.server.versionNum,
       database: catalog.server.database,
       tables,
+      unsupportedObjects: unsupported,
       objectCount: catalog.entries.length,
       uncompressedBytes,
       compressedBytes,

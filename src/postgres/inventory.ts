@@ -1,0 +1,211 @@
+import type pg from 'pg';
+import type { ObjectRef } from '../backup/manifest.ts';
+
+/**
+ * The completeness guard: an inventory of every object pg_dump would dump for one database (no
+ * --create), walked from the catalogs, one query per object kind. Objects that belong to an
+ * extension are left out (CREATE EXTENSION recreates them), as are system schemas. Comparing it
+ * with the kinds the native dump writes means a user's own publication, foreign table or
+ * operator can never go missing silently: the dump fails and names it instead.
+ */
+export interface InventoryObject extends ObjectRef {
+  /** For objects that live on a table (constraint, trigger, rule, policy): the table's name. */
+  table?: string;
+}
+
+const userSchema = (column: string) => `${column} NOT LIKE 'pg\\_%' AND ${column} <> 'information_schema'`;
+const notMember = (catalog: string, oid: string) =>
+  `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = '${catalog}'::pg_catalog.regclass AND e.objid = ${oid} AND e.deptype = 'e')`;
+
+interface KindQuery {
+  /** Object kinds this query can report (used by the tests and the README). */
+  kinds: string[];
+  /** Returns rows of (kind, schema, name, table). */
+  sql: (versionNum: number) => string;
+}
+
+/** One query per catalog; `kind` strings are what the user reads in the error message. */
+export const inventoryQueries: KindQuery[] = [
+  {
+    kinds: ['schema'],
+    sql: () => `SELECT 'schema' AS kind, NULL AS schema, n.nspname AS name, NULL AS table FROM pg_catalog.pg_namespace n
+                 WHERE ${userSchema('n.nspname')} AND ${notMember('pg_namespace', 'n.oid')}`,
+  },
+  {
+    kinds: ['extension'],
+    sql: () => `SELECT 'extension', NULL, x.extname, NULL FROM pg_catalog.pg_extension x WHERE x.oid >= 16384`,
+  },
+  {
+    kinds: ['extension configuration data'],
+    sql: () => `SELECT 'extension configuration data', NULL, x.extname, NULL FROM pg_catalog.pg_extension x
+                 WHERE x.extconfig IS NOT NULL AND pg_catalog.cardinality(x.extconfig) > 0`,
+  },
+  {
+    kinds: ['table', 'partitioned table', 'partition', 'inheritance child', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
+    sql: () => `
+      SELECT CASE WHEN c.reltablespace <> 0 THEN 'relation in a non-default tablespace'
+                  WHEN c.relkind IN ('r', 'm') AND c.relam <> 0 AND c.relam <> (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'heap') THEN 'table with a non-heap access method'
+                  WHEN c.relkind = 'p' THEN 'partitioned table'
+                  WHEN c.relispartition THEN 'partition'
+                  WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
+                  WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child'
+                  ELSE CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                                      WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' END END,
+             n.nspname, c.relname, NULL
+        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
+  },
+  {
+    kinds: ['index'],
+    sql: () => `
+      SELECT 'index', n.nspname, ic.relname, tc.relname
+        FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+        JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_class', 'tc.oid')} AND i.indisvalid AND i.indisready
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))`,
+  },
+  {
+    kinds: ['function', 'procedure', 'aggregate', 'window function'],
+    sql: () => `
+      SELECT CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
+             n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL
+        FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_proc', 'p.oid')}`,
+  },
+  {
+    kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'multirange type'],
+    sql: () => `
+      SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite type'
+                            WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'pseudo type' ELSE 'type' END,
+             n.nspname, t.typname, NULL
+        FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_type', 't.oid')} AND t.typtype <> 'm'
+         AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
+         AND NOT (t.typelem <> 0 AND t.typlen = -1 AND t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc)`,
+  },
+  {
+    kinds: ['constraint'],
+    sql: (v) => `
+      SELECT 'constraint', n.nspname, co.conname, c.relname
+        FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE co.conparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
+         ${v >= 180000 ? "AND co.contype <> 'n'" : ''}
+      UNION ALL
+      SELECT 'domain constraint', n.nspname, co.conname, t.typname
+        FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_type t ON t.oid = co.contypid
+        JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_type', 't.oid')} ${v >= 180000 ? "AND co.contype <> 'n'" : ''}`,
+  },
+  {
+    kinds: ['trigger'],
+    sql: () => `
+      SELECT 'trigger', n.nspname, t.tgname, c.relname FROM pg_catalog.pg_trigger t
+        JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
+  },
+  {
+    kinds: ['rule'],
+    sql: () => `
+      SELECT 'rule', n.nspname, r.rulename, c.relname FROM pg_catalog.pg_rewrite r
+        JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE r.rulename <> '_RETURN' AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
+  },
+  {
+    kinds: ['policy', 'row level security'],
+    sql: () => `
+      SELECT 'policy', n.nspname, p.polname, c.relname FROM pg_catalog.pg_policy p
+        JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE ${userSchema('n.nspname')}
+      UNION ALL
+      SELECT 'row level security', n.nspname, c.relname, c.relname FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND ${userSchema('n.nspname')}`,
+  },
+  {
+    kinds: ['operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
+    sql: () => `
+      SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL
+        FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_operator', 'o.oid')}
+      UNION ALL SELECT 'operator class', n.nspname, c.opcname, NULL FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opclass', 'c.oid')}
+      UNION ALL SELECT 'operator family', n.nspname, f.opfname, NULL FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opfamily', 'f.oid')}
+      UNION ALL SELECT 'cast', NULL, '(' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')', NULL
+        FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND ${notMember('pg_cast', 'c.oid')}
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)
+      UNION ALL SELECT 'collation', n.nspname, c.collname, NULL FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_collation', 'c.oid')}
+      UNION ALL SELECT 'conversion', n.nspname, c.conname, NULL FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_conversion', 'c.oid')}
+      UNION ALL SELECT 'text search parser', n.nspname, p.prsname, NULL FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_parser', 'p.oid')}
+      UNION ALL SELECT 'text search template', n.nspname, t.tmplname, NULL FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_template', 't.oid')}
+      UNION ALL SELECT 'text search dictionary', n.nspname, d.dictname, NULL FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_dict', 'd.oid')}
+      UNION ALL SELECT 'text search configuration', n.nspname, c.cfgname, NULL FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_config', 'c.oid')}
+      UNION ALL SELECT 'foreign data wrapper', NULL, w.fdwname, NULL FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notMember('pg_foreign_data_wrapper', 'w.oid')}
+      UNION ALL SELECT 'foreign server', NULL, s.srvname, NULL FROM pg_catalog.pg_foreign_server s WHERE ${notMember('pg_foreign_server', 's.oid')}
+      UNION ALL SELECT 'user mapping', NULL, pg_catalog.pg_get_userbyid(m.umuser) || ' on ' || s.srvname, NULL
+        FROM pg_catalog.pg_user_mapping m JOIN pg_catalog.pg_foreign_server s ON s.oid = m.umserver
+      UNION ALL SELECT 'publication', NULL, p.pubname, NULL FROM pg_catalog.pg_publication p
+      UNION ALL SELECT 'subscription', NULL, s.subname, NULL FROM pg_catalog.pg_subscription s
+       WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+      UNION ALL SELECT 'event trigger', NULL, t.evtname, NULL FROM pg_catalog.pg_event_trigger t WHERE ${notMember('pg_event_trigger', 't.oid')}
+      UNION ALL SELECT 'extended statistics', n.nspname, s.stxname, c.relname FROM pg_catalog.pg_statistic_ext s
+        JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace JOIN pg_catalog.pg_class c ON c.oid = s.stxrelid
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_statistic_ext', 's.oid')}
+      UNION ALL SELECT 'large object', NULL, l.oid::text, NULL FROM pg_catalog.pg_largeobject_metadata l
+      UNION ALL SELECT 'procedural language', NULL, l.lanname, NULL FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${notMember('pg_language', 'l.oid')}
+      UNION ALL SELECT 'access method', NULL, a.amname, NULL FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${notMember('pg_am', 'a.oid')}
+      UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' language ' || l.lanname, NULL
+        FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${notMember('pg_transform', 't.oid')}
+      UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text, NULL
+        FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+      UNION ALL SELECT 'security label', NULL, s.provider || ' on ' || s.classoid::pg_catalog.regclass::text || ' ' || s.objoid::text, NULL
+        FROM pg_catalog.pg_seclabel s`,
+  },
+];
+
+/**
+ * The kinds the native dump writes. Anything else found in the database is unsupported, and
+ * the dump refuses to run unless told to skip it.
+ */
+export const supportedKinds = new Set([
+  'schema', 'extension', 'table', 'inheritance child', 'view', 'materialized view', 'sequence', 'index', 'function',
+  'procedure', 'enum type', 'domain', 'composite type', 'constraint', 'domain constraint', 'trigger', 'rule', 'policy',
+  'row level security',
+]);
+
+/** Kinds that are privileges rather than objects: skipped by design unless --owner keeps privileges. */
+export const privilegeKinds = new Set(['default privileges']);
+
+export async function inventoryObjects(client: pg.ClientBase): Promise<InventoryObject[]> {
+  const { rows: version } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
+  const versionNum = Number(version[0]!.num);
+  const objects: InventoryObject[] = [];
+  for (const query of inventoryQueries) {
+    const { rows } = await client.query<{ kind: string; schema: string | null; name: string; table: string | null }>(
+      `SELECT kind, schema, name, "table" FROM (${query.sql(versionNum)}) AS inventory(kind, schema, name, "table")`,
+    );
+    for (const row of rows) {
+      const object: InventoryObject = { kind: row.kind, schema: row.schema, name: row.name };
+      if (row.table !== null) object.table = row.table;
+      objects.push(object);
+    }
+  }
+  return objects;
+}
+
+/** The objects of `inventory` that the dump does not write (privilege kinds only count with `owner`). */
+export function unsupportedObjects(inventory: InventoryObject[], options: { owner: boolean }): InventoryObject[] {
+  return inventory.filter((object) => !supportedKinds.has(object.kind) && (options.owner || !privilegeKinds.has(object.kind)));
+}
+
+export function describeObject(object: InventoryObject): string {
+  const where = object.schema === null ? '' : `${object.schema}.`;
+  return `${object.kind} ${where}${object.name}${object.table === undefined ? '' : ` on ${object.table}`}`;
+}
