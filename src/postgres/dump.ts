@@ -76,7 +76,12 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
   try {
     await connect(client);
     const catalog = await beginSnapshot(client, options);
-    const unsupported = unsupportedObjects(await inventoryObjects(client), { owner: options.owner ?? false });
+    // Objects in a dependency loop the dump cannot break (pg_dump splits some of these; we don't yet).
+    const inLoops = catalog.loops.map((entry): InventoryObject => {
+      const [catalogName, oid] = entry.id.split(':');
+      return { kind: entry.type.toLowerCase(), schema: entry.schema, name: entry.name, reason: 'in a dependency loop', catalog: catalogName, oid: Number(oid) };
+    });
+    const unsupported = await unsupportedObjects(client, await inventoryObjects(client), { owner: options.owner ?? false, alsoUnsupported: inLoops });
     if (unsupported.length > 0) {
       const names = unsupported.map(describeObject);
       if (!(options.allowUnsupported ?? false)) {
@@ -86,6 +91,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
         );
       }
       for (const name of names) options.log?.warn({ object: name }, 'not in the dump: this kind of object is not supported yet');
+      leaveOut(catalog, unsupported);
     }
     const quoter = new IdentifierQuoter(catalog.server.reservedKeywords);
     const ddlOptions: DdlOptions = { owner: options.owner ?? false };
@@ -124,6 +130,25 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     await closeQuietly(client);
   }
 }
+
+/**
+ * With --allow-unsupported, unsupported objects (and what depends on them) are left out of the
+ * script entirely, rather than written in a shape that fails or differs on restore.
+ */
+function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
+  const excluded = new Set(unsupported.filter((o) => o.catalog !== undefined).map((o) => `${o.catalog}:${o.oid}`));
+  // Entries that exist only for a relation (its ATTACH, OWNED BY, RLS switch, REFRESH...) go with it.
+  const isExcluded = (id: string) => {
+    if (excluded.has(id)) return true;
+    const [prefix, oid] = id.split(':');
+    return prefix !== undefined && derivedEntryPrefixes.has(prefix) && excluded.has(`pg_class:${oid}`);
+  };
+  catalog.entries = catalog.entries.filter((entry) => !isExcluded(entry.id));
+  catalog.dataTables = catalog.dataTables.filter((table) => !excluded.has(`pg_class:${table.oid}`));
+  catalog.sequences = catalog.sequences.filter((sequence) => !excluded.has(`pg_class:${sequence.oid}`));
+}
+
+const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default']);
 
 async function connect(client: pg.Client): Promise<void> {
   try {

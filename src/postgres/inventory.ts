@@ -11,6 +11,11 @@ import type { ObjectRef } from '../backup/manifest.ts';
 export interface InventoryObject extends ObjectRef {
   /** For objects that live on a table (constraint, trigger, rule, policy): the table's name. */
   table?: string;
+  /** Why an object the dump could write is unsupported all the same (it depends on an unsupported one). */
+  reason?: string;
+  /** The catalog row that is this object: how dependencies between objects are followed. */
+  catalog?: string;
+  oid?: number;
 }
 
 const userSchema = (column: string) => `${column} NOT LIKE 'pg\\_%' AND ${column} <> 'information_schema'`;
@@ -28,47 +33,50 @@ interface KindQuery {
 export const inventoryQueries: KindQuery[] = [
   {
     kinds: ['schema'],
-    sql: () => `SELECT 'schema' AS kind, NULL AS schema, n.nspname AS name, NULL AS table FROM pg_catalog.pg_namespace n
+    sql: () => `SELECT 'schema' AS kind, NULL AS schema, n.nspname AS name, NULL AS table, 'pg_namespace' AS catalog, n.oid AS oid FROM pg_catalog.pg_namespace n
                  WHERE ${userSchema('n.nspname')} AND ${notMember('pg_namespace', 'n.oid')}`,
   },
   {
     kinds: ['extension'],
-    sql: () => `SELECT 'extension', NULL, x.extname, NULL FROM pg_catalog.pg_extension x WHERE x.oid >= 16384`,
+    sql: () => `SELECT 'extension', NULL, x.extname, NULL, 'pg_extension', x.oid FROM pg_catalog.pg_extension x WHERE x.oid >= 16384`,
   },
   {
     kinds: ['extension configuration data'],
-    sql: () => `SELECT 'extension configuration data', NULL, x.extname, NULL FROM pg_catalog.pg_extension x
+    sql: () => `SELECT 'extension configuration data', NULL, x.extname, NULL, 'pg_extension', x.oid FROM pg_catalog.pg_extension x
                  WHERE x.extconfig IS NOT NULL AND pg_catalog.cardinality(x.extconfig) > 0`,
   },
   {
-    kinds: ['table', 'partitioned table', 'partition', 'inheritance child', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
+    kinds: ['table', 'partitioned table', 'partition', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
     sql: () => `
       SELECT CASE WHEN c.reltablespace <> 0 THEN 'relation in a non-default tablespace'
                   WHEN c.relkind IN ('r', 'm') AND c.relam <> 0 AND c.relam <> (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'heap') THEN 'table with a non-heap access method'
                   WHEN c.relkind = 'p' THEN 'partitioned table'
                   WHEN c.relispartition THEN 'partition'
                   WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
+                  WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)
+                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attgenerated <> '' AND NOT a.attisdropped)
+                       THEN 'inheritance child with generated columns'
                   WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child'
                   ELSE CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                                       WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' END END,
-             n.nspname, c.relname, NULL
+             n.nspname, c.relname, NULL, 'pg_class', c.oid
         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
   },
   {
     kinds: ['index'],
     sql: () => `
-      SELECT 'index', n.nspname, ic.relname, tc.relname
+      SELECT 'index', n.nspname, ic.relname, tc.relname, 'pg_class', ic.oid
         FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
         JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_class', 'tc.oid')} AND i.indisvalid AND i.indisready
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_class', 'tc.oid')} AND (i.indisvalid OR tc.relkind = 'p') AND i.indisready
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))`,
   },
   {
     kinds: ['function', 'procedure', 'aggregate', 'window function'],
     sql: () => `
       SELECT CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
-             n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL
+             n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, 'pg_proc', p.oid
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_proc', 'p.oid')}`,
   },
@@ -77,7 +85,7 @@ export const inventoryQueries: KindQuery[] = [
     sql: () => `
       SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite type'
                             WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'pseudo type' ELSE 'type' END,
-             n.nspname, t.typname, NULL
+             n.nspname, t.typname, NULL, 'pg_type', t.oid
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_type', 't.oid')} AND t.typtype <> 'm'
          AND (t.typrelid = 0 OR (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
@@ -86,13 +94,13 @@ export const inventoryQueries: KindQuery[] = [
   {
     kinds: ['constraint'],
     sql: (v) => `
-      SELECT 'constraint', n.nspname, co.conname, c.relname
+      SELECT 'constraint', n.nspname, co.conname, c.relname, 'pg_constraint', co.oid
         FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE co.conparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
          ${v >= 180000 ? "AND co.contype <> 'n'" : ''}
       UNION ALL
-      SELECT 'domain constraint', n.nspname, co.conname, t.typname
+      SELECT 'domain constraint', n.nspname, co.conname, t.typname, 'pg_constraint', co.oid
         FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_type t ON t.oid = co.contypid
         JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_type', 't.oid')} ${v >= 180000 ? "AND co.contype <> 'n'" : ''}`,
@@ -100,72 +108,72 @@ export const inventoryQueries: KindQuery[] = [
   {
     kinds: ['trigger'],
     sql: () => `
-      SELECT 'trigger', n.nspname, t.tgname, c.relname FROM pg_catalog.pg_trigger t
+      SELECT 'trigger', n.nspname, t.tgname, c.relname, 'pg_trigger', t.oid FROM pg_catalog.pg_trigger t
         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
   },
   {
     kinds: ['rule'],
     sql: () => `
-      SELECT 'rule', n.nspname, r.rulename, c.relname FROM pg_catalog.pg_rewrite r
+      SELECT 'rule', n.nspname, r.rulename, c.relname, 'pg_rewrite', r.oid FROM pg_catalog.pg_rewrite r
         JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE r.rulename <> '_RETURN' AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
   },
   {
     kinds: ['policy', 'row level security'],
     sql: () => `
-      SELECT 'policy', n.nspname, p.polname, c.relname FROM pg_catalog.pg_policy p
+      SELECT 'policy', n.nspname, p.polname, c.relname, 'pg_policy', p.oid FROM pg_catalog.pg_policy p
         JOIN pg_catalog.pg_class c ON c.oid = p.polrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE ${userSchema('n.nspname')}
       UNION ALL
-      SELECT 'row level security', n.nspname, c.relname, c.relname FROM pg_catalog.pg_class c
+      SELECT 'row level security', n.nspname, c.relname, c.relname, 'pg_class', c.oid FROM pg_catalog.pg_class c
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND ${userSchema('n.nspname')}`,
   },
   {
     kinds: ['operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
     sql: () => `
-      SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL
+      SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'pg_operator', o.oid
         FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_operator', 'o.oid')}
-      UNION ALL SELECT 'operator class', n.nspname, c.opcname, NULL FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
+      UNION ALL SELECT 'operator class', n.nspname, c.opcname, NULL, 'pg_opclass', c.oid FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opclass', 'c.oid')}
-      UNION ALL SELECT 'operator family', n.nspname, f.opfname, NULL FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
+      UNION ALL SELECT 'operator family', n.nspname, f.opfname, NULL, 'pg_opfamily', f.oid FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opfamily', 'f.oid')}
-      UNION ALL SELECT 'cast', NULL, '(' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')', NULL
+      UNION ALL SELECT 'cast', NULL, '(' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')', NULL, 'pg_cast', c.oid
         FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND ${notMember('pg_cast', 'c.oid')}
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)
-      UNION ALL SELECT 'collation', n.nspname, c.collname, NULL FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+      UNION ALL SELECT 'collation', n.nspname, c.collname, NULL, 'pg_collation', c.oid FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_collation', 'c.oid')}
-      UNION ALL SELECT 'conversion', n.nspname, c.conname, NULL FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+      UNION ALL SELECT 'conversion', n.nspname, c.conname, NULL, 'pg_conversion', c.oid FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_conversion', 'c.oid')}
-      UNION ALL SELECT 'text search parser', n.nspname, p.prsname, NULL FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+      UNION ALL SELECT 'text search parser', n.nspname, p.prsname, NULL, 'pg_ts_parser', p.oid FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_parser', 'p.oid')}
-      UNION ALL SELECT 'text search template', n.nspname, t.tmplname, NULL FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+      UNION ALL SELECT 'text search template', n.nspname, t.tmplname, NULL, 'pg_ts_template', t.oid FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_template', 't.oid')}
-      UNION ALL SELECT 'text search dictionary', n.nspname, d.dictname, NULL FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
+      UNION ALL SELECT 'text search dictionary', n.nspname, d.dictname, NULL, 'pg_ts_dict', d.oid FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_dict', 'd.oid')}
-      UNION ALL SELECT 'text search configuration', n.nspname, c.cfgname, NULL FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
+      UNION ALL SELECT 'text search configuration', n.nspname, c.cfgname, NULL, 'pg_ts_config', c.oid FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_config', 'c.oid')}
-      UNION ALL SELECT 'foreign data wrapper', NULL, w.fdwname, NULL FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notMember('pg_foreign_data_wrapper', 'w.oid')}
-      UNION ALL SELECT 'foreign server', NULL, s.srvname, NULL FROM pg_catalog.pg_foreign_server s WHERE ${notMember('pg_foreign_server', 's.oid')}
-      UNION ALL SELECT 'user mapping', NULL, pg_catalog.pg_get_userbyid(m.umuser) || ' on ' || s.srvname, NULL
+      UNION ALL SELECT 'foreign data wrapper', NULL, w.fdwname, NULL, 'pg_foreign_data_wrapper', w.oid FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notMember('pg_foreign_data_wrapper', 'w.oid')}
+      UNION ALL SELECT 'foreign server', NULL, s.srvname, NULL, 'pg_foreign_server', s.oid FROM pg_catalog.pg_foreign_server s WHERE ${notMember('pg_foreign_server', 's.oid')}
+      UNION ALL SELECT 'user mapping', NULL, pg_catalog.pg_get_userbyid(m.umuser) || ' on ' || s.srvname, NULL, 'pg_user_mapping', m.oid
         FROM pg_catalog.pg_user_mapping m JOIN pg_catalog.pg_foreign_server s ON s.oid = m.umserver
-      UNION ALL SELECT 'publication', NULL, p.pubname, NULL FROM pg_catalog.pg_publication p
-      UNION ALL SELECT 'subscription', NULL, s.subname, NULL FROM pg_catalog.pg_subscription s
+      UNION ALL SELECT 'publication', NULL, p.pubname, NULL, 'pg_publication', p.oid FROM pg_catalog.pg_publication p
+      UNION ALL SELECT 'subscription', NULL, s.subname, NULL, 'pg_subscription', s.oid FROM pg_catalog.pg_subscription s
        WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
-      UNION ALL SELECT 'event trigger', NULL, t.evtname, NULL FROM pg_catalog.pg_event_trigger t WHERE ${notMember('pg_event_trigger', 't.oid')}
-      UNION ALL SELECT 'extended statistics', n.nspname, s.stxname, c.relname FROM pg_catalog.pg_statistic_ext s
+      UNION ALL SELECT 'event trigger', NULL, t.evtname, NULL, 'pg_event_trigger', t.oid FROM pg_catalog.pg_event_trigger t WHERE ${notMember('pg_event_trigger', 't.oid')}
+      UNION ALL SELECT 'extended statistics', n.nspname, s.stxname, c.relname, 'pg_statistic_ext', s.oid FROM pg_catalog.pg_statistic_ext s
         JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace JOIN pg_catalog.pg_class c ON c.oid = s.stxrelid
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_statistic_ext', 's.oid')}
-      UNION ALL SELECT 'large object', NULL, l.oid::text, NULL FROM pg_catalog.pg_largeobject_metadata l
-      UNION ALL SELECT 'procedural language', NULL, l.lanname, NULL FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${notMember('pg_language', 'l.oid')}
-      UNION ALL SELECT 'access method', NULL, a.amname, NULL FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${notMember('pg_am', 'a.oid')}
-      UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' language ' || l.lanname, NULL
+      UNION ALL SELECT 'large object', NULL, l.oid::text, NULL, 'pg_largeobject', l.oid FROM pg_catalog.pg_largeobject_metadata l
+      UNION ALL SELECT 'procedural language', NULL, l.lanname, NULL, 'pg_language', l.oid FROM pg_catalog.pg_language l WHERE l.oid >= 16384 AND ${notMember('pg_language', 'l.oid')}
+      UNION ALL SELECT 'access method', NULL, a.amname, NULL, 'pg_am', a.oid FROM pg_catalog.pg_am a WHERE a.oid >= 16384 AND ${notMember('pg_am', 'a.oid')}
+      UNION ALL SELECT 'transform', NULL, pg_catalog.format_type(t.trftype, NULL) || ' language ' || l.lanname, NULL, 'pg_transform', t.oid
         FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE ${notMember('pg_transform', 't.oid')}
-      UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text, NULL
+      UNION ALL SELECT 'default privileges', n.nspname, pg_catalog.pg_get_userbyid(d.defaclrole) || ' ' || d.defaclobjtype::text, NULL, 'pg_default_acl', d.oid
         FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
-      UNION ALL SELECT 'security label', NULL, s.provider || ' on ' || s.classoid::pg_catalog.regclass::text || ' ' || s.objoid::text, NULL
+      UNION ALL SELECT 'security label', NULL, s.provider || ' on ' || s.classoid::pg_catalog.regclass::text || ' ' || s.objoid::text, NULL, 'pg_seclabel', s.objoid
         FROM pg_catalog.pg_seclabel s`,
   },
 ];
@@ -188,11 +196,12 @@ export async function inventoryObjects(client: pg.ClientBase): Promise<Inventory
   const versionNum = Number(version[0]!.num);
   const objects: InventoryObject[] = [];
   for (const query of inventoryQueries) {
-    const { rows } = await client.query<{ kind: string; schema: string | null; name: string; table: string | null }>(
-      `SELECT kind, schema, name, "table" FROM (${query.sql(versionNum)}) AS inventory(kind, schema, name, "table")`,
+    const { rows } = await client.query<{ kind: string; schema: string | null; name: string; table: string | null; catalog: string; oid: number }>(
+      `SELECT kind, schema, name, "table", catalog, oid::pg_catalog.int8::float8 AS oid
+         FROM (${query.sql(versionNum)}) AS inventory(kind, schema, name, "table", catalog, oid)`,
     );
     for (const row of rows) {
-      const object: InventoryObject = { kind: row.kind, schema: row.schema, name: row.name };
+      const object: InventoryObject = { kind: row.kind, schema: row.schema, name: row.name, catalog: row.catalog, oid: row.oid };
       if (row.table !== null) object.table = row.table;
       objects.push(object);
     }
@@ -200,12 +209,63 @@ export async function inventoryObjects(client: pg.ClientBase): Promise<Inventory
   return objects;
 }
 
-/** The objects of `inventory` that the dump does not write (privilege kinds only count with `owner`). */
-export function unsupportedObjects(inventory: InventoryObject[], options: { owner: boolean }): InventoryObject[] {
-  return inventory.filter((object) => !supportedKinds.has(object.kind) && (options.owner || !privilegeKinds.has(object.kind)));
+/**
+ * The objects of `inventory` that the dump does not write (privilege kinds only count with
+ * `owner`), plus every object that depends on one of them (a table with a column of an
+ * unsupported range type, the index on that table...): those could not be restored either.
+ */
+export async function unsupportedObjects(
+  client: pg.ClientBase,
+  inventory: InventoryObject[],
+  options: { owner: boolean; alsoUnsupported?: InventoryObject[] },
+): Promise<InventoryObject[]> {
+  const direct = [
+    ...inventory.filter((object) => !supportedKinds.has(object.kind) && (options.owner || !privilegeKinds.has(object.kind))),
+    ...(options.alsoUnsupported ?? []),
+  ];
+  if (direct.length === 0) return [];
+  const key = (catalog: string, oid: number) => `${catalog}:${oid}`;
+  const { rows: edges } = await client.query<{ catalog: string; oid: number; refcatalog: string; refoid: number }>(
+    `SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.rulename = '_RETURN' THEN 'pg_class'
+                 WHEN d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'pg_class'
+                 ELSE pg_catalog.replace(d.classid::pg_catalog.regclass::text, 'pg_catalog.', '') END AS catalog,
+            COALESCE(CASE WHEN r.rulename = '_RETURN' THEN r.ev_class END, a.adrelid, d.objid)::pg_catalog.int8::float8 AS oid,
+            pg_catalog.replace(d.refclassid::pg_catalog.regclass::text, 'pg_catalog.', '') AS refcatalog,
+            d.refobjid::pg_catalog.int8::float8 AS refoid
+       FROM pg_catalog.pg_depend d
+       LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.oid = d.objid
+       LEFT JOIN pg_catalog.pg_attrdef a ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND a.oid = d.objid
+      WHERE d.deptype IN ('n', 'a', 'i') AND d.objid >= 16384 AND d.refobjid >= 16384`,
+  );
+  const dependents = new Map<string, string[]>();
+  for (const edge of edges) {
+    const list = dependents.get(key(edge.refcatalog, edge.refoid)) ?? [];
+    list.push(key(edge.catalog, edge.oid));
+    dependents.set(key(edge.refcatalog, edge.refoid), list);
+  }
+  const byKey = new Map(inventory.filter((o) => o.catalog !== undefined).map((o) => [key(o.catalog!, o.oid!), o]));
+  const cause = new Map<string, InventoryObject>();
+  const queue: Array<[string, InventoryObject]> = direct.filter((o) => o.catalog !== undefined).map((o) => [key(o.catalog!, o.oid!), o]);
+  for (const [k, o] of queue) cause.set(k, o);
+  while (queue.length > 0) {
+    const [current, root] = queue.shift()!;
+    for (const dependent of dependents.get(current) ?? []) {
+      if (cause.has(dependent)) continue;
+      cause.set(dependent, root);
+      queue.push([dependent, root]);
+    }
+  }
+  const directKeys = new Set(direct.filter((o) => o.catalog !== undefined).map((o) => key(o.catalog!, o.oid!)));
+  const directSet = new Set(direct);
+  const indirect = inventory
+    .filter((object) => !directSet.has(object) && !(object.catalog !== undefined && directKeys.has(key(object.catalog, object.oid!))) && object.catalog !== undefined && cause.has(key(object.catalog, object.oid!)))
+    .map((object) => ({ ...object, reason: `depends on ${describeObject(cause.get(key(object.catalog!, object.oid!))!)}` }));
+  void byKey;
+  return [...direct, ...indirect];
 }
 
 export function describeObject(object: InventoryObject): string {
   const where = object.schema === null ? '' : `${object.schema}.`;
-  return `${object.kind} ${where}${object.name}${object.table === undefined ? '' : ` on ${object.table}`}`;
+  const table = object.table === undefined ? '' : ` on ${object.table}`;
+  return `${object.kind} ${where}${object.name}${table}${object.reason === undefined ? '' : ` (${object.reason})`}`;
 }

@@ -54,11 +54,12 @@ import {
   triggerEntry,
   typeEntries,
   viewEntries,
+  Priority,
   type DdlOptions,
   type Entry,
 } from './ddl.ts';
 import { IdentifierQuoter } from './quote.ts';
-import { compareEntries, sortByDependencies } from './sort.ts';
+import { sortByDependencies } from './sort.ts';
 
 export interface DataTable {
   oid: number;
@@ -173,14 +174,14 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   await addDependencies(client, entries, inlineChecks, types);
 
   const pre = sortByDependencies(entries.filter((e) => e.section === 'pre-data'));
-  const post = entries.filter((e) => e.section === 'post-data').sort(compareEntries);
+  const post = sortByDependencies(entries.filter((e) => e.section === 'post-data'));
   // Materialized views are refreshed in the order their definitions were created (readers after what they read).
   const preOrder = new Map(pre.entries.map((entry, index) => [entry.id, index]));
   const final = entries
     .filter((e) => e.section === 'final')
     .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
   dataTables.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
-  return { server, entries: [...pre.entries, ...post, ...final], dataTables, sequences, loops: pre.loops };
+  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, loops: [...pre.loops, ...post.loops] };
 }
 
 async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
@@ -258,10 +259,37 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
     if (from === to) continue;
     const source = byId.get(from);
     const target = byId.get(to);
-    if (source === undefined || target === undefined || source.section !== target.section) continue;
+    if (source === undefined || target === undefined) continue;
     // A serial's or identity's sequence belongs to its table; it is created before it (OWNED BY / ADD GENERATED come later).
     if ((dependency.deptype === 'a' || dependency.deptype === 'i') && source.type === 'SEQUENCE') continue;
     source.dependsOn.add(to);
+  }
+  postponeWhatNeedsPostData(entries, byId);
+}
+
+/**
+ * A view that relies on a primary key (GROUP BY the key, selecting other columns) can only be
+ * created after that constraint, which comes after the data: like pg_dump, such views (and
+ * whatever depends on them) move to the post-data section, after constraints and indexes.
+ */
+function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>): void {
+  let moved = true;
+  while (moved) {
+    moved = false;
+    for (const entry of entries) {
+      if (entry.section !== 'pre-data') continue;
+      const needsPostData = [...entry.dependsOn].some((id) => byId.get(id)?.section === 'post-data');
+      if (needsPostData && (entry.type === 'VIEW' || entry.type === 'MATERIALIZED VIEW')) {
+        entry.section = 'post-data';
+        entry.priority = Priority.rule;
+        entry.sortName = entry.name;
+        moved = true;
+      }
+    }
+  }
+  // Edges between sections are satisfied by the section order itself.
+  for (const entry of entries) {
+    for (const id of entry.dependsOn) if (byId.get(id)?.section !== entry.section) entry.dependsOn.delete(id);
   }
 }
 

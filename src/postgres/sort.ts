@@ -66,10 +66,28 @@ export function sortByDependencies(input: Entry[]): SortResult {
       if (!placed.has(next)) place(next);
       continue;
     }
-    // Everything left waits on something else that is left: a loop.
+    // Everything left waits on something else that is left: a loop. It is broken at the first
+    // entry in name order; every entry of the loop is reported, since none of them is sure to restore.
     const stuck = ordered.findIndex((_, index) => !placed.has(index));
-    loops.push(ordered[stuck]!);
-    blockers.set(ordered[stuck]!.id, 0);
+    const unplaced = (id: string) => position.has(id) && !placed.has(position.get(id)!);
+    const reach = (from: string, next: (id: string) => Iterable<string>) => {
+      const seen = new Set<string>([from]);
+      const stack = [from];
+      while (stack.length > 0) {
+        for (const id of next(stack.pop()!)) {
+          if (!seen.has(id) && unplaced(id)) {
+            seen.add(id);
+            stack.push(id);
+          }
+        }
+      }
+      return seen;
+    };
+    const stuckId = ordered[stuck]!.id;
+    const downstream = reach(stuckId, (id) => dependents.get(id) ?? []);
+    const upstream = reach(stuckId, (id) => ordered[position.get(id)!]!.dependsOn);
+    for (const entry of ordered) if (downstream.has(entry.id) && upstream.has(entry.id)) loops.push(entry);
+    blockers.set(stuckId, 0);
     place(stuck);
   }
   return { entries: result, loops };
