@@ -1,13 +1,45 @@
-import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { loadDatabaseConfig } from '../config.ts';
+import { ExitCode, UserError } from '../errors.ts';
+import { restoreDatabase } from '../postgres/restore.ts';
+import { booleanOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
   name: 'restore-db',
-  summary: 'Not built yet.',
-  help: '',
-  options: {},
-  async run() {
-    throw new UserError('restore-db is not implemented yet');
+  summary: "Restore Immich's database from a dump (.sql.gz or .sql): ours, or a plain pg_dump of one database.",
+  help: [
+    "Connects with Immich's variables (DB_HOSTNAME, DB_PORT, DB_USERNAME, DB_PASSWORD, DB_DATABASE_NAME or DB_URL);",
+    '--database NAME restores into another database on the same server. A dump with a manifest.json beside it',
+    'is checked against its sha256 first. A database that already has tables is refused unless --clean.',
+    'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it.',
+  ].join('\n'),
+  options: {
+    input: { type: 'string', short: 'i' },
+    database: { type: 'string' },
+    clean: { type: 'boolean' },
+    'single-transaction': { type: 'boolean' },
+  },
+  async run({ values }, { env, log, stdout, signal }) {
+    const input = stringOption(values, 'input');
+    if (input === undefined) throw new UserError('--input FILE is required (a .sql.gz or .sql dump)', { exitCode: ExitCode.usage });
+    const config = loadDatabaseConfig(env);
+    const database = stringOption(values, 'database');
+    const connection = database === undefined ? config.connection : { ...config.connection, database };
+    log.info({ input, database: database ?? config.description }, 'restore started');
+    const result = await restoreDatabase({
+      connection,
+      input,
+      clean: booleanOption(values, 'clean'),
+      singleTransaction: booleanOption(values, 'single-transaction'),
+      signal,
+      log,
+    });
+    log.info({ ...result }, 'restore finished');
+    stdout.write(
+      `restored ${input}: ${result.statements} statements, ${result.tables} tables, ${result.copiedRows} rows in ${(result.durationMs / 1000).toFixed(1)} s${
+        result.checkedAgainstManifest ? ' (checksum verified against manifest.json)' : ''
+      }\n`,
+    );
+    return ExitCode.ok;
   },
 };
 

@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
+import type { DatabaseConfig } from '../config.ts';
+import { UserError, errorMessage } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { ScriptError, readScript } from './script-reader.ts';
+
+export interface RestoreOptions {
+  connection: DatabaseConfig['connection'];
+  /** A .sql.gz or .sql file: our dump, or a plain pg_dump / pg_dumpall dump of one database. */
+  input: string;
+  /** Restore over a database that already has tables: its schemas are dropped and recreated first. */
+  clean?: boolean;
+  /** One transaction: a failure leaves the target exactly as it was. */
+  singleTransaction?: boolean;
+  signal?: AbortSignal;
+  log?: Logger;
+  onProgress?: (progress: RestoreProgress) => void;
+}
+
+export interface RestoreProgress {
+  bytesRead: number;
+  totalBytes: number;
+  statements: number;
+  table?: string;
+}
+
+export interface RestoreResult {
+  statements: number;
+  copiedRows: number;
+  tables: number;
+  checkedAgainstManifest: boolean;
+  durationMs: number;
+}
+
+const progressIntervalMs = 5000;
+
+/**
+ * Checks `input` against the manifest.json of its run folder, when there is one: a truncated
+ * or altered dump is refused before anything touches the database.
+ */
+export async function checkAgainstManifest(input: string): Promise<boolean> {
+  const manifestPath = join(dirname(input), manifestFileName);
+  if (!existsSync(manifestPath)) return false;
+  let manifest;
+  try {
+    manifest = manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+  } catch (error) {
+    throw new UserError(`cannot read ${manifestPath}: ${errorMessage(error)}; refusing to restore an unverifiable dump`);
+  }
+  const entry = manifest.files.find((file) => file.path === basename(input));
+  if (entry === undefined) return false;
+  const size = (await stat(input)).size;
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(input), hash);
+  const sha256 = hash.digest('hex');
+  if (size !== entry.size || sha256 !== entry.sha256) {
+    throw new UserError(
+      `${input} does not match its manifest (size ${size} vs ${entry.size}, sha256 ${sha256.slice(0, 12)}… vs ${entry.sha256.slice(0, 12)}…): the file is damaged or truncated; nothing was restored`,
+    );
+  }
+  return true;
+}
+
+/** Number of tables in the database's own schemas (extension members excluded). */
+export async function countUserTables(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    `SELECT count(*)::text AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.objid = c.oid AND e.deptype = 'e')`,
+  );
+  return Number(rows[0]!.n);
+}
+
+/**
+ * Restores a plain SQL dump by streaming it through the `pg` driver: statements are executed one
+ * by one, COPY blocks are streamed into the server with pg-copy-streams. The first error stops
+ * the restore and names the statement's line.
+ */
+export async function restoreDatabase(options: RestoreOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  const checkedAgainstManifest = await checkAgainstManifest(options.input);
+  const client = new pg.Client({ ...options.connection, application_name: 'immich-backup restore' });
+  client.on('error', (error) => options.log?.debug({ err: error }, 'database connection error'));
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new UserError(`cannot connect to the database: ${errorMessage(error)}`, { cause: error });
+  }
+  const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
+  let inTransaction = false;
+  try {
+    const tables = await countUserTables(client);
+    if (tables > 0 && !(options.clean ?? false)) {
+      throw new UserError(
+        `database ${database} already holds ${tables} table(s): nothing was restored. Use --clean to replace its contents, or restore into an empty database`,
+      );
+    }
+    const totalBytes = (await stat(options.input)).size;
+    let bytesRead = 0;
+    const file = createReadStream(options.input);
+    file.on('data', (chunk) => {
+      bytesRead += chunk.length;
+    });
+    const text = options.input.endsWith('.gz') ? file.pipe(createGunzip()) : file;
+    file.on('error', (error) => text.destroy(error));
+
+    if (options.singleTransaction ?? false) {
+      await client.query('BEGIN');
+      inTransaction = true;
+    }
+    if ((options.clean ?? false) && tables > 0) await dropUserSchemas(client, options.log);
+
+    let statements = 0;
+    let copiedRows = 0;
+    let copies = 0;
+    let table: string | undefined;
+    let lastReport = Date.now();
+    const report = () => {
+      if (Date.now() - lastReport < progressIntervalMs) return;
+      lastReport = Date.now();
+      const progress = { bytesRead, totalBytes, statements, ...(table === undefined ? {} : { table }) };
+      options.onProgress?.(progress);
+      options.log?.info(progress, 'restore progress');
+    };
+    for await (const item of readScript(text)) {
+      options.signal?.throwIfAborted();
+      try {
+        if (item.kind === 'meta') {
+          handleMetaCommand(item.command, item.args, item.line, database);
+          continue;
+        }
+        if (item.kind === 'copy') {
+          table = /^\s*COPY\s+(\S+)/i.exec(item.sql)?.[1];
+          const stream = client.query(copyFrom(item.sql));
+          await pipeline(Readable.from(item.data), stream);
+          copiedRows += stream.rowCount ?? 0;
+          copies += 1;
+        } else {
+          await client.query(item.sql);
+        }
+        statements += 1;
+        report();
+      } catch (error) {
+        if (error instanceof UserError) throw error;
+        const excerpt = (item.kind === 'meta' ? `\\${item.command}` : item.sql).trim().replace(/\s+/g, ' ').slice(0, 120);
+        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${errorMessage(error)}`, { cause: error });
+      }
+    }
+    if (inTransaction) {
+      await client.query('COMMIT');
+      inTransaction = false;
+    }
+    return { statements, copiedRows, tables: copies, checkedAgainstManifest, durationMs: Date.now() - started };
+  } catch (error) {
+    if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof ScriptError) throw new UserError(`restore failed: ${error.message}${inTransaction ? '' : ''}`, { cause: error });
+    throw error;
+  } finally {
+    await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+  }
+}
+
+/**
+ * psql meta-commands that dumps contain. `\restrict`/`\unrestrict` (pg_dump 17.6+) only guard
+ * psql itself against other meta-commands, which we never run, so they are accepted. `\connect`
+ * to the database being restored is a no-op; to another one it is a cluster dump (pg_dumpall),
+ * which this command does not restore.
+ */
+function handleMetaCommand(command: string, args: string, line: number, database: string): void {
+  if (command === 'restrict' || command === 'unrestrict') return;
+  if (command === 'connect' || command === 'c') {
+    const target = /dbname='?([^' ]+)'?/.exec(args)?.[1] ?? args.split(/\s+/).find((arg) => !arg.startsWith('-'))?.replace(/^"|"$/g, '');
+    if (target === undefined || target === database) return;
+    throw new UserError(
+      `line ${line}: the dump switches to database ${target} (\\connect): it is a cluster dump (pg_dumpall); restore it with psql, or restore one database's dump`,
+    );
+  }
+  throw new UserError(`line ${line}: the psql command \\${command} is not supported in a dump restored by immich-backup; use psql for this file`);
+}
+
+/** --clean: the target's own schemas are dropped and public recreated (Immich's restore does the same). */
+async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): Promise<void> {
+  const { rows } = await client.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n
+      WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.objid = n.oid AND e.deptype = 'e')`,
+  );
+  for (const { name } of rows) {
+    await client.query(`DROP SCHEMA ${pg.escapeIdentifier(name)} CASCADE`);
+    log?.info({ schema: name }, 'dropped schema before restoring (--clean)');
+  }
+  await client.query('CREATE SCHEMA IF NOT EXISTS public');
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { runCli } from '../support/cli.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fixturePath } from './round-trip.ts';
+
+/** Issue 5, restore-db: acceptance 1–4, on PostgreSQL 15 (so pg_dump 15 can make and check dumps too). */
+let server: PostgresServer;
+let dump: DumpFileResult;
+const directory = mkdtempSync(join(tmpdir(), 'immich-backup-restore-'));
+
+before(async () => {
+  server = await startPostgres('15');
+  await server.createDatabase('source');
+  await server.psql('source', readFileSync(fixturePath));
+  dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'dump.sql.gz') });
+});
+after(async () => {
+  await server?.stop();
+});
+
+async function restoreDb(args: string[], database: string) {
+  return runCli(['restore-db', ...args], server.env(database));
+}
+
+test('our dump restored with restore-db equals our dump restored with psql (schema and data)', async () => {
+  await server.createDatabase('by_psql');
+  await server.psql('by_psql', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
+  await server.createDatabase('by_restore_db');
+  const result = await restoreDb(['--input', dump.path], 'by_restore_db');
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /restored .*: \d+ statements, \d+ tables, \d+ rows/);
+  const expected = await describeBoth(server, 'by_psql');
+  const actual = await describeBoth(server, 'by_restore_db');
+  assertSameLines(actual.schema, expected.schema, 'schema');
+  assertSameLines(actual.data, expected.data, 'data');
+  assertSameLines(
+    comparableSchemaDump(await server.pgDump('by_restore_db', ['--schema-only'])),
+    comparableSchemaDump(await server.pgDump('by_psql', ['--schema-only'])),
+    'pg_dump --schema-only',
+  );
+});
+
+test("a plain pg_dump --clean --if-exists dump of the fixture restores with restore-db too", async () => {
+  const plain = await server.pgDump('source', ['--clean', '--if-exists']);
+  assert.match(plain, /^\\restrict /m, 'this pg_dump writes \\restrict, which restore-db must accept');
+  const path = join(directory, 'pg_dump.sql');
+  writeFileSync(path, plain);
+  await server.createDatabase('from_pg_dump');
+  const result = await restoreDb(['--input', path, '--single-transaction'], 'from_pg_dump');
+  assert.equal(result.code, 0, result.stderr);
+  const expected = await describeBoth(server, 'source');
+  const actual = await describeBoth(server, 'from_pg_dump');
+  assertSameLines(actual.schema.filter((line) => !line.startsWith('database setting')), expected.schema.filter((line) => !line.startsWith('database setting')), 'schema');
+  assertSameLines(actual.data, expected.data, 'data');
+});
+
+test('a truncated or altered dump is refused by its manifest checksum before the database is touched', async () => {
+  const run = join(directory, 'immich-20261124_020000');
+  mkdirSync(run);
+  const file = join(run, 'dump.sql.gz');
+  copyFileSync(dump.path, file);
+  const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  writeFileSync(
+    join(run, 'manifest.json'),
+    JSON.stringify({
+      formatVersion: 1, tool: 'immich-backup', toolVersion: '0.1.0', runId: 'immich-20261124_020000', status: 'complete',
+      startedAt: '2026-11-24T02:00:00.000Z', finishedAt: '2026-11-24T02:01:00.000Z', database: null,
+      files: [{ path: 'dump.sql.gz', size: statSync(file).size, sha256 }], timings: {}, warnings: [], error: null,
+    }),
+  );
+  await server.createDatabase('checked');
+  const good = await restoreDb(['--input', file], 'checked');
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /checksum verified against manifest.json/);
+
+  truncateSync(file, statSync(file).size - 1000);
+  await server.createDatabase('untouched');
+  const truncated = await restoreDb(['--input', file], 'untouched');
+  assert.equal(truncated.code, 1);
+  assert.match(truncated.stderr, /does not match its manifest.*nothing was restored/);
+  const tables = await server.query('untouched', `SELECT 1 FROM pg_class WHERE relnamespace = 'public'::regnamespace`);
+  assert.equal(tables.length, 0, 'the target was not touched');
+});
+
+test('a failing statement in the middle with --single-transaction leaves the target unchanged, naming the line', async () => {
+  const sql = gunzipSync(readFileSync(dump.path)).toString('utf8');
+  const marker = 'CREATE TABLE public.asset (';
+  const broken = sql.replace(marker, `SELECT 1/0;\n${marker}`);
+  const path = join(directory, 'broken.sql.gz');
+  writeFileSync(path, gzipSync(broken));
+  await server.createDatabase('rolled_back');
+  await server.psql('rolled_back', 'CREATE TABLE keep_me (id integer); INSERT INTO keep_me VALUES (42);');
+  const before = await describeBoth(server, 'rolled_back');
+  const result = await restoreDb(['--input', path, '--single-transaction', '--clean'], 'rolled_back');
+  assert.equal(result.code, 1);
+  const line = broken.slice(0, broken.indexOf('SELECT 1/0;')).split('\n').length;
+  assert.match(result.stderr, new RegExp(`restore failed at line ${line} \\(SELECT 1/0;\\): division by zero`));
+  const after = await describeBoth(server, 'rolled_back');
+  assert.deepEqual(after, before);
+});
+
+test('without --clean, a database that already has tables is refused and left as it was', async () => {
+  await server.createDatabase('occupied');
+  await server.psql('occupied', 'CREATE TABLE mine (id integer); INSERT INTO mine VALUES (7);');
+  const before = await describeBoth(server, 'occupied');
+  const result = await restoreDb(['--input', dump.path], 'occupied');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /already holds 1 table\(s\): nothing was restored. Use --clean/);
+  assert.deepEqual(await describeBoth(server, 'occupied'), before);
+
+  const clean = await restoreDb(['--input', dump.path, '--clean', '--single-transaction'], 'occupied');
+  assert.equal(clean.code, 0, clean.stderr);
+  const restored = await describeBoth(server, 'occupied');
+  const expected = await describeBoth(server, 'by_psql');
+  assertSameLines(restored.data, expected.data, 'data after --clean');
+});
