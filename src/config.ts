@@ -248,10 +248,16 @@ export const sidecarEnvSchema = z.object({
   NOTIFY_RETRIES: nonNegativeInt.max(10).default(3),
 
   HTTP_PORT: port.default(8080),
+  DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false),
+  IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
+  VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
   VERIFY_SCHEDULE: z
     .string()
     .refine(isValidCron, { message: 'must be a cron expression with 5 or 6 fields, e.g. "0 5 * * 0"' })
-    .optional(),
+    // Monthly, as the runbook says (1st of the month, 05:00, after the night's backup); "off" disables it.
+    .or(z.literal('off'))
+    .default('0 5 1 * *')
+    .transform((value) => (value === 'off' ? undefined : value)),
 });
 
 export const sidecarSecretNames = [
@@ -264,6 +270,7 @@ export const sidecarSecretNames = [
   'SLACK_WEBHOOK_URL',
   'GOTIFY_TOKEN',
   'HEALTHCHECKS_URL',
+  'VERIFY_DATABASE_URL',
 ] as const;
 
 export interface KopiaConnectionConfig {
@@ -312,6 +319,12 @@ export interface SidecarConfig {
     retries: number;
   };
   httpPort: number;
+  /** Dump even when the database has objects the dump cannot write (they are listed in the manifest). */
+  allowUnsupported: boolean;
+  /** Immich's in-container upload location, to map the database's file paths to the library snapshot. */
+  mediaLocation: string;
+  /** Secret: a server for verify's scratch database instead of Immich's own. */
+  verifyDatabaseUrl?: string;
   verifySchedule?: string;
 }
 
@@ -384,6 +397,9 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
       retries: parsed.NOTIFY_RETRIES,
     },
     httpPort: parsed.HTTP_PORT,
+    allowUnsupported: parsed.DUMP_ALLOW_UNSUPPORTED,
+    mediaLocation: parsed.IMMICH_MEDIA_LOCATION,
+    ...(parsed.VERIFY_DATABASE_URL === undefined ? {} : { verifyDatabaseUrl: parsed.VERIFY_DATABASE_URL }),
     verifySchedule: parsed.VERIFY_SCHEDULE,
   };
 }

@@ -9,6 +9,7 @@ export function dumpStep(config: SidecarConfig) {
       connection: config.database.connection,
       path: file,
       compressionLevel: config.compressionLevel,
+      allowUnsupported: config.allowUnsupported,
       signal: context.signal,
       log: context.log,
       onProgress: (progress: unknown) => context.progress({ ...(progress as Record<string, unknown>) }),
@@ -20,7 +21,7 @@ export function dumpStep(config: SidecarConfig) {
       size: result.size,
       sha256: result.sha256,
       uncompressedBytes: result.uncompressedBytes,
-      ...('unsupportedObjects' in result && Array.isArray(result.unsupportedObjects) ? { unsupportedObjects: result.unsupportedObjects } : {}),
+      unsupportedObjects: result.unsupportedObjects.map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
     };
   };
 }

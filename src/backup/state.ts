@@ -1,6 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunReport } from './report.ts';
+import type { VerifyResult } from './verify.ts';
 
 /**
  * A small state file in BACKUP_DIR: the last runs' reports and counters, so that /healthz,
@@ -19,6 +20,8 @@ export interface SidecarState {
     failures: number;
     failuresByStep: Record<string, number>;
   };
+  /** The last restore test (`verify`), for /status and /metrics. */
+  lastVerify?: VerifyResult;
 }
 
 export function emptyState(): SidecarState {
@@ -44,8 +47,19 @@ export async function recordRun(backupDir: string, report: RunReport): Promise<S
     const step = report.failedStep ?? 'unknown';
     state.counters.failuresByStep[step] = (state.counters.failuresByStep[step] ?? 0) + 1;
   }
+  await saveState(backupDir, state);
+  return state;
+}
+
+export async function recordVerify(backupDir: string, result: VerifyResult): Promise<SidecarState> {
+  const state = await loadState(backupDir);
+  state.lastVerify = result;
+  await saveState(backupDir, state);
+  return state;
+}
+
+async function saveState(backupDir: string, state: SidecarState): Promise<void> {
   const path = join(backupDir, stateFileName);
   await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   await rename(`${path}.tmp`, path);
-  return state;
 }

@@ -1,14 +1,108 @@
-import type { Command } from './command.ts';
-import { UserError } from '../errors.ts';
+import { chown, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadKopiaConnection } from '../kopia/config.ts';
+import { KopiaClient } from '../kopia/client.ts';
+import { ExitCode, UserError } from '../errors.ts';
+import { formatBytes } from '../backup/report.ts';
+import { booleanOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
   name: 'restore-library',
-  summary: 'Not built yet.',
-  help: '',
-  options: {},
-  async run() {
-    throw new UserError('restore-library is not implemented yet');
+  summary: 'Restore the photo library (or one folder of it) from a Kopia snapshot, through the Kopia server.',
+  help: [
+    '--snapshot latest|ID   the snapshot of KOPIA_LIBRARY_PATH (default latest)',
+    '--target DIR           where to restore, as the Kopia server sees it (it writes the files)',
+    '--path SUBPATH         only this folder of the library, e.g. library/<user id>',
+    '--chown UID:GID        give the restored files to this owner (when DIR is visible here too)',
+    '--force                restore into a non-empty DIR, overwriting what is there',
+    'Immich checks a hidden .immich file in each top folder (library, upload, thumbs, encoded-video,',
+    'profile, backups): a whole-library restore brings them back; a one-folder restore does not.',
+  ].join('\n'),
+  options: {
+    snapshot: { type: 'string' },
+    target: { type: 'string' },
+    path: { type: 'string' },
+    chown: { type: 'string' },
+    force: { type: 'boolean' },
+  },
+  async run({ values }, { env, log, stdout, signal }) {
+    const target = stringOption(values, 'target');
+    if (target === undefined) throw new UserError('--target DIR is required', { exitCode: ExitCode.usage });
+    const owner = parseOwner(stringOption(values, 'chown'));
+    const subPath = stringOption(values, 'path') ?? '';
+    const force = booleanOption(values, 'force');
+    const libraryPath = env.KOPIA_LIBRARY_PATH ?? '/library';
+    if (!force && (await isNonEmptyDirectory(target))) {
+      throw new UserError(`${target} is not empty: nothing was restored (use --force to restore over it)`);
+    }
+    const client = new KopiaClient(loadKopiaConnection(env));
+    try {
+      const wanted = stringOption(values, 'snapshot') ?? 'latest';
+      const snapshots = await client.listSnapshots(libraryPath);
+      const snapshot = wanted === 'latest' ? snapshots.at(-1) : snapshots.find((s) => s.id === wanted);
+      if (snapshot === undefined) {
+        throw new UserError(wanted === 'latest' ? `there is no snapshot of ${libraryPath} yet` : `no snapshot ${wanted} of ${libraryPath}`, { exitCode: 2 });
+      }
+      if (subPath !== '' && (await client.listDirectory(snapshot.rootID, subPath)) === undefined) {
+        throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });
+      }
+      log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target }, 'library restore started');
+      let lastLog = 0;
+      const result = await client.restore({
+        snapshotId: snapshot.id,
+        subPath,
+        targetPath: target,
+        overwrite: force,
+        signal,
+        onProgress: (progress) => {
+          if (Date.now() - lastLog > 10_000) {
+            lastLog = Date.now();
+            log.info(progress, 'library restore progress');
+          }
+        },
+      });
+      if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
+      stdout.write(
+        `restored ${result.files} files (${formatBytes(result.bytes)}) in ${result.directories} folders from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}\n`,
+      );
+      if (subPath !== '') {
+        stdout.write(`note: only ${subPath} was restored; if this is a new upload location, make sure each top folder has its .immich file\n`);
+      }
+      return ExitCode.ok;
+    } finally {
+      await client.close();
+    }
   },
 };
+
+function parseOwner(text: string | undefined): { uid: number; gid: number } | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+):(\d+)$/.exec(text);
+  if (match === null) throw new UserError('--chown takes UID:GID, e.g. 1000:1000', { exitCode: ExitCode.usage });
+  return { uid: Number(match[1]), gid: Number(match[2]) };
+}
+
+async function isNonEmptyDirectory(path: string): Promise<boolean> {
+  try {
+    return (await readdir(path)).length > 0;
+  } catch {
+    // Not visible from here (it is on the Kopia server's side) or missing: Kopia itself refuses to overwrite.
+    return false;
+  }
+}
+
+async function chownTree(path: string, uid: number, gid: number): Promise<void> {
+  try {
+    await stat(path);
+  } catch {
+    throw new UserError(`--chown: ${path} is not visible from this container; change the owner where the files are`);
+  }
+  await chown(path, uid, gid);
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const child = join(path, entry.name);
+    if (entry.isDirectory()) await chownTree(child, uid, gid);
+    else await chown(child, uid, gid);
+  }
+}
 
 export default command;

@@ -30,6 +30,10 @@ const command: Command = {
       log: context.log,
       steps,
       notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log }),
+      verify: async (signal) => {
+        const { verifyAndReport } = await import('../backup/verify.ts');
+        return verifyAndReport(config, { log: context.log, signal, trigger: 'schedule' });
+      },
     });
     await service.start();
     await new Promise<void>((resolve) => {

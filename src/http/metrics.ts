@@ -83,6 +83,14 @@ export function renderMetrics(status: Status): string {
       entries.filter(([, ref]) => ref!.endTime !== undefined).map(([source, ref]) => ({ labels: { source }, value: seconds(ref!.endTime)! })),
     );
   }
+  if (status.lastVerify) {
+    out.add(`${p}last_verify_timestamp_seconds`, 'gauge', 'When the last restore test (verify) finished.', seconds(status.lastVerify.checkedAt));
+    out.add(`${p}last_verify_success`, 'gauge', '1 if the last restore test passed.', status.lastVerify.ok ? 1 : 0);
+    out.add(`${p}last_verify_tables_checked`, 'gauge', 'Tables compared with the manifest by the last restore test.', status.lastVerify.tablesChecked);
+    if (status.lastVerify.files !== null) {
+      out.add(`${p}last_verify_missing_files`, 'gauge', 'Files referenced by the database but absent from the library snapshot.', status.lastVerify.files.missing);
+    }
+  }
   out.add(`${p}runs_total`, 'counter', 'Backup runs finished.', status.counters.runs);
   out.add(`${p}failures_total`, 'counter', 'Backup runs failed.', status.counters.failures);
   out.add(

@@ -45,6 +45,8 @@ export interface Status {
   maxAgeSeconds: number;
   localBackups: LocalBackup[];
   counters: SidecarState['counters'];
+  /** The last restore test (`verify`), if one ran. */
+  lastVerify: SidecarState['lastVerify'] | null;
 }
 
 async function lockHolder(backupDir: string): Promise<{ runId: string; pid: number; since: string } | null> {
@@ -121,5 +123,6 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
       size: folder.manifest?.files.reduce((sum, file) => sum + file.size, 0) ?? 0,
     })),
     counters: state.counters,
+    lastVerify: state.lastVerify ?? null,
   };
 }

@@ -175,13 +175,18 @@ async function closeQuietly(client: pg.Client): Promise<void> {
  * The session settings pg_dump uses (pg-dump-facts §1.1): an empty search_path first, so every
  * pg_get_*def and format_type result is schema-qualified; formats that make COPY text exact and
  * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter.
+ * A verifier that re-reads a restored table must use the same ones to get the same bytes.
  */
-async function beginSnapshot(client: pg.Client, options: DumpOptions): Promise<Catalog> {
+export async function applyDumpSessionSettings(client: pg.ClientBase): Promise<void> {
   await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
   await client.query(
     `SET DATESTYLE = ISO; SET INTERVALSTYLE = POSTGRES; SET extra_float_digits TO 3; SET synchronize_seqscans TO off;
      SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off`,
   );
+}
+
+async function beginSnapshot(client: pg.Client, options: DumpOptions): Promise<Catalog> {
+  await applyDumpSessionSettings(client);
   const { rows } = await client.query<{ num: string; restrict: boolean }>(
     `SELECT pg_catalog.current_setting('server_version_num') AS num,
             EXISTS (SELECT 1 FROM pg_catalog.pg_settings WHERE name = 'restrict_nonsystem_relation_kind') AS restrict`,

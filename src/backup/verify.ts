@@ -1,0 +1,253 @@
+import { join } from 'node:path';
+import pg from 'pg';
+import type { DatabaseConfig, SidecarConfig } from '../config.ts';
+import { errorMessage } from '../errors.ts';
+import { KopiaClient } from '../kopia/client.ts';
+import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
+import type { Logger } from '../log.ts';
+import { applyDumpSessionSettings, copyTableData } from '../postgres/dump.ts';
+import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
+import { restoreDatabase } from '../postgres/restore.ts';
+import type { RunReport, RunTrigger } from './report.ts';
+import { lastGoodRun } from './run-folders.ts';
+import { recordVerify } from './state.ts';
+
+/**
+ * The restore test: a backup nobody has restored is a hope, not a backup. The newest complete
+ * dump is restored into a scratch database, checked table by table against its manifest, and the
+ * database's file paths are looked up in the newest library snapshot.
+ */
+export interface VerifyOptions {
+  backupDir: string;
+  /** Immich's database: the scratch database is created on the same server. */
+  database: DatabaseConfig['connection'];
+  /** Another server for the scratch database (VERIFY_DATABASE_URL). */
+  scratchServerUrl?: string;
+  kopia?: { client: KopiaClient; libraryPath: string };
+  /** Where Immich's container sees the upload location (IMMICH_MEDIA_LOCATION); legacy paths are mapped too. */
+  mediaLocations?: string[];
+  log?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  runId: string | null;
+  checkedAt: string;
+  durationMs: number;
+  tablesChecked: number;
+  rowsChecked: number;
+  /** Each problem found, one line each (a table whose rows differ, an object missing...). */
+  problems: string[];
+  /** Database-to-library cross-check; null when there was no Kopia or no asset table. */
+  files: { checked: number; missing: number; examples: string[]; snapshotId: string } | null;
+}
+
+const defaultMediaLocations = ['/data', '/usr/src/app/upload'];
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
+  const started = Date.now();
+  const problems: string[] = [];
+  const result = (runId: string | null, extra: Partial<VerifyResult> = {}): VerifyResult => ({
+    ok: problems.length === 0,
+    runId,
+    checkedAt: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    tablesChecked: 0,
+    rowsChecked: 0,
+    problems,
+    files: null,
+    ...extra,
+  });
+
+  const run = await lastGoodRun(options.backupDir);
+  if (run === undefined || run.manifest?.database === null || run.manifest === null) {
+    problems.push(`no complete backup with a database dump in ${options.backupDir}`);
+    return result(null);
+  }
+  const manifest = run.manifest;
+  const database = manifest.database!;
+  const scratch = `immich_backup_verify_${Date.now()}`;
+  const admin = options.scratchServerUrl === undefined ? options.database : { connectionString: options.scratchServerUrl };
+  const scratchConnection = options.scratchServerUrl === undefined ? { ...options.database, database: scratch } : withDatabase(options.scratchServerUrl, scratch);
+  const adminClient = new pg.Client(admin);
+  adminClient.on('error', () => undefined);
+  await adminClient.connect();
+  let tablesChecked = 0;
+  let rowsChecked = 0;
+  let files: VerifyResult['files'] = null;
+  try {
+    await adminClient.query(`CREATE DATABASE ${pg.escapeIdentifier(scratch)}`);
+    options.log?.info({ runId: manifest.runId, scratch }, 'verify: restoring the newest dump into a scratch database');
+    await restoreDatabase({
+      connection: scratchConnection,
+      input: join(run.path, database.file),
+      singleTransaction: true,
+      ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+
+    const client = new pg.Client(scratchConnection);
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await applyDumpSessionSettings(client);
+      for (const table of database.tables) {
+        options.signal?.throwIfAborted();
+        const copied = await recopy(client, table.schema, table.name);
+        tablesChecked += 1;
+        rowsChecked += copied.rows;
+        if (copied.rows !== table.rows || copied.sha256 !== table.sha256) {
+          problems.push(
+            `table ${table.schema}.${table.name}: the restored copy has ${copied.rows} rows (manifest: ${table.rows})${
+              copied.sha256 === table.sha256 ? '' : ', and its content differs from the manifest'
+            }`,
+          );
+        }
+      }
+      problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)))));
+      if (options.kopia !== undefined) files = await crossCheckLibrary(client, options.kopia, options.mediaLocations ?? defaultMediaLocations);
+      if (files !== null && files.missing > 0) {
+        problems.push(`${files.missing} of ${files.checked} files the database references are not in library snapshot ${files.snapshotId}, e.g. ${files.examples.join(', ')}`);
+      }
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  } catch (error) {
+    problems.push(`restore test failed: ${errorMessage(error)}`);
+  } finally {
+    // Whatever happened, the scratch database goes.
+    await adminClient.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(scratch)} WITH (FORCE)`).catch((error: unknown) => {
+      problems.push(`could not drop the scratch database ${scratch}: ${errorMessage(error)}`);
+    });
+    await adminClient.end().catch(() => undefined);
+  }
+  const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files });
+  options.log?.[outcome.ok ? 'info' : 'error']({ ...outcome, problems: outcome.problems.slice(0, 20) }, outcome.ok ? 'verify passed' : 'verify FAILED');
+  return outcome;
+}
+
+function withDatabase(url: string, database: string): { connectionString: string } {
+  const parsed = new URL(url);
+  parsed.pathname = `/${encodeURIComponent(database)}`;
+  return { connectionString: parsed.toString() };
+}
+
+/** COPYs a restored table out exactly as the dump did (same column list and settings) and hashes it. */
+async function recopy(client: pg.ClientBase, schema: string, name: string): Promise<{ rows: number; sha256: string }> {
+  const { rows: columns } = await client.query<{ name: string }>(
+    `SELECT pg_catalog.quote_ident(a.attname) AS name FROM pg_catalog.pg_attribute a
+      WHERE a.attrelid = (pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))::pg_catalog.regclass
+        AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
+    [schema, name],
+  );
+  const target = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}${columns.length === 0 ? '' : ` (${columns.map((c) => c.name).join(', ')})`}`;
+  const summary = { schema, name, rows: 0, bytes: 0, sha256: '' };
+  for await (const _ of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) void _;
+  return { rows: summary.rows, sha256: summary.sha256 };
+}
+
+/** Objects of the live database missing from the restored one (beyond those the dump said it skipped). */
+async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.ClientBase, skipped: string[]): Promise<string[]> {
+  const liveClient = new pg.Client(live);
+  liveClient.on('error', () => undefined);
+  await liveClient.connect();
+  try {
+    await liveClient.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+    const expected = (await inventoryObjects(liveClient)).map((o) => describeObject({ ...o, reason: undefined }));
+    const actual = new Set((await inventoryObjects(restored)).map((o) => describeObject({ ...o, reason: undefined })));
+    const skippedSet = new Set(skipped.map((name) => name.replace(/ \(.*\)$/, '')));
+    const missing = expected.filter((name) => !actual.has(name) && !skippedSet.has(name));
+    return missing.length === 0 ? [] : [`${missing.length} object(s) of the live database are missing from the restored backup, e.g. ${missing.slice(0, 5).join(', ')}`];
+  } finally {
+    await liveClient.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Every original file the database references must be in the newest library snapshot. Immich
+ * stores absolute container paths (`/data/library/...`, or `/usr/src/app/upload/...` in older
+ * installs); the snapshot's root is the upload location, so the prefix is what maps them.
+ */
+async function crossCheckLibrary(
+  client: pg.ClientBase,
+  kopia: { client: KopiaClient; libraryPath: string },
+  mediaLocations: string[],
+): Promise<VerifyResult['files']> {
+  const hasAssets = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.asset') AND attname = 'originalPath' AND NOT attisdropped`,
+  );
+  if (hasAssets.rowCount === 0) return null;
+  const snapshot = (await kopia.client.listSnapshots(kopia.libraryPath)).at(-1);
+  if (snapshot === undefined) return { checked: 0, missing: 0, examples: [], snapshotId: 'none' };
+  const listings = new Map<string, Promise<Set<string> | undefined>>();
+  const listing = (directory: string) => {
+    let names = listings.get(directory);
+    if (names === undefined) {
+      names = kopia.client.listDirectory(snapshot.rootID, directory).then((entries) => (entries === undefined ? undefined : new Set(entries.map((e) => e.name))));
+      listings.set(directory, names);
+    }
+    return names;
+  };
+  let checked = 0;
+  let missing = 0;
+  const examples: string[] = [];
+  const cursor = await client.query<{ path: string }>(`SELECT "originalPath" AS path FROM public.asset ORDER BY 1`);
+  for (const { path } of cursor.rows) {
+    checked += 1;
+    const prefix = mediaLocations.find((location) => path.startsWith(`${location.replace(/\/+$/, '')}/`));
+    const relative = prefix === undefined ? path.replace(/^\/+/, '') : path.slice(prefix.replace(/\/+$/, '').length + 1);
+    const cut = relative.lastIndexOf('/');
+    const names = await listing(cut === -1 ? '' : relative.slice(0, cut));
+    if (names === undefined || !names.has(relative.slice(cut + 1))) {
+      missing += 1;
+      if (examples.length < 5) examples.push(path);
+    }
+  }
+  return { checked, missing, examples, snapshotId: snapshot.id };
+}
+
+/**
+ * `verify` end to end as the CLI and the schedule run it: the restore test with the sidecar's
+ * configuration, recorded in the state file (for /status and /metrics) and sent to the notifiers.
+ */
+export async function verifyAndReport(
+  config: SidecarConfig,
+  context: { log: Logger; signal?: AbortSignal; trigger: RunTrigger },
+): Promise<VerifyResult> {
+  const kopiaClient = config.kopia.enabled ? new KopiaClient({ ...config.kopia.connection, fingerprint: config.kopia.connection.fingerprint }) : undefined;
+  const startedAt = new Date();
+  try {
+    const result = await runVerify({
+      backupDir: config.backupDir,
+      database: config.database.connection,
+      ...(config.verifyDatabaseUrl === undefined ? {} : { scratchServerUrl: config.verifyDatabaseUrl }),
+      ...(kopiaClient === undefined ? {} : { kopia: { client: kopiaClient, libraryPath: config.kopia.libraryPath } }),
+      mediaLocations: [config.mediaLocation, '/usr/src/app/upload'],
+      log: context.log,
+      ...(context.signal === undefined ? {} : { signal: context.signal }),
+    });
+    await recordVerify(config.backupDir, result);
+    const report: RunReport = {
+      runId: `verify of ${result.runId ?? 'no backup'}`,
+      status: result.ok ? 'success' : 'failed',
+      exitCode: result.ok ? 0 : 1,
+      trigger: context.trigger,
+      startedAt: startedAt.toISOString(),
+      finishedAt: result.checkedAt,
+      durationMs: result.durationMs,
+      folder: null,
+      failedStep: null,
+      error: result.ok ? null : result.problems.join('; '),
+      steps: [],
+      warnings: [],
+      dump: null,
+      snapshots: {},
+    };
+    const notifiers = notifiersFromConfig(config.notify);
+    await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log });
+    return result;
+  } finally {
+    await kopiaClient?.close();
+  }
+}
