@@ -16,6 +16,7 @@ const command: Command = {
     owner: { type: 'boolean' },
     'compression-level': { type: 'string' },
     'allow-unsupported': { type: 'boolean' },
+    jobs: { type: 'string', short: 'j' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const output = stringOption(values, 'output');
@@ -26,10 +27,15 @@ const command: Command = {
     if (compressionLevel !== undefined && !(Number.isInteger(compressionLevel) && compressionLevel >= 0 && compressionLevel <= 9)) {
       throw new UserError('--compression-level must be a whole number from 0 to 9', { exitCode: ExitCode.usage });
     }
+    const jobsText = stringOption(values, 'jobs');
+    const jobs = jobsText === undefined ? undefined : Number(jobsText);
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) {
+      throw new UserError('--jobs must be a whole number from 1 to 64', { exitCode: ExitCode.usage });
+    }
     const database = loadDatabaseConfig(env);
     const onProgress = (progress: DumpProgress) => log.debug(progress, 'dump progress');
     const allowUnsupported = booleanOption(values, 'allow-unsupported') || ['true', '1', 'yes'].includes(env.DUMP_ALLOW_UNSUPPORTED ?? '');
-    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, signal, onProgress, log };
+    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, jobs, signal, onProgress, log };
     log.info({ database: database.description }, 'dump started');
     const result = output === '-' ? await dumpDatabase({ ...common, output: stdout }) : await dumpToFile({ ...common, path: output });
     log.info(

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PassThrough, Transform } from 'node:stream';
+import { availableParallelism } from 'node:os';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
@@ -12,7 +13,8 @@ import type { TableSummary } from '../backup/manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toolVersion } from '../version.ts';
-import { readCatalog, type Catalog } from './schema.ts';
+import { readCatalog, type Catalog, type DataTable } from './schema.ts';
+import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
@@ -33,6 +35,10 @@ export interface DumpOptions {
   /** Keep OWNER TO and GRANT/REVOKE; default false (restores as whichever role runs psql). */
   owner?: boolean;
   compressionLevel?: number;
+  /** Connections copying table data at once, all in the same snapshot (default: one per core, at most 4). */
+  jobs?: number;
+  /** Where parallel workers keep their compressed tables until their turn (default: the OS temp folder). */
+  tempDirectory?: string;
   /**
    * Write the dump even when the database holds objects this dump cannot write (they are then
    * listed in the result and logged as warnings). Default false: such a dump fails before writing.
@@ -60,6 +66,25 @@ export interface DumpResult {
 }
 
 export const defaultCompressionLevel = 6;
+
+/** Table data is copied on this many connections at once by default: one per core, at most 4. */
+export function defaultJobs(): number {
+  return Math.min(4, Math.max(1, availableParallelism()));
+}
+
+async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
+  for (const source of sources) yield* source;
+}
+
+/** Compresses `source` into one gzip member, chunk by chunk (backpressure from the consumer). */
+export async function* gzipMember(source: AsyncIterable<Buffer | string>, level: number): AsyncGenerator<Buffer> {
+  const gzip = createGzip({ level });
+  const feeding = pipeline(Readable.from(source), gzip).catch((error: unknown) => {
+    gzip.destroy(error as Error);
+  });
+  for await (const chunk of gzip as AsyncIterable<Buffer>) yield chunk;
+  await feeding;
+}
 const progressIntervalMs = 2000;
 
 /**
@@ -98,19 +123,38 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
 
     let uncompressedBytes = 0;
     let compressedBytes = 0;
-    const gzip = createGzip({ level: options.compressionLevel ?? defaultCompressionLevel });
+    const level = options.compressionLevel ?? defaultCompressionLevel;
+    const jobs = Math.max(1, Math.trunc(options.jobs ?? defaultJobs()));
     const countCompressed = new PassThrough();
     countCompressed.on('data', (chunk: Buffer) => {
       compressedBytes += chunk.length;
     });
     const tables: TableSummary[] = [];
-    async function* script(): AsyncGenerator<Buffer | string> {
-      for await (const piece of writeScript(client, catalog, quoter, ddlOptions, tables, options)) {
+    const parts: ScriptParts = { client, catalog, quoter, ddlOptions, options };
+    const counted = async function* (source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
+      for await (const piece of source) {
         uncompressedBytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
         yield piece;
       }
+    };
+    const useWorkers = jobs > 1 && catalog.dataTables.length > 1;
+    const snapshot = useWorkers ? (await client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0]!.id : '';
+    // The script is a series of gzip members (gunzip reads them as one stream): with workers, each
+    // table is compressed on its own connection and member, and they are joined in pg_dump's order.
+    async function* compressed(): AsyncGenerator<Buffer> {
+      if (!useWorkers) {
+        yield* gzipMember(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))), level);
+        return;
+      }
+      yield* gzipMember(counted(scriptHead(parts)), level);
+      for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory })) {
+        tables.push(member.summary);
+        uncompressedBytes += member.uncompressedBytes;
+        yield* member.chunks;
+      }
+      yield* gzipMember(counted(scriptTail(parts)), level);
     }
-    await pipeline(script, gzip, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
+    await pipeline(compressed, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
     await client.query('COMMIT');
     return {
       serverVersion: catalog.server.version,
@@ -246,55 +290,73 @@ function preamble(catalog: Catalog): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function* writeScript(
-  client: pg.Client,
-  catalog: Catalog,
-  quoter: IdentifierQuoter,
-  ddlOptions: DdlOptions,
-  tables: TableSummary[],
-  options: DumpOptions,
-): AsyncGenerator<Buffer | string> {
-  const main = catalog.entries.filter((entry) => entry.section !== 'final');
-  const final = catalog.entries.filter((entry) => entry.section === 'final');
-  const progress = (update: Omit<DumpProgress, 'tablesTotal'>) =>
-    options.onProgress?.({ ...update, tablesTotal: catalog.dataTables.length });
+interface ScriptParts {
+  client: pg.ClientBase;
+  catalog: Catalog;
+  quoter: IdentifierQuoter;
+  ddlOptions: DdlOptions;
+  options: DumpOptions;
+}
 
-  progress({ phase: 'schema', tablesDone: 0, rows: 0, bytes: 0 });
+/** Preamble, the --clean DROP list and every pre-data entry. */
+async function* scriptHead({ catalog, ddlOptions, options }: ScriptParts): AsyncGenerator<string> {
+  options.onProgress?.({ phase: 'schema', tablesDone: 0, tablesTotal: catalog.dataTables.length, rows: 0, bytes: 0 });
   yield preamble(catalog);
   // --clean --if-exists: drop what this script creates, in reverse order, before creating anything.
-  const drops = [...main, ...final]
+  const drops = [...catalog.entries]
     .reverse()
     .map((entry) => entry.drop)
     .filter((drop): drop is string => drop !== null);
   if (drops.length > 0) yield `${drops.join('\n')}\n`;
-  for (const entry of main.filter((e) => e.section === 'pre-data')) yield renderEntry(entry, ddlOptions);
+  for (const entry of catalog.entries.filter((e) => e.section === 'pre-data')) yield renderEntry(entry, ddlOptions);
+}
 
+/** One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`. */
+export async function* tableData(
+  client: pg.ClientBase,
+  table: DataTable,
+  quoter: IdentifierQuoter,
+  ddlOptions: DdlOptions,
+  summary: TableSummary,
+  onChunk?: () => void,
+): AsyncGenerator<Buffer | string> {
+  yield renderEntry(
+    { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
+    ddlOptions,
+  ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
+  const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
+  const target = `${quoter.qualified(table.schema, table.name)} ${columns === '' ? '' : `(${columns})`}`;
+  yield `COPY ${target} FROM stdin;\n`;
+  for await (const chunk of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) {
+    yield chunk;
+    onChunk?.();
+  }
+  yield '\\.\n\n\n';
+}
+
+/** Every table's data, one after the other on the leader's connection (jobs = 1). */
+async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): AsyncGenerator<Buffer | string> {
+  const { client, catalog, quoter, ddlOptions, options } = parts;
   let rowsTotal = 0;
   let bytesTotal = 0;
   for (const [index, table] of catalog.dataTables.entries()) {
     const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
-    yield renderEntry(
-      { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
-      ddlOptions,
-    ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
-    const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
-    const target = `${quoter.qualified(table.schema, table.name)} ${columns === '' ? '' : `(${columns})`}`;
-    yield `COPY ${target} FROM stdin;\n`;
     let lastReport = Date.now();
-    for await (const chunk of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) {
-      yield chunk;
+    yield* tableData(client, table, quoter, ddlOptions, summary, () => {
       if (Date.now() - lastReport > progressIntervalMs) {
         lastReport = Date.now();
-        progress({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
+        options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, tablesTotal: catalog.dataTables.length, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
       }
-    }
-    yield '\\.\n\n\n';
+    });
     rowsTotal += summary.rows;
     bytesTotal += summary.bytes;
     tables.push(summary);
-    progress({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index + 1, rows: rowsTotal, bytes: bytesTotal });
+    options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index + 1, tablesTotal: catalog.dataTables.length, rows: rowsTotal, bytes: bytesTotal });
   }
+}
 
+/** setval for every sequence, the post-data entries, the final pass and the trailer. */
+async function* scriptTail({ client, catalog, quoter, ddlOptions, options }: ScriptParts): AsyncGenerator<string> {
   const setvals: string[] = [];
   for (const sequence of catalog.sequences) {
     const name = quoter.qualified(sequence.schema, sequence.name);
@@ -306,10 +368,9 @@ async function* writeScript(
     );
   }
   if (setvals.length > 0) yield setvals.join('');
-
-  progress({ phase: 'post-data', tablesDone: catalog.dataTables.length, rows: rowsTotal, bytes: bytesTotal });
-  for (const entry of main.filter((e) => e.section === 'post-data')) yield renderEntry(entry, ddlOptions);
-  for (const entry of final) yield renderEntry(entry, ddlOptions);
+  options.onProgress?.({ phase: 'post-data', tablesDone: catalog.dataTables.length, tablesTotal: catalog.dataTables.length, rows: 0, bytes: 0 });
+  for (const entry of catalog.entries.filter((e) => e.section === 'post-data')) yield renderEntry(entry, ddlOptions);
+  for (const entry of catalog.entries.filter((e) => e.section === 'final')) yield renderEntry(entry, ddlOptions);
   yield '--\n-- PostgreSQL database dump complete\n--\n\n';
 }
 
@@ -371,7 +432,7 @@ export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: 
     const done = pipeline(hashing, file);
     // If the dump fails first, this pipeline fails too (premature close): the dump's error is the one to report.
     done.catch(() => undefined);
-    const result = await dumpDatabase({ ...options, output: hashing });
+    const result = await dumpDatabase({ tempDirectory: dirname(options.path), ...options, output: hashing });
     await done;
     const handle = await open(partial, 'r+');
     await handle.sync();

@@ -33,7 +33,7 @@ after(async () => {
   await server?.stop();
 });
 
-test('a dump taken under concurrent writes restores to a consistent state', async () => {
+for (const jobs of [1, 3]) test(`a dump taken under concurrent writes restores to a consistent state (jobs ${jobs})`, async () => {
   const writer = await server.connect('busy');
   let writing = true;
   let transactions = 0;
@@ -48,17 +48,17 @@ test('a dump taken under concurrent writes restores to a consistent state', asyn
   })();
   try {
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const dump = await dumpToFile({ connection: connectionFor(server, 'busy'), path: join(directory, 'busy.sql.gz') });
+    const dump = await dumpToFile({ connection: connectionFor(server, 'busy'), path: join(directory, `busy-${jobs}.sql.gz`), jobs });
     const before = transactions;
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.ok(transactions > before, 'the writer kept writing after the dump');
     writing = false;
     await writes;
 
-    await server.createDatabase('busy_restored');
-    await server.psql('busy_restored', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
+    await server.createDatabase(`busy_restored_${jobs}`);
+    await server.psql(`busy_restored_${jobs}`, createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
     const [row] = await server.query<{ n: string; logged: string; nextId: string; maxId: string }>(
-      'busy_restored',
+      `busy_restored_${jobs}`,
       `SELECT (SELECT n FROM counter)::text AS n, (SELECT count(*) FROM log)::text AS logged,
               (SELECT nextval('log_id_seq'))::text AS "nextId", (SELECT coalesce(max(id), 0) FROM log)::text AS "maxId"`,
     );

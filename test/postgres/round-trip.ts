@@ -48,6 +48,7 @@ export async function describeBoth(server: PostgresServer, database: string) {
  * source in schema and data; restoring the same dump again over it (the --clean path) keeps it so.
  */
 export function defineRoundTripTests(version: string, dumpOptions: { jobs?: number } = {}): void {
+  const label = dumpOptions.jobs === undefined ? `PG ${version}` : `PG ${version}, ${dumpOptions.jobs} job(s)`;
   let server: PostgresServer;
   let dump: DumpFileResult;
   const directory = mkdtempSync(join(tmpdir(), `immich-backup-roundtrip-${version}-`));
@@ -62,7 +63,7 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     await server?.stop();
   });
 
-  test(`PG ${version}: the dump lists every table with rows, bytes and a content hash`, () => {
+  test(`${label}: the dump lists every table with rows, bytes and a content hash`, () => {
     const names = dump.tables.map((table) => `${table.schema}.${table.name}`);
     assert.ok(names.includes('public.asset'));
     assert.ok(names.includes('public.no columns'));
@@ -75,7 +76,7 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     assert.equal(dump.serverVersionNum >= Number(version) * 10000, true);
   });
 
-  test(`PG ${version}: gunzip | psql restores an identical database, and restoring again over it (--clean) too`, async () => {
+  test(`${label}: gunzip | psql restores an identical database, and restoring again over it (--clean) too`, async () => {
     await server.createDatabase('restored');
     await server.psql('restored', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
     const source = await describeBoth(server, 'source');
@@ -103,7 +104,7 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     }
   });
 
-  test(`PG ${version}: sequences continue where they were (identity, serial, plain)`, async () => {
+  test(`${label}: sequences continue where they were (identity, serial, plain)`, async () => {
     const rows = await server.query<{ next: string }>(
       'restored',
       `SELECT nextval('public.naturalearth_countries_tmp_id_seq')::text AS next
