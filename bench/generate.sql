@@ -21,7 +21,7 @@ SELECT uuid_generate_v4(), u.id, 'IMG_' || g || '-' || (g * 7919 % 100000), 'iPh
        decode(md5(g::text) || substr(md5((g + 1)::text), 1, 8), 'hex'), 'IMG_' || g || CASE WHEN g % 10 = 0 THEN '.mov' ELSE '.jpg' END,
        decode(substr(md5((g * 3)::text) || md5((g * 5)::text), 1, 50), 'hex'), t, CASE WHEN g % 50 = 0 THEN t + interval '30 days' END,
        CASE WHEN g % 40 = 0 THEN 'archive' ELSE 'timeline' END
-  FROM generate_series(1, :assets) g
+  FROM generate_series(1::bigint, :assets) g
   CROSS JOIN LATERAL (SELECT timestamptz '2015-01-01' + (g * interval '17 minutes') AS t) times
   JOIN (SELECT id, "storageLabel", row_number() OVER (ORDER BY email) - 1 AS n FROM "user") u ON u.n = g % 8;
 CREATE TABLE asset_exif (
