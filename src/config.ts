@@ -249,6 +249,7 @@ export const sidecarEnvSchema = z.object({
 
   HTTP_PORT: port.default(8080),
   DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false),
+  DUMP_JOBS: z.coerce.number().int().min(1).max(64).optional(),
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
   VERIFY_SCHEDULE: z
@@ -321,6 +322,8 @@ export interface SidecarConfig {
   httpPort: number;
   /** Dump even when the database has objects the dump cannot write (they are listed in the manifest). */
   allowUnsupported: boolean;
+  /** Connections copying table data at once (default: one per core, at most 4). */
+  dumpJobs?: number;
   /** Immich's in-container upload location, to map the database's file paths to the library snapshot. */
   mediaLocation: string;
   /** Secret: a server for verify's scratch database instead of Immich's own. */
@@ -398,6 +401,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
     },
     httpPort: parsed.HTTP_PORT,
     allowUnsupported: parsed.DUMP_ALLOW_UNSUPPORTED,
+    ...(parsed.DUMP_JOBS === undefined ? {} : { dumpJobs: parsed.DUMP_JOBS }),
     mediaLocation: parsed.IMMICH_MEDIA_LOCATION,
     ...(parsed.VERIFY_DATABASE_URL === undefined ? {} : { verifyDatabaseUrl: parsed.VERIFY_DATABASE_URL }),
     verifySchedule: parsed.VERIFY_SCHEDULE,

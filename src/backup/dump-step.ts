@@ -10,6 +10,7 @@ export function dumpStep(config: SidecarConfig) {
       path: file,
       compressionLevel: config.compressionLevel,
       allowUnsupported: config.allowUnsupported,
+      ...(config.dumpJobs === undefined ? {} : { jobs: config.dumpJobs }),
       signal: context.signal,
       log: context.log,
       onProgress: (progress: unknown) => context.progress({ ...(progress as Record<string, unknown>) }),
