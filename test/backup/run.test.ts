@@ -71,7 +71,7 @@ function setup(overrides: Partial<BackupSteps> = {}) {
         notifications.push({ event, report });
       },
     });
-  return { backupDir, run, notifications, calls };
+  return { backupDir, run, notifications, calls, steps };
 }
 
 test('a good run: named folder with dump, config copies (0600) and a complete manifest; success notified', async () => {
@@ -204,3 +204,34 @@ test('a lock left by a dead process, or by an earlier incarnation of this PID, i
   writeFileSync(join(dir, lockFileName), 'garbage');
   await (await acquireRunLock(dir, 'garbage')).release();
 });
+
+test('a webhook receiver that is down or never answers changes neither the result nor how long the run waits', async () => {
+  const { createServer } = await import('node:http');
+  const { notifyAll } = await import('../../src/notify/index.ts');
+  const { webhookNotifier } = await import('../../src/notify/webhook.ts');
+  // One receiver that accepts the connection and never answers, one port where nothing listens.
+  const silent = createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const silentPort = (silent.address() as { port: number }).port;
+  try {
+    const { backupDir, steps } = setup();
+    const { log } = captureLog();
+    const notifiers = [webhookNotifier(`http://127.0.0.1:${silentPort}/hook`), webhookNotifier('http://127.0.0.1:9/hook')];
+    const started = Date.now();
+    const report = await runBackup({
+      backupDir,
+      steps,
+      log,
+      signal: new AbortController().signal,
+      trigger: 'manual',
+      notify: (event, run) => notifyAll(event, run, { notifiers, onStart: true, onSuccess: true, timeoutMs: 300, retries: 1, backoffMs: 50, log }).then(() => undefined),
+    });
+    assert.equal(report.exitCode, 0, report.error ?? '');
+    assert.equal(report.status, 'success');
+    assert.ok(Date.now() - started < 10_000, `the run took ${Date.now() - started} ms`);
+  } finally {
+    silent.closeAllConnections();
+    silent.close();
+  }
+});
+
