@@ -3,9 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { gzip } from 'node:zlib';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config.ts';
@@ -76,14 +77,45 @@ async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
   for (const source of sources) yield* source;
 }
 
-/** Compresses `source` into one gzip member, chunk by chunk (backpressure from the consumer). */
-export async function* gzipMember(source: AsyncIterable<Buffer | string>, level: number): AsyncGenerator<Buffer> {
-  const gzip = createGzip({ level });
-  const feeding = pipeline(Readable.from(source), gzip).catch((error: unknown) => {
-    gzip.destroy(error as Error);
-  });
-  for await (const chunk of gzip as AsyncIterable<Buffer>) yield chunk;
-  await feeding;
+const gzipAsync = promisify(gzip);
+/** Uncompressed bytes per gzip member: large enough that the lost dictionary costs nothing. */
+const gzipBlockBytes = 2 * 1024 * 1024;
+
+/**
+ * Compresses `source` as a series of independent gzip members of about 2 MB each, several at a
+ * time on libuv's thread pool (pigz's idea): one big table no longer means one busy core while
+ * the others wait. Members come out in order, and gunzip (and psql's pipe) read them as one
+ * stream. At most `concurrency` blocks are in flight, so memory stays flat and the consumer's
+ * backpressure still holds.
+ */
+export async function* gzipMembers(source: AsyncIterable<Buffer | string>, level: number, concurrency = compressionThreads()): AsyncGenerator<Buffer> {
+  const inFlight: Promise<Buffer>[] = [];
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const dispatch = () => {
+    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    const compressed = gzipAsync(block, { level });
+    compressed.catch(() => undefined); // awaited below, in order; never an unhandled rejection
+    inFlight.push(compressed);
+  };
+  for await (const piece of source) {
+    const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    pending.push(buffer);
+    pendingBytes += buffer.length;
+    if (pendingBytes >= gzipBlockBytes) {
+      dispatch();
+      if (inFlight.length >= concurrency) yield await inFlight.shift()!;
+    }
+  }
+  if (pendingBytes > 0 || inFlight.length === 0) dispatch();
+  while (inFlight.length > 0) yield await inFlight.shift()!;
+}
+
+/** libuv's thread pool runs zlib; its default size is 4. */
+function compressionThreads(): number {
+  return Math.max(2, Number(process.env.UV_THREADPOOL_SIZE ?? 4));
 }
 const progressIntervalMs = 2000;
 
@@ -143,16 +175,16 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     // table is compressed on its own connection and member, and they are joined in pg_dump's order.
     async function* compressed(): AsyncGenerator<Buffer> {
       if (!useWorkers) {
-        yield* gzipMember(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))), level);
+        yield* gzipMembers(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))), level);
         return;
       }
-      yield* gzipMember(counted(scriptHead(parts)), level);
+      yield* gzipMembers(counted(scriptHead(parts)), level);
       for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory })) {
         tables.push(member.summary);
         uncompressedBytes += member.uncompressedBytes;
         yield* member.chunks;
       }
-      yield* gzipMember(counted(scriptTail(parts)), level);
+      yield* gzipMembers(counted(scriptTail(parts)), level);
     }
     await pipeline(compressed, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
     await client.query('COMMIT');
@@ -383,18 +415,35 @@ async function* scriptTail({ client, catalog, quoter, ddlOptions, options }: Scr
 export async function* copyTableData(client: pg.ClientBase, copySql: string, summary: TableSummary): AsyncGenerator<Buffer> {
   const stream = client.query(copyTo(copySql));
   const hash = createHash('sha256');
+  // The server sends one message per row: batching them keeps the per-chunk cost of everything
+  // downstream (generators, the gzip thread pool) off the hot path.
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
   let previousTail = Buffer.from('\n');
+  const flush = (): Buffer => {
+    const joined = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
+    const seam = Buffer.concat([previousTail, joined.subarray(0, 3)]);
+    if (joined.includes('\n\\.\n') || seam.includes('\n\\.\n')) {
+      throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
+    }
+    previousTail = Buffer.from(joined.subarray(Math.max(0, joined.length - 3)));
+    batch = [];
+    batchBytes = 0;
+    return joined;
+  };
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const window = Buffer.concat([previousTail, chunk]);
-    if (window.includes('\n\\.\n')) throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
-    previousTail = window.subarray(Math.max(0, window.length - 3));
     hash.update(chunk);
     summary.bytes += chunk.length;
-    yield chunk;
+    batch.push(chunk);
+    batchBytes += chunk.length;
+    if (batchBytes >= copyBatchBytes) yield flush();
   }
+  if (batchBytes > 0) yield flush();
   summary.rows = stream.rowCount;
   summary.sha256 = hash.digest('hex');
 }
+
+const copyBatchBytes = 256 * 1024;
 
 export interface DumpFileResult extends DumpResult {
   path: string;

@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import type { TableSummary } from '../backup/manifest.ts';
 import type { DdlOptions } from './ddl.ts';
-import { applyDumpSessionSettings, tableData, type DumpOptions } from './dump.ts';
+import { applyDumpSessionSettings, gzipMembers, tableData, type DumpOptions } from './dump.ts';
 import type { IdentifierQuoter } from './quote.ts';
 import type { Catalog } from './schema.ts';
 
@@ -83,7 +82,8 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
           yield piece;
         }
       };
-      await pipeline(Readable.from(counted()), createGzip({ level: parallel.level }), createWriteStream(file), options.signal === undefined ? {} : { signal: options.signal });
+      // Workers share the compression threads: each keeps two blocks in flight.
+      await pipeline(Readable.from(gzipMembers(counted(), parallel.level, 2)), createWriteStream(file), options.signal === undefined ? {} : { signal: options.signal });
       outcomes[index]!.resolve({ summary, uncompressedBytes, file });
       done += 1;
       options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: done, tablesTotal: tables.length, rows: summary.rows, bytes: summary.bytes });
