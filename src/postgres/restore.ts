@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
@@ -97,6 +97,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   }
   const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
   let inTransaction = false;
+  let partlyRestored = () => '';
   try {
     const tables = await countUserTables(client);
     if (tables > 0 && !(options.clean ?? false)) {
@@ -106,12 +107,19 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     }
     const totalBytes = (await stat(options.input)).size;
     let bytesRead = 0;
-    const file = createReadStream(options.input);
-    file.on('data', (chunk) => {
-      bytesRead += chunk.length;
+    // Bytes are counted in the pipeline, not with a 'data' listener: that would start the file
+    // flowing before the reader is attached, and the first chunks would be lost.
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        bytesRead += chunk.length;
+        callback(null, chunk);
+      },
     });
-    const text = options.input.endsWith('.gz') ? file.pipe(createGunzip()) : file;
-    file.on('error', (error) => text.destroy(error));
+    // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
+    const ignore = () => undefined;
+    const text = options.input.endsWith('.gz')
+      ? pipelineStreams(createReadStream(options.input), counter, createGunzip(), ignore)
+      : pipelineStreams(createReadStream(options.input), counter, ignore);
 
     if (options.singleTransaction ?? false) {
       await client.query('BEGIN');
@@ -120,6 +128,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     if ((options.clean ?? false) && tables > 0) await dropUserSchemas(client, options.log);
 
     let statements = 0;
+    partlyRestored = () =>
+      statements > 0 && !(options.singleTransaction ?? false)
+        ? ` (${statements} statements had already run: the database is partly restored; restore again with --clean, and --single-transaction to make it all or nothing)`
+        : '';
     let copiedRows = 0;
     let copies = 0;
     let table: string | undefined;
@@ -151,10 +163,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         report();
       } catch (error) {
         if (error instanceof UserError) throw error;
-        const excerpt = (item.kind === 'meta' ? `\\${item.command}` : item.sql).trim().replace(/\s+/g, ' ').slice(0, 120);
-        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${errorMessage(error)}`, { cause: error });
+        const excerpt = redactSecrets(item.kind === 'meta' ? `\\${item.command}` : item.sql).trim().replace(/\s+/g, ' ').slice(0, 120);
+        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${errorMessage(error)}${partlyRestored()}`, { cause: error });
       }
     }
+    if (statements === 0) throw new UserError(`${options.input} holds no SQL statements: it is not a database dump; nothing was restored`);
     if (inTransaction) {
       await client.query('COMMIT');
       inTransaction = false;
@@ -162,8 +175,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     return { statements, copiedRows, tables: copies, checkedAgainstManifest, durationMs: Date.now() - started };
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
-    if (error instanceof ScriptError) throw new UserError(`restore failed: ${error.message}${inTransaction ? '' : ''}`, { cause: error });
-    throw error;
+    if (error instanceof UserError) throw error;
+    throw new UserError(`restore failed: ${errorMessage(error)}${partlyRestored()}`, { cause: error });
   } finally {
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
@@ -199,4 +212,9 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
     log?.info({ schema: name }, 'dropped schema before restoring (--clean)');
   }
   await client.query('CREATE SCHEMA IF NOT EXISTS public');
+}
+
+/** Statements are quoted in error messages: a role's password (pg_dumpall) must not be among them. */
+export function redactSecrets(sql: string): string {
+  return sql.replace(/\b(PASSWORD\s+)(E?'(?:[^']|'')*'?)/gi, "$1'***'");
 }

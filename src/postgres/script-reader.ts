@@ -1,16 +1,15 @@
-import { createInterface } from 'node:readline';
-
 /**
  * Reads a plain SQL script (pg_dump, pg_dumpall or our own dump) as a stream of items: SQL
- * statements, the data lines of `COPY ... FROM stdin` blocks, and psql meta-commands. It never
- * holds more than one statement (or one data line) in memory, so a dump of any size streams.
+ * statements, the data of `COPY ... FROM stdin` blocks, and psql meta-commands. It never holds
+ * more than one statement (or one batch of COPY data) in memory, so a dump of any size streams.
  *
  * Statements are split at semicolons outside of quotes, dollar-quoted bodies and comments, the
- * way psql's lexer does it for the subset of SQL that dumps contain.
+ * way psql's lexer does it for the subset of SQL that dumps contain. Lines are split on `\n`
+ * only, on bytes: a carriage return inside a function body or a string stays as it was.
  */
 export type ScriptItem =
   | { kind: 'statement'; sql: string; line: number }
-  | { kind: 'copy'; sql: string; line: number; data: AsyncIterable<string> }
+  | { kind: 'copy'; sql: string; line: number; data: AsyncIterable<Buffer> }
   | { kind: 'meta'; command: string; args: string; line: number };
 
 interface LexerState {
@@ -22,22 +21,151 @@ interface LexerState {
 }
 
 const copyFromStdin = /^\s*COPY\s[\s\S]*\sFROM\s+stdin\b[\s\S]*;\s*$/i;
+/** COPY data goes to the server in batches of about this size (many rows per CopyData message). */
+const copyBatchBytes = 256 * 1024;
+const newline = 0x0a;
 
-export async function* readScript(input: NodeJS.ReadableStream): AsyncGenerator<ScriptItem> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })[Symbol.asyncIterator]();
-  let lineNumber = 0;
+/**
+ * Lines of a byte stream, and the raw data of COPY blocks. Works on Buffers so that a COPY block
+ * is passed on byte for byte (never decoded and re-encoded) and a 10 MB row is not one string.
+ */
+export class LineSource {
+  readonly #chunks: AsyncIterator<Buffer | string>;
+  #buffer: Buffer = Buffer.alloc(0);
+  #position = 0;
+  #ended = false;
+  /** Inside a long COPY data line whose start was already passed on (it cannot be the end marker). */
+  #inLongLine = false;
+  /** The end marker was consumed while returning the data before it. */
+  #copyEnded = false;
+  /** Number of the last line read (1-based). */
+  lineNumber = 0;
+
+  constructor(input: AsyncIterable<Buffer | string>) {
+    this.#chunks = input[Symbol.asyncIterator]();
+  }
+
+  async #nextChunk(): Promise<boolean> {
+    if (this.#ended) return false;
+    for (;;) {
+      const next = await this.#chunks.next();
+      if (next.done === true) {
+        this.#ended = true;
+        return false;
+      }
+      const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+      if (chunk.length === 0) continue;
+      this.#buffer = chunk;
+      this.#position = 0;
+      return true;
+    }
+  }
+
+  /** The next line without its `\n`, or null at the end of the input. */
+  async nextLine(): Promise<string | null> {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const end = this.#buffer.indexOf(newline, this.#position);
+      if (end !== -1) {
+        parts.push(this.#buffer.subarray(this.#position, end));
+        this.#position = end + 1;
+        this.lineNumber += 1;
+        return Buffer.concat(parts).toString('utf8');
+      }
+      if (this.#position < this.#buffer.length) parts.push(this.#buffer.subarray(this.#position));
+      this.#position = this.#buffer.length;
+      if (!(await this.#nextChunk())) {
+        if (parts.length === 0) return null;
+        this.lineNumber += 1;
+        return Buffer.concat(parts).toString('utf8');
+      }
+    }
+  }
+
+  /**
+   * The next batch of COPY data (whole lines, or a piece of a very long line), or null once the
+   * `\.` line that ends the block has been read. Throws at the end of the input.
+   */
+  async nextCopyData(): Promise<Buffer | null> {
+    if (this.#copyEnded) {
+      this.#copyEnded = false;
+      return null;
+    }
+    for (;;) {
+      if (this.#position >= this.#buffer.length && !(await this.#nextChunk())) throw new TruncatedCopyError();
+      const buffer = this.#buffer;
+      const start = this.#position;
+      let position = start;
+      if (this.#inLongLine) {
+        const end = buffer.indexOf(newline, position);
+        if (end === -1) {
+          this.#position = buffer.length;
+          return buffer.subarray(start);
+        }
+        this.lineNumber += 1;
+        this.#inLongLine = false;
+        position = end + 1;
+      }
+      while (position - start < copyBatchBytes) {
+        const end = buffer.indexOf(newline, position);
+        if (end === -1) break;
+        this.lineNumber += 1;
+        if (isEndMarker(buffer, position, end)) {
+          this.#position = end + 1;
+          if (position === start) return null;
+          this.#copyEnded = true;
+          return buffer.subarray(start, position);
+        }
+        position = end + 1;
+      }
+      if (position > start) {
+        this.#position = position;
+        return buffer.subarray(start, position);
+      }
+      // Only the beginning of a line is here. Longer than `\.\r`, it is data: pass it on now.
+      if (buffer.length - position > 3) {
+        this.#inLongLine = true;
+        this.#position = buffer.length;
+        return buffer.subarray(position);
+      }
+      const rest = buffer.subarray(position);
+      if (!(await this.#nextChunk())) {
+        // The last line has no newline: only an end marker may stand there.
+        if (isEndMarker(rest, 0, rest.length)) {
+          this.lineNumber += 1;
+          this.#position = 0;
+          this.#buffer = Buffer.alloc(0);
+          return null;
+        }
+        throw new TruncatedCopyError();
+      }
+      this.#buffer = Buffer.concat([rest, this.#buffer]);
+    }
+  }
+}
+
+/** `\.` alone on its line (psql accepts `\.\r\n` too). */
+function isEndMarker(buffer: Buffer, start: number, end: number): boolean {
+  const length = end - start;
+  if (length !== 2 && length !== 3) return false;
+  return buffer[start] === 0x5c && buffer[start + 1] === 0x2e && (length === 2 || buffer[start + 2] === 0x0d);
+}
+
+class TruncatedCopyError extends Error {}
+
+export async function* readScript(input: AsyncIterable<Buffer | string>): AsyncGenerator<ScriptItem> {
+  const source = new LineSource(input);
   const state: LexerState = { quote: 'none', dollarTag: '', commentDepth: 0, atomicDepth: 0 };
   let statement = '';
   let statementLine = 0;
 
   for (;;) {
-    const next = await lines.next();
-    if (next.done === true) break;
-    lineNumber += 1;
-    const line = next.value;
+    const line = await source.nextLine();
+    if (line === null) break;
+    const lineNumber = source.lineNumber;
 
     if (state.quote === 'none' && isOnlyComments(statement) && line.startsWith('\\')) {
-      const match = /^\\(\S+)\s*(.*)$/.exec(line);
+      const match = /^\\(\S+)\s*(.*?)\s*$/.exec(line);
       yield { kind: 'meta', command: match?.[1] ?? '', args: match?.[2] ?? '', line: lineNumber };
       statement = '';
       continue;
@@ -58,23 +186,29 @@ export async function* readScript(input: NodeJS.ReadableStream): AsyncGenerator<
       rest = rest.slice(end + 1);
       const sql = statement;
       statement = '';
-      if (copyFromStdin.test(withoutLeadingComments(sql, 0).sql)) {
+      const { sql: copySql, line: copyLine } = withoutLeadingComments(sql, statementLine);
+      if (copyFromStdin.test(copySql)) {
         // The data follows on the next lines, up to a line that is exactly `\.`.
-        const startLine = statementLine;
         let finished = false;
         const data = (async function* () {
           for (;;) {
-            const dataLine = await lines.next();
-            if (dataLine.done === true) throw new ScriptError(`the COPY starting at line ${startLine} has no end marker (\\.): the file is truncated`, startLine);
-            lineNumber += 1;
-            if (dataLine.value === '\\.') {
+            let batch: Buffer | null;
+            try {
+              batch = await source.nextCopyData();
+            } catch (error) {
+              if (error instanceof TruncatedCopyError) {
+                throw new ScriptError(`the COPY starting at line ${copyLine} has no end marker (\\.): the file is truncated`, copyLine);
+              }
+              throw error;
+            }
+            if (batch === null) {
               finished = true;
               return;
             }
-            yield `${dataLine.value}\n`;
+            yield batch;
           }
         })();
-        yield { kind: 'copy', sql: withoutLeadingComments(sql, startLine).sql, line: withoutLeadingComments(sql, startLine).line, data };
+        yield { kind: 'copy', sql: copySql, line: copyLine, data };
         if (!finished) {
           // The consumer stopped early: skip to the end of the block so the script stays in step.
           for await (const _ of data) void _;
@@ -108,6 +242,16 @@ function withoutLeadingComments(sql: string, line: number): { sql: string; line:
 
 function isOnlyComments(text: string): boolean {
   return text.split('\n').every((line) => line.trim() === '' || line.trim().startsWith('--'));
+}
+
+// Sticky patterns (matched at lastIndex), so that a long line is not copied once per token.
+const dollarTagPattern = /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+const wordPattern = /[A-Za-z_][A-Za-z0-9_$]*/y;
+const atomicPattern = /\s+ATOMIC\b/iy;
+
+function isAtomicAt(text: string, index: number): boolean {
+  atomicPattern.lastIndex = index;
+  return atomicPattern.test(text);
 }
 
 /**
@@ -175,7 +319,8 @@ function scanToStatementEnd(text: string, state: LexerState): number {
       continue;
     }
     if (c === '$') {
-      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(text.slice(i));
+      dollarTagPattern.lastIndex = i;
+      const tag = dollarTagPattern.exec(text);
       // `$1` parameters and identifiers with a $ inside are not dollar quotes.
       if (tag !== null && !/[A-Za-z0-9_]/.test(text[i - 1] ?? ' ')) {
         state.quote = 'dollar';
@@ -185,10 +330,11 @@ function scanToStatementEnd(text: string, state: LexerState): number {
       }
     }
     if (/[A-Za-z_]/.test(c) && !/[A-Za-z0-9_$]/.test(text[i - 1] ?? ' ')) {
-      const word = /^[A-Za-z_][A-Za-z0-9_$]*/.exec(text.slice(i))![0];
+      wordPattern.lastIndex = i;
+      const word = wordPattern.exec(text)![0];
       const upper = word.toUpperCase();
       // Like psql: BEGIN ATOMIC opens a body; inside it BEGIN and CASE nest and END closes.
-      if (upper === 'BEGIN' && (state.atomicDepth > 0 || /^\s+ATOMIC\b/i.test(text.slice(i + word.length)))) state.atomicDepth += 1;
+      if (upper === 'BEGIN' && (state.atomicDepth > 0 || isAtomicAt(text, i + word.length))) state.atomicDepth += 1;
       else if (upper === 'CASE' && state.atomicDepth > 0) state.atomicDepth += 1;
       else if (upper === 'END' && state.atomicDepth > 0) state.atomicDepth -= 1;
       i += word.length;

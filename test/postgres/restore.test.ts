@@ -122,3 +122,32 @@ test('without --clean, a database that already has tables is refused and left as
   const expected = await describeBoth(server, 'by_psql');
   assertSameLines(restored.data, expected.data, 'data after --clean');
 });
+
+test('psql meta-commands: \\connect to another database and unknown commands are refused with their line; an empty file is not a success', async () => {
+  await server.createDatabase('meta_target');
+  const clusterDump = join(directory, 'cluster.sql');
+  writeFileSync(clusterDump, 'CREATE TABLE before_connect (id integer);\n\\connect immich\nCREATE TABLE after_connect (id integer);\n');
+  const cluster = await restoreDb(['--input', clusterDump, '--single-transaction'], 'meta_target');
+  assert.equal(cluster.code, 1);
+  assert.match(cluster.stderr, /line 2: the dump switches to database immich \(\\connect\): it is a cluster dump/);
+  assert.deepEqual(await server.query('meta_target', `SELECT 1 FROM pg_class WHERE relname = 'before_connect'`), [], 'rolled back');
+
+  const sameDatabase = join(directory, 'same.sql');
+  writeFileSync(sameDatabase, "\\connect -reuse-previous=on \"dbname='meta_target'\"\nCREATE TABLE here (id integer);\n");
+  const same = await restoreDb(['--input', sameDatabase], 'meta_target');
+  assert.equal(same.code, 0, same.stderr);
+
+  const shell = join(directory, 'shell.sql');
+  writeFileSync(shell, 'SELECT 1;\n\\! touch /tmp/should-not-exist\n');
+  await server.createDatabase('meta_shell');
+  const refused = await restoreDb(['--input', shell], 'meta_shell');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /line 2: the psql command \\! is not supported/);
+
+  const empty = join(directory, 'empty.sql.gz');
+  writeFileSync(empty, gzipSync('-- nothing here\n'));
+  await server.createDatabase('meta_empty');
+  const nothing = await restoreDb(['--input', empty], 'meta_empty');
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.stderr, /holds no SQL statements: it is not a database dump/);
+});
