@@ -212,6 +212,17 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
     log?.info({ schema: name }, 'dropped schema before restoring (--clean)');
   }
   await client.query('CREATE SCHEMA IF NOT EXISTS public');
+  // Give the new public schema the owner, ACL and comment a fresh database has, as pg_dump of a
+  // database with a default public schema prints nothing to restore them.
+  const version = Number((await client.query<{ v: string }>('SELECT pg_catalog.current_setting($1) AS v', ['server_version_num'])).rows[0]!.v);
+  await client.query(`COMMENT ON SCHEMA public IS 'standard public schema'`);
+  if (version >= 150000) {
+    const { rows } = await client.query<{ member: boolean }>(`SELECT pg_catalog.pg_has_role('pg_database_owner', 'MEMBER') AS member`);
+    if (rows[0]!.member) await client.query('ALTER SCHEMA public OWNER TO pg_database_owner');
+    await client.query('GRANT USAGE ON SCHEMA public TO PUBLIC');
+  } else {
+    await client.query('GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC');
+  }
 }
 
 /** Statements are quoted in error messages: a role's password (pg_dumpall) must not be among them. */

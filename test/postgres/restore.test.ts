@@ -121,6 +121,12 @@ test('without --clean, a database that already has tables is refused and left as
   const restored = await describeBoth(server, 'occupied');
   const expected = await describeBoth(server, 'by_psql');
   assertSameLines(restored.data, expected.data, 'data after --clean');
+  assertSameLines(restored.schema, expected.schema, 'schema after --clean');
+  assertSameLines(
+    comparableSchemaDump(await server.pgDump('occupied', ['--schema-only'])),
+    comparableSchemaDump(await server.pgDump('by_psql', ['--schema-only'])),
+    'pg_dump --schema-only after --clean (public schema owner and privileges as in a fresh database)',
+  );
 });
 
 test('psql meta-commands: \\connect to another database and unknown commands are refused with their line; an empty file is not a success', async () => {
