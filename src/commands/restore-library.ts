@@ -15,6 +15,8 @@ const command: Command = {
     '--path SUBPATH         only this folder of the library, e.g. library/<user id>',
     '--chown UID:GID        give the restored files to this owner (when DIR is visible here too)',
     '--force                restore into a non-empty DIR, overwriting what is there',
+    '--source backups       restore the snapshot of the backup folder (KOPIA_BACKUPS_PATH: dumps, manifests',
+    '                       and config) instead of the library, e.g. when the local backups are lost',
     'Immich checks a hidden .immich file in each top folder (library, upload, thumbs, encoded-video,',
     'profile, backups): a whole-library restore brings them back; a one-folder restore does not.',
   ].join('\n'),
@@ -24,6 +26,7 @@ const command: Command = {
     path: { type: 'string' },
     chown: { type: 'string' },
     force: { type: 'boolean' },
+    source: { type: 'string' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const target = stringOption(values, 'target');
@@ -31,7 +34,9 @@ const command: Command = {
     const owner = parseOwner(stringOption(values, 'chown'));
     const subPath = stringOption(values, 'path') ?? '';
     const force = booleanOption(values, 'force');
-    const libraryPath = env.KOPIA_LIBRARY_PATH ?? '/library';
+    const source = stringOption(values, 'source') ?? 'library';
+    if (source !== 'library' && source !== 'backups') throw new UserError('--source is library or backups', { exitCode: ExitCode.usage });
+    const libraryPath = source === 'library' ? (env.KOPIA_LIBRARY_PATH ?? '/library') : (env.KOPIA_BACKUPS_PATH ?? '/backups');
     if (!force && (await isNonEmptyDirectory(target))) {
       throw new UserError(`${target} is not empty: nothing was restored (use --force to restore over it)`);
     }
@@ -65,8 +70,8 @@ const command: Command = {
       stdout.write(
         `restored ${result.files} files (${formatBytes(result.bytes)}) in ${result.directories} folders from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}\n`,
       );
-      if (subPath !== '') {
-        stdout.write(`note: only ${subPath} was restored; if this is a new upload location, make sure each top folder has its .immich file\n`);
+      if (source === 'library') {
+        for (const line of await markerNotes(client, snapshot.rootID, subPath)) stdout.write(`${line}\n`);
       }
       return ExitCode.ok;
     } finally {
@@ -74,6 +79,32 @@ const command: Command = {
     }
   },
 };
+
+/** The folders of the upload location in which Immich checks a `.immich` marker at start. */
+const markedFolders = ['library', 'upload', 'thumbs', 'encoded-video', 'profile', 'backups'];
+
+/**
+ * What the restore means for Immich's `.immich` markers: a whole restore brings them back only if
+ * the snapshot has them; a restore of one folder below a top folder never includes its marker.
+ */
+async function markerNotes(client: KopiaClient, rootId: string, subPath: string): Promise<string[]> {
+  const parts = subPath.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.length > 1) {
+    return [
+      `note: only ${parts.join('/')} was restored, without ${parts[0]}/.immich (the marker Immich checks at start): restoring into the live upload location keeps the one there; into a new location, restore the whole library or create it (touch ${parts[0]}/.immich)`,
+    ];
+  }
+  const notes: string[] = [];
+  const top = parts.length === 1 ? [parts[0]!] : markedFolders;
+  for (const folder of top) {
+    const entries = await client.listDirectory(rootId, folder);
+    if (entries === undefined) continue;
+    if (!entries.some((entry) => entry.name === '.immich')) {
+      notes.push(`warning: the snapshot has no ${folder}/.immich: Immich refuses to start without it; create it (touch ${folder}/.immich) before starting Immich`);
+    }
+  }
+  return notes;
+}
 
 function parseOwner(text: string | undefined): { uid: number; gid: number } | undefined {
   if (text === undefined) return undefined;
