@@ -112,6 +112,7 @@ test('restore-library restores the whole library byte for byte, .immich markers 
   assert.match(result.stdout, /restored \d+ files/);
   assert.deepEqual(hashTree(target), hashTree(library));
   assert.ok(hashTree(target).has('library/.immich'));
+  assert.doesNotMatch(result.stdout, /warning: the snapshot has no/, 'every marker is in the snapshot');
 });
 
 test('restore-library of one user folder restores only that folder, and refuses a non-empty target', async () => {
@@ -119,9 +120,26 @@ test('restore-library of one user folder restores only that folder, and refuses 
   const result = await runCli(['restore-library', '--target', target, '--path', 'library/admin'], env);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(hashTree(target), hashTree(join(library, 'library/admin')));
-  assert.match(result.stdout, /note: only library\/admin was restored/);
+  assert.match(result.stdout, /note: only library\/admin was restored, without library\/\.immich/);
 
   const again = await runCli(['restore-library', '--target', target, '--path', 'library/admin'], env);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /is not empty: nothing was restored \(use --force/);
+});
+
+test('with the local backups lost: restore-library --source backups, then restore-db of the restored dump, checksum verified', async () => {
+  const target = join(work, 'restored-backups');
+  const result = await runCli(['restore-library', '--source', 'backups', '--target', target], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stdout, /\.immich/, 'no marker notes for the backup folder');
+  const run = runFolder();
+  const name = run.slice(backupDir.length + 1);
+  const restored = hashTree(join(target, name));
+  const local = hashTree(run);
+  // The manifest is completed after its snapshot is taken (snapshot ids), so only the rest is compared byte for byte.
+  for (const file of ['dump.sql.gz', 'config/.env', 'config/docker-compose.yml']) assert.equal(restored.get(file), local.get(file), file);
+  await postgres.createDatabase('from_offsite');
+  const restoreDb = await runCli(['restore-db', '--input', join(target, name, 'dump.sql.gz'), '--single-transaction'], postgres.env('from_offsite'));
+  assert.equal(restoreDb.code, 0, restoreDb.stderr);
+  assert.match(restoreDb.stdout, /checksum verified against manifest.json/);
 });
