@@ -153,7 +153,14 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         if (item.kind === 'copy') {
           table = /^\s*COPY\s+(\S+)/i.exec(item.sql)?.[1];
           const stream = client.query(copyFrom(item.sql));
-          await pipeline(Readable.from(item.data), stream);
+          // A big table is most of a restore: progress is reported while its data flows too.
+          const withProgress = async function* (data: AsyncIterable<Buffer>) {
+            for await (const batch of data) {
+              yield batch;
+              report();
+            }
+          };
+          await pipeline(Readable.from(withProgress(item.data)), stream);
           copiedRows += stream.rowCount ?? 0;
           copies += 1;
         } else {

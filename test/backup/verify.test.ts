@@ -86,6 +86,11 @@ test('verify fails, naming the table, when the manifest and the dump disagree', 
     assert.equal(result.code, 1);
     assert.match(result.stdout, /FAILED/);
     assert.match(result.stdout, /problem: table public\.asset: the restored copy has 3 rows \(manifest: 4\)/);
+    const scratch = await postgres.query('postgres', `SELECT datname FROM pg_database WHERE datname LIKE 'immich_backup_verify_%'`);
+    assert.deepEqual(scratch, [], 'the scratch database is dropped after a failed verify too');
+    const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { lastVerify?: { ok: boolean; problems: string[] } };
+    assert.equal(status.lastVerify?.ok, false);
+    assert.match(status.lastVerify?.problems.join('\n') ?? '', /public\.asset/);
   } finally {
     writeFileSync(manifestPath, original);
   }
