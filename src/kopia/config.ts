@@ -17,7 +17,7 @@ export const kopiaEnvShape = {
   KOPIA_SERVER_URL: z
     .string()
     .regex(/^https?:\/\/[^/]+/, 'must be an http:// or https:// URL')
-    .default('https://kopia:51515'),
+    .default('http://kopia:51515'),
   KOPIA_SERVER_USERNAME: z.string().default('kopia'),
   KOPIA_SERVER_PASSWORD: z.string({ error: 'is required (or KOPIA_SERVER_PASSWORD_FILE)' }).min(1),
   KOPIA_SERVER_CERT_FINGERPRINT: z
