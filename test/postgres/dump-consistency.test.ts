@@ -47,10 +47,15 @@ for (const jobs of [1, 3]) test(`a dump taken under concurrent writes restores t
     }
   })();
   try {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const deadline = Date.now() + 15_000; transactions === 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const dump = await dumpToFile({ connection: connectionFor(server, 'busy'), path: join(directory, `busy-${jobs}.sql.gz`), jobs });
+    // The writer kept writing after the dump (on a loaded machine a commit may take a while).
     const before = transactions;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const deadline = Date.now() + 15_000; transactions <= before && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     assert.ok(transactions > before, 'the writer kept writing after the dump');
     writing = false;
     await writes;
