@@ -17,8 +17,14 @@ export const tableSummarySchema = z.object({
   rows: z.number().int().nonnegative(),
   /** Bytes of COPY text for this table (before compression). */
   bytes: z.number().int().nonnegative(),
-  /** sha256 (hex) of the table's COPY text exactly as the server sent it: the lines between `COPY … FROM stdin;` and `\.`. */
+  /**
+   * sha256 (hex) of the table's COPY text exactly as the server sent it: the lines between
+   * `COPY … FROM stdin;` and `\.`. For a table copied in pieces (see pieceBytes), the sha256 of
+   * the pieces' sha256 digests in order (src/postgres/table-hash.ts).
+   */
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Bytes of COPY text in each piece, for a big table copied in page-range pieces on several connections. */
+  pieceBytes: z.array(z.number().int().nonnegative()).optional(),
 });
 
 export const objectRefSchema = z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string() });

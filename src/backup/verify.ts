@@ -6,6 +6,7 @@ import { KopiaClient } from '../kopia/client.ts';
 import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
 import type { Logger } from '../log.ts';
 import { applyDumpSessionSettings, copyTableData } from '../postgres/dump.ts';
+import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import type { RunReport, RunTrigger } from './report.ts';
@@ -94,7 +95,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       await applyDumpSessionSettings(client);
       for (const table of database.tables) {
         options.signal?.throwIfAborted();
-        const copied = await recopy(client, table.schema, table.name);
+        const copied = await recopy(client, table.schema, table.name, table.pieceBytes);
         tablesChecked += 1;
         rowsChecked += copied.rows;
         if (copied.rows !== table.rows || copied.sha256 !== table.sha256) {
@@ -133,8 +134,11 @@ function withDatabase(url: string, database: string): { connectionString: string
   return { connectionString: parsed.toString() };
 }
 
-/** COPYs a restored table out exactly as the dump did (same column list and settings) and hashes it. */
-async function recopy(client: pg.ClientBase, schema: string, name: string): Promise<{ rows: number; sha256: string }> {
+/**
+ * COPYs a restored table out exactly as the dump did (same column list and settings) and hashes it
+ * the same way (cut into the same pieces, for a table the dump copied in pieces).
+ */
+async function recopy(client: pg.ClientBase, schema: string, name: string, pieceBytes: number[] | undefined): Promise<{ rows: number; sha256: string }> {
   const { rows: columns } = await client.query<{ name: string }>(
     `SELECT pg_catalog.quote_ident(a.attname) AS name FROM pg_catalog.pg_attribute a
       WHERE a.attrelid = (pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))::pg_catalog.regclass
@@ -143,7 +147,7 @@ async function recopy(client: pg.ClientBase, schema: string, name: string): Prom
   );
   const target = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}${columns.length === 0 ? '' : ` (${columns.map((c) => c.name).join(', ')})`}`;
   const summary = { schema, name, rows: 0, bytes: 0, sha256: '' };
-  for await (const _ of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) void _;
+  for await (const _ of copyTableData(client, `COPY ${target} TO STDOUT`, summary, new TableHasher(pieceBytes))) void _;
   return { rows: summary.rows, sha256: summary.sha256 };
 }
 
