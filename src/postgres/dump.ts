@@ -3,10 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { gzip } from 'node:zlib';
-import { promisify } from 'node:util';
+import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DatabaseConfig } from '../config.ts';
@@ -18,6 +17,7 @@ import { readCatalog, type Catalog, type DataTable } from './schema.ts';
 import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
+import { TableHasher } from './table-hash.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 
 export interface DumpProgress {
@@ -40,6 +40,12 @@ export interface DumpOptions {
   jobs?: number;
   /** Where parallel workers keep their compressed tables until their turn (default: the OS temp folder). */
   tempDirectory?: string;
+  /**
+   * With jobs > 1, a table bigger than this on disk (TOAST included) is copied in page-range pieces
+   * of about this size on several connections, so one huge table (Immich's embeddings) does not
+   * leave the other cores idle. Default 128 MiB.
+   */
+  tablePieceBytes?: number;
   /**
    * Write the dump even when the database holds objects this dump cannot write (they are then
    * listed in the result and logged as warnings). Default false: such a dump fails before writing.
@@ -67,6 +73,7 @@ export interface DumpResult {
 }
 
 export const defaultCompressionLevel = 6;
+export const defaultTablePieceBytes = 128 * 1024 * 1024;
 
 /** Table data is copied on this many connections at once by default: one per core, at most 4. */
 export function defaultJobs(): number {
@@ -77,46 +84,6 @@ async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
   for (const source of sources) yield* source;
 }
 
-const gzipAsync = promisify(gzip);
-/** Uncompressed bytes per gzip member: large enough that the lost dictionary costs nothing. */
-const gzipBlockBytes = 2 * 1024 * 1024;
-
-/**
- * Compresses `source` as a series of independent gzip members of about 2 MB each, several at a
- * time on libuv's thread pool (pigz's idea): one big table no longer means one busy core while
- * the others wait. Members come out in order, and gunzip (and psql's pipe) read them as one
- * stream. At most `concurrency` blocks are in flight, so memory stays flat and the consumer's
- * backpressure still holds.
- */
-export async function* gzipMembers(source: AsyncIterable<Buffer | string>, level: number, concurrency = compressionThreads()): AsyncGenerator<Buffer> {
-  const inFlight: Promise<Buffer>[] = [];
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const dispatch = () => {
-    const block = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    const compressed = gzipAsync(block, { level });
-    compressed.catch(() => undefined); // awaited below, in order; never an unhandled rejection
-    inFlight.push(compressed);
-  };
-  for await (const piece of source) {
-    const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    pending.push(buffer);
-    pendingBytes += buffer.length;
-    if (pendingBytes >= gzipBlockBytes) {
-      dispatch();
-      if (inFlight.length >= concurrency) yield await inFlight.shift()!;
-    }
-  }
-  if (pendingBytes > 0 || inFlight.length === 0) dispatch();
-  while (inFlight.length > 0) yield await inFlight.shift()!;
-}
-
-/** libuv's thread pool runs zlib; its default size is 4. */
-function compressionThreads(): number {
-  return Math.max(2, Number(process.env.UV_THREADPOOL_SIZE ?? 4));
-}
 const progressIntervalMs = 2000;
 
 /**
@@ -172,19 +139,22 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     const useWorkers = jobs > 1 && catalog.dataTables.length > 1;
     const snapshot = useWorkers ? (await client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0]!.id : '';
     // The script is a series of gzip members (gunzip reads them as one stream): with workers, each
-    // table is compressed on its own connection and member, and they are joined in pg_dump's order.
+    // table (or piece of a big table) is compressed on its own connection, in its own member, and
+    // the members are joined in pg_dump's order. Every member is one streaming deflate: no block
+    // of data is ever held whole, so memory stays flat.
+    const gzipped = (source: AsyncIterable<Buffer | string>): AsyncIterable<Buffer> => Readable.from(source).compose(createGzip({ level }));
     async function* compressed(): AsyncGenerator<Buffer> {
       if (!useWorkers) {
-        yield* gzipMembers(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))), level);
+        yield* gzipped(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))));
         return;
       }
-      yield* gzipMembers(counted(scriptHead(parts)), level);
-      for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory })) {
+      yield* gzipped(counted(scriptHead(parts)));
+      for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory, pieceBytes: options.tablePieceBytes ?? defaultTablePieceBytes })) {
         tables.push(member.summary);
         uncompressedBytes += member.uncompressedBytes;
         yield* member.chunks;
       }
-      yield* gzipMembers(counted(scriptTail(parts)), level);
+      yield* gzipped(counted(scriptTail(parts)));
     }
     await pipeline(compressed, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
     await client.query('COMMIT');
@@ -343,27 +313,54 @@ async function* scriptHead({ catalog, ddlOptions, options }: ScriptParts): Async
   for (const entry of catalog.entries.filter((e) => e.section === 'pre-data')) yield renderEntry(entry, ddlOptions);
 }
 
-/** One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`. */
+/**
+ * Part of a big table copied on its own connection: the rows whose tuples lie in heap pages
+ * [fromPage, toPage) (null: no bound on that side). Pieces in order cover the table exactly once,
+ * in the order a sequential scan returns it, so the joined COPY text is what one COPY would give.
+ */
+export interface TablePiece {
+  index: number;
+  count: number;
+  fromPage: number | null;
+  toPage: number | null;
+}
+
+/**
+ * One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`.
+ * For a piece of a table, only the first piece writes the header and only the last one the `\.`.
+ */
 export async function* tableData(
   client: pg.ClientBase,
   table: DataTable,
   quoter: IdentifierQuoter,
   ddlOptions: DdlOptions,
   summary: TableSummary,
-  onChunk?: () => void,
+  { piece, onChunk }: { piece?: TablePiece; onChunk?: () => void } = {},
 ): AsyncGenerator<Buffer | string> {
-  yield renderEntry(
-    { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
-    ddlOptions,
-  ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
   const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
-  const target = `${quoter.qualified(table.schema, table.name)} ${columns === '' ? '' : `(${columns})`}`;
-  yield `COPY ${target} FROM stdin;\n`;
-  for await (const chunk of copyTableData(client, `COPY ${target} TO STDOUT`, summary)) {
+  const qualified = quoter.qualified(table.schema, table.name);
+  const target = `${qualified} ${columns === '' ? '' : `(${columns})`}`;
+  if (piece === undefined || piece.index === 0) {
+    yield renderEntry(
+      { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
+      ddlOptions,
+    ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
+    yield `COPY ${target} FROM stdin;\n`;
+  }
+  let copySql = `COPY ${target} TO STDOUT`;
+  if (piece !== undefined && piece.count > 1) {
+    // A TID range scan (PostgreSQL 14+) reads just these pages; ONLY, because COPY of a table never includes its children.
+    const bounds = [
+      ...(piece.fromPage === null ? [] : [`ctid >= '(${piece.fromPage},0)'::pg_catalog.tid`]),
+      ...(piece.toPage === null ? [] : [`ctid < '(${piece.toPage},0)'::pg_catalog.tid`]),
+    ];
+    copySql = `COPY (SELECT ${columns} FROM ONLY ${qualified} WHERE ${bounds.join(' AND ')}) TO STDOUT`;
+  }
+  for await (const chunk of copyTableData(client, copySql, summary)) {
     yield chunk;
     onChunk?.();
   }
-  yield '\\.\n\n\n';
+  if (piece === undefined || piece.index === piece.count - 1) yield '\\.\n\n\n';
 }
 
 /** Every table's data, one after the other on the leader's connection (jobs = 1). */
@@ -374,12 +371,12 @@ async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): Asyn
   for (const [index, table] of catalog.dataTables.entries()) {
     const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
     let lastReport = Date.now();
-    yield* tableData(client, table, quoter, ddlOptions, summary, () => {
+    yield* tableData(client, table, quoter, ddlOptions, summary, { onChunk: () => {
       if (Date.now() - lastReport > progressIntervalMs) {
         lastReport = Date.now();
         options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, tablesTotal: catalog.dataTables.length, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
       }
-    });
+    } });
     rowsTotal += summary.rows;
     bytesTotal += summary.bytes;
     tables.push(summary);
@@ -410,40 +407,28 @@ async function* scriptTail({ client, catalog, quoter, ddlOptions, options }: Scr
  * Streams one table's COPY text exactly as the server sends it (never decoded and re-encoded),
  * counting rows and bytes and hashing it for the manifest. A line that is exactly `\.` would end
  * the COPY early on restore; the server never produces one (backslashes are doubled), so seeing one
- * means the data cannot be trusted and the dump fails.
+ * means the data cannot be trusted and the dump fails. Chunks pass through as they arrive: joining
+ * them would only make garbage for the collector, which is what a flat memory profile cannot afford.
  */
-export async function* copyTableData(client: pg.ClientBase, copySql: string, summary: TableSummary): AsyncGenerator<Buffer> {
+export async function* copyTableData(client: pg.ClientBase, copySql: string, summary: TableSummary, hash = new TableHasher()): AsyncGenerator<Buffer> {
   const stream = client.query(copyTo(copySql));
-  const hash = createHash('sha256');
-  // The server sends one message per row: batching them keeps the per-chunk cost of everything
-  // downstream (generators, the gzip thread pool) off the hot path.
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
-  let previousTail = Buffer.from('\n');
-  const flush = (): Buffer => {
-    const joined = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batchBytes);
-    const seam = Buffer.concat([previousTail, joined.subarray(0, 3)]);
-    if (joined.includes('\n\\.\n') || seam.includes('\n\\.\n')) {
+  // The last three bytes seen, so that a marker split across two chunks is still found.
+  let tail = Buffer.from('\n');
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const seam = Buffer.concat([tail, chunk.subarray(0, 3)]);
+    if (chunk.includes(endOfDataLine) || seam.includes(endOfDataLine)) {
       throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
     }
-    previousTail = Buffer.from(joined.subarray(Math.max(0, joined.length - 3)));
-    batch = [];
-    batchBytes = 0;
-    return joined;
-  };
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    tail = chunk.length >= 3 ? Buffer.from(chunk.subarray(chunk.length - 3)) : Buffer.concat([tail, chunk]).subarray(-3);
     hash.update(chunk);
     summary.bytes += chunk.length;
-    batch.push(chunk);
-    batchBytes += chunk.length;
-    if (batchBytes >= copyBatchBytes) yield flush();
+    yield chunk;
   }
-  if (batchBytes > 0) yield flush();
   summary.rows = stream.rowCount;
-  summary.sha256 = hash.digest('hex');
+  summary.sha256 = hash.digest();
 }
 
-const copyBatchBytes = 256 * 1024;
+const endOfDataLine = Buffer.from('\n\\.\n');
 
 export interface DumpFileResult extends DumpResult {
   path: string;

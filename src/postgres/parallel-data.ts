@@ -2,14 +2,15 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import type { TableSummary } from '../backup/manifest.ts';
 import type { DdlOptions } from './ddl.ts';
-import { applyDumpSessionSettings, gzipMembers, tableData, type DumpOptions } from './dump.ts';
+import { applyDumpSessionSettings, tableData, type DumpOptions, type TablePiece } from './dump.ts';
 import type { IdentifierQuoter } from './quote.ts';
-import type { Catalog } from './schema.ts';
+import type { Catalog, DataTable } from './schema.ts';
+import { combinePieceDigests } from './table-hash.ts';
 
 export interface ParallelDataOptions {
   /** The leader's connection: it holds the snapshot and the locks while the workers copy. */
@@ -23,45 +24,54 @@ export interface ParallelDataOptions {
   jobs: number;
   level: number;
   tempDirectory: string | undefined;
+  /** Tables bigger than this on disk are copied in page-range pieces of about this size. */
+  pieceBytes: number;
 }
 
 export interface TableMember {
   summary: TableSummary;
   uncompressedBytes: number;
-  /** The table's data entry as one complete gzip member. */
+  /** The table's data entry as complete gzip members (one per piece). */
   chunks: AsyncIterable<Buffer>;
 }
 
-interface Outcome {
-  summary: TableSummary;
-  uncompressedBytes: number;
+/** One unit of work: a whole table, or one page range of a big one. */
+interface Task {
+  table: number;
+  piece: TablePiece;
+  /** Estimated bytes on disk, to start the biggest tasks first. */
+  size: number;
   file: string;
+  outcome: Deferred<PieceOutcome>;
+}
+
+interface PieceOutcome {
+  rows: number;
+  bytes: number;
+  sha256: string;
+  uncompressedBytes: number;
 }
 
 /**
  * Copies and compresses table data on `jobs` connections that all share the leader's snapshot
- * (`SET TRANSACTION SNAPSHOT`), biggest tables first, and hands back one gzip member per table in
- * pg_dump's order. A finished member waits its turn in a temporary file, never in memory, so memory
- * stays flat whatever the table sizes; backpressure holds within each worker's own pipeline.
+ * (`SET TRANSACTION SNAPSHOT`), biggest first, and hands back each table's data entry in pg_dump's
+ * order. Each task streams COPY → gzip → a temporary file with backpressure all the way, so
+ * memory stays flat whatever the table sizes; finished members wait their turn on disk.
  */
 export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGenerator<TableMember> {
   const { catalog, options } = parallel;
   const tables = catalog.dataTables;
   const directory = await mkdtemp(join(parallel.tempDirectory ?? tmpdir(), '.immich-backup-dump-'));
-  const outcomes = tables.map(() => deferred<Outcome>());
-  const { rows: sizes } = await parallel.client.query<{ oid: number; size: number }>(
-    'SELECT c.oid::int AS oid, pg_catalog.pg_relation_size(c.oid)::float8 AS size FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::oid[])',
-    [tables.map((table) => table.oid)],
-  );
-  const sizeOf = new Map(sizes.map((row) => [row.oid, row.size]));
-  const queue = tables.map((_, index) => index).sort((a, b) => (sizeOf.get(tables[b]!.oid) ?? 0) - (sizeOf.get(tables[a]!.oid) ?? 0));
+  const tasksByTable = await planTasks(parallel, directory);
+  const queue = tasksByTable.flat().sort((a, b) => b.size - a.size);
   const workers: pg.Client[] = [];
+  const piecesLeft = tasksByTable.map((tasks) => tasks.length);
   let failed: unknown;
-  let done = 0;
+  let tablesDone = 0;
 
   const fail = (error: unknown) => {
     failed ??= error;
-    for (const outcome of outcomes) outcome.reject(failed);
+    for (const task of tasksByTable.flat()) task.outcome.reject(failed);
   };
   const work = async () => {
     const client = new pg.Client({ ...options.connection, application_name: 'immich-backup dump worker' });
@@ -71,31 +81,45 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
     await applyDumpSessionSettings(client);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(parallel.snapshot)}`);
-    for (let index = queue.shift(); index !== undefined && failed === undefined; index = queue.shift()) {
-      const table = tables[index]!;
+    for (let task = queue.shift(); task !== undefined && failed === undefined; task = queue.shift()) {
+      const table = tables[task.table]!;
       const summary: TableSummary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
-      const file = join(directory, `${index}.gz`);
       let uncompressedBytes = 0;
       const counted = async function* () {
-        for await (const piece of tableData(client, table, parallel.quoter, parallel.ddlOptions, summary)) {
-          uncompressedBytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
-          yield piece;
+        for await (const part of tableData(client, table, parallel.quoter, parallel.ddlOptions, summary, { piece: task.piece })) {
+          uncompressedBytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
+          yield part;
         }
       };
-      // Workers share the compression threads: each keeps two blocks in flight.
-      await pipeline(Readable.from(gzipMembers(counted(), parallel.level, 2)), createWriteStream(file), options.signal === undefined ? {} : { signal: options.signal });
-      outcomes[index]!.resolve({ summary, uncompressedBytes, file });
-      done += 1;
-      options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: done, tablesTotal: tables.length, rows: summary.rows, bytes: summary.bytes });
+      await pipeline(counted, createGzip({ level: parallel.level }), createWriteStream(task.file), options.signal === undefined ? {} : { signal: options.signal });
+      task.outcome.resolve({ rows: summary.rows, bytes: summary.bytes, sha256: summary.sha256, uncompressedBytes });
+      piecesLeft[task.table]! -= 1;
+      if (piecesLeft[task.table] === 0) {
+        tablesDone += 1;
+        options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone, tablesTotal: tables.length, rows: summary.rows, bytes: summary.bytes });
+      }
     }
     await client.query('COMMIT');
   };
-  const running = Promise.all(Array.from({ length: Math.min(parallel.jobs, tables.length) }, () => work().catch(fail)));
+  const running = Promise.all(Array.from({ length: Math.min(parallel.jobs, queue.length) }, () => work().catch(fail)));
 
   try {
-    for (const outcome of outcomes) {
-      const { summary, uncompressedBytes, file } = await outcome.promise;
-      yield { summary, uncompressedBytes, chunks: readAndRemove(file) };
+    for (const [index, tasks] of tasksByTable.entries()) {
+      const outcomes = [];
+      for (const task of tasks) outcomes.push(await task.outcome.promise);
+      const table = tables[index]!;
+      yield {
+        summary: {
+          schema: table.schema,
+          name: table.name,
+          rows: outcomes.reduce((sum, piece) => sum + piece.rows, 0),
+          bytes: outcomes.reduce((sum, piece) => sum + piece.bytes, 0),
+          sha256: combinePieceDigests(outcomes.map((piece) => Buffer.from(piece.sha256, 'hex'))),
+          ...(outcomes.length > 1 ? { pieceBytes: outcomes.map((piece) => piece.bytes) } : {}),
+        },
+        uncompressedBytes: outcomes.reduce((sum, piece) => sum + piece.uncompressedBytes, 0),
+        chunks: readAndRemove(tasks.map((task) => task.file)),
+      };
     }
     await running;
     if (failed !== undefined) throw failed;
@@ -111,12 +135,59 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
   }
 }
 
-async function* readAndRemove(file: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) yield chunk;
-  await rm(file, { force: true });
+/**
+ * One task per table, except that a table bigger than `pieceBytes` on disk is cut into page
+ * ranges of about that size. TID range scans need PostgreSQL 14; older servers copy whole tables.
+ * The first range is open below and the last open above, so rows in pages added after the size
+ * was read (none are visible to the snapshot, but nothing is assumed) are still copied.
+ */
+async function planTasks(parallel: ParallelDataOptions, directory: string): Promise<Task[][]> {
+  const tables = parallel.catalog.dataTables;
+  const { rows } = await parallel.client.query<{ oid: number; size: number; pages: number }>(
+    `SELECT c.oid::int AS oid, pg_catalog.pg_table_size(c.oid)::float8 AS size,
+            (pg_catalog.pg_relation_size(c.oid) / pg_catalog.current_setting('block_size')::int)::float8 AS pages
+       FROM pg_catalog.pg_class c WHERE c.oid = ANY ($1::oid[])`,
+    [tables.map((table) => table.oid)],
+  );
+  const byOid = new Map(rows.map((row) => [row.oid, row]));
+  const canSplit = parallel.catalog.server.versionNum >= 140000;
+  return tables.map((table, index) => {
+    const { size, pages } = byOid.get(table.oid) ?? { size: 0, pages: 0 };
+    const count = canSplit && splittable(table) ? Math.max(1, Math.min(pages, Math.ceil(size / parallel.pieceBytes))) : 1;
+    return Array.from({ length: count }, (_, piece): Task => ({
+      table: index,
+      piece: {
+        index: piece,
+        count,
+        fromPage: piece === 0 ? null : Math.floor((pages * piece) / count),
+        toPage: piece === count - 1 ? null : Math.floor((pages * (piece + 1)) / count),
+      },
+      size: size / count,
+      file: join(directory, `${index}-${piece}.gz`),
+      outcome: deferred<PieceOutcome>(),
+    }));
+  });
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: unknown): void } {
+/** A SELECT needs at least one column; a table without any is tiny anyway. */
+function splittable(table: DataTable): boolean {
+  return table.columns.length > 0;
+}
+
+async function* readAndRemove(files: string[]): AsyncGenerator<Buffer> {
+  for (const file of files) {
+    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) yield chunk;
+    await rm(file, { force: true });
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
   const promise = new Promise<T>((res, rej) => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import pg from 'pg';
+import { applyDumpSessionSettings, copyTableData, dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { TableHasher } from '../../src/postgres/table-hash.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
 
@@ -47,8 +49,12 @@ export async function describeBoth(server: PostgresServer, database: string) {
  * restored with the user's own command (gunzip | psql -v ON_ERROR_STOP=1), is identical to the
  * source in schema and data; restoring the same dump again over it (the --clean path) keeps it so.
  */
-export function defineRoundTripTests(version: string, dumpOptions: { jobs?: number } = {}): void {
-  const label = dumpOptions.jobs === undefined ? `PG ${version}` : `PG ${version}, ${dumpOptions.jobs} job(s)`;
+export function defineRoundTripTests(version: string, dumpOptions: { jobs?: number; tablePieceBytes?: number } = {}): () => DumpFileResult {
+  const label = [
+    `PG ${version}`,
+    ...(dumpOptions.jobs === undefined ? [] : [`${dumpOptions.jobs} job(s)`]),
+    ...(dumpOptions.tablePieceBytes === undefined ? [] : [`tables in ${dumpOptions.tablePieceBytes / 1024} KiB pieces`]),
+  ].join(', ');
   let server: PostgresServer;
   let dump: DumpFileResult;
   const directory = mkdtempSync(join(tmpdir(), `immich-backup-roundtrip-${version}-`));
@@ -104,6 +110,26 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     }
   });
 
+  test(`${label}: every restored table hashes to the manifest's value (how verify checks a restore)`, async () => {
+    const client = await server.connect('restored');
+    try {
+      await applyDumpSessionSettings(client);
+      for (const table of dump.tables) {
+        const columns = await client.query<{ name: string }>(
+          `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum`,
+          [`${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`],
+        );
+        const list = columns.rows.length === 0 ? '' : `(${columns.rows.map((column) => column.name).join(', ')})`;
+        const copied = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
+        const copySql = `COPY ${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)} ${list} TO STDOUT`;
+        for await (const _ of copyTableData(client, copySql, copied, new TableHasher(table.pieceBytes))) void _;
+        assert.deepEqual({ rows: copied.rows, bytes: copied.bytes, sha256: copied.sha256 }, { rows: table.rows, bytes: table.bytes, sha256: table.sha256 }, `${table.schema}.${table.name}`);
+      }
+    } finally {
+      await client.end();
+    }
+  });
+
   test(`${label}: sequences continue where they were (identity, serial, plain)`, async () => {
     const rows = await server.query<{ next: string }>(
       'restored',
@@ -114,4 +140,5 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     );
     assert.deepEqual(rows.map((row) => row.next), ['3', '3', '9', '1']);
   });
+  return () => dump;
 }
