@@ -2,7 +2,7 @@
 // Immich-shaped database (PostgreSQL 15 in a container, whose pg_dump the machine has).
 //
 // Environment: BENCH_ASSETS (assets in the base database, default 300000, about 1.1 GB on disk),
-// BENCH_ROUNDS (A/B rounds, default 3), BENCH_LEVEL (gzip level for both, default our default),
+// BENCH_ROUNDS (A/B rounds, default 3; 0 only makes the databases), BENCH_LEVEL (gzip level for both, default our default),
 // BENCH_JOBS (jobs for the main comparison, default ours), BENCH_SCALING=0 to skip the jobs and
 // 2x-size runs. The container `immich-backup-bench-pg15` and its databases are made once and kept;
 // `docker rm -f immich-backup-bench-pg15` removes them.
@@ -133,6 +133,11 @@ const port = await startServer();
 const baseSize = await ensureDatabase(port, 'immich_x1', assets);
 console.log(`database immich_x1: ${mb(baseSize)} on disk (PostgreSQL 15, ${assets} assets); gzip level ${level}; our jobs ${jobs}; ${rounds} rounds A/B`);
 console.log(`load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+if (rounds === 0) {
+  // Only make the databases (the 2x one too), to measure later.
+  if (scaling) await ensureDatabase(port, 'immich_x2', assets * 2);
+  process.exit(0);
+}
 
 const oursRuns: Measurement[] = [];
 const peerRuns: Measurement[] = [];
