@@ -200,6 +200,23 @@ const pathList = z.string().transform((value) =>
 );
 const absolutePath = z.string().refine((value) => value.startsWith('/'), { message: 'must be an absolute path' });
 
+/**
+ * How to reach the Kopia server: shared by the sidecar's schema and the CLI's restore-library
+ * (src/kopia/config.ts), so both accept and refuse the same values.
+ */
+export const kopiaConnectionEnvShape = {
+  KOPIA_SERVER_URL: httpUrl('the Kopia server, e.g. http://kopia:51515')
+    .transform((value) => value.replace(/\/+$/, ''))
+    .default('http://kopia:51515'),
+  KOPIA_SERVER_USERNAME: z.string().default('kopia'),
+  KOPIA_SERVER_PASSWORD: z.string({ error: 'is required (or KOPIA_SERVER_PASSWORD_FILE)' }).min(1, 'is required (or KOPIA_SERVER_PASSWORD_FILE)'),
+  KOPIA_SERVER_CERT_FINGERPRINT: z
+    .string()
+    .transform((value) => value.replace(/[:\s]/g, '').toLowerCase())
+    .refine((value) => /^[0-9a-f]{64}$/.test(value), { message: 'must be a SHA-256 fingerprint (64 hex digits)' })
+    .optional(),
+};
+
 /** Every variable of the sidecar; the DB_* part is `databaseEnvSchema`'s. */
 export const sidecarEnvSchema = z.object({
   BACKUP_SCHEDULE: z
@@ -217,14 +234,9 @@ export const sidecarEnvSchema = z.object({
   LIBRARY_PATH: absolutePath.default('/library'),
 
   KOPIA_ENABLED: envSchemas.booleanFlag.default(true),
-  KOPIA_SERVER_URL: httpUrl('the Kopia server, e.g. http://kopia:51515').default('http://kopia:51515'),
-  KOPIA_SERVER_USERNAME: z.string().default('kopia'),
+  ...kopiaConnectionEnvShape,
+  // Required only while Kopia is enabled (checked with the other cross-variable rules).
   KOPIA_SERVER_PASSWORD: z.string().optional(),
-  KOPIA_SERVER_CERT_FINGERPRINT: z
-    .string()
-    .transform((value) => value.replace(/[:\s]/g, '').toLowerCase())
-    .refine((value) => /^[0-9a-f]{64}$/.test(value), { message: 'must be a SHA-256 fingerprint (64 hex digits)' })
-    .optional(),
   KOPIA_REPOSITORY_PASSWORD: z.string().optional(),
   KOPIA_DEFAULT_REPOSITORY_PATH: absolutePath.default('/repository'),
   KOPIA_BACKUPS_PATH: absolutePath.default('/backups'),

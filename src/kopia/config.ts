@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseEnv, resolveSecretFiles, type Env } from '../config.ts';
+import { kopiaConnectionEnvShape, parseEnv, resolveSecretFiles, type Env } from '../config.ts';
 
 /** How to reach the Kopia server (the `kopia/kopia` service of the compose stack). */
 export interface KopiaConnection {
@@ -13,25 +13,11 @@ export interface KopiaConnection {
 
 export const kopiaSecretNames = ['KOPIA_SERVER_PASSWORD'] as const;
 
-export const kopiaEnvShape = {
-  KOPIA_SERVER_URL: z
-    .string()
-    .regex(/^https?:\/\/[^/]+/, 'must be an http:// or https:// URL')
-    .default('http://kopia:51515'),
-  KOPIA_SERVER_USERNAME: z.string().default('kopia'),
-  KOPIA_SERVER_PASSWORD: z.string({ error: 'is required (or KOPIA_SERVER_PASSWORD_FILE)' }).min(1),
-  KOPIA_SERVER_CERT_FINGERPRINT: z
-    .string()
-    .transform((value) => value.replaceAll(':', '').toLowerCase())
-    .pipe(z.string().regex(/^[0-9a-f]{64}$/, 'must be the SHA-256 of the certificate, 64 hex digits'))
-    .optional(),
-};
-
-export const kopiaEnvSchema = z.object(kopiaEnvShape);
+export const kopiaEnvSchema = z.object(kopiaConnectionEnvShape);
 
 export function kopiaConnectionFromParsed(parsed: z.output<typeof kopiaEnvSchema>): KopiaConnection {
   return {
-    url: parsed.KOPIA_SERVER_URL.replace(/\/+$/, ''),
+    url: parsed.KOPIA_SERVER_URL,
     username: parsed.KOPIA_SERVER_USERNAME,
     password: parsed.KOPIA_SERVER_PASSWORD,
     fingerprint: parsed.KOPIA_SERVER_CERT_FINGERPRINT,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadSidecarConfig, parseDuration } from '../../src/config.ts';
+import { loadKopiaConnection } from '../../src/kopia/config.ts';
 import { runCli } from '../support/cli.ts';
 
 test('defaults a user would expect', () => {
@@ -108,4 +109,21 @@ test('the CLI refuses a bad configuration before doing anything, listing every p
   assert.match(result.stderr, /WEBHOOK_URL/);
   assert.match(result.stderr, /DB_PASSWORD/);
   assert.match(result.stderr, /KOPIA_SERVER_PASSWORD/);
+});
+
+test('the sidecar and the restore-library command read the Kopia connection the same way', () => {
+  const env = {
+    DB_PASSWORD: 'pw',
+    KOPIA_SERVER_URL: 'https://backup-host:51515/',
+    KOPIA_SERVER_USERNAME: 'immich',
+    KOPIA_SERVER_PASSWORD: 'kp',
+    KOPIA_SERVER_CERT_FINGERPRINT: `AB:CD ${'ef'.repeat(30)}`,
+  };
+  const expected = { url: 'https://backup-host:51515', username: 'immich', password: 'kp', fingerprint: `abcd${'ef'.repeat(30)}` };
+  assert.deepEqual(loadKopiaConnection(env), expected);
+  const sidecar = loadSidecarConfig(env).kopia.connection;
+  assert.deepEqual({ ...sidecar, fingerprint: sidecar.fingerprint }, expected);
+  for (const load of [loadKopiaConnection, loadSidecarConfig]) {
+    assert.throws(() => load({ ...env, KOPIA_SERVER_URL: 'kopia:51515' }), /KOPIA_SERVER_URL: must be an http:\/\/ or https:\/\/ URL/);
+  }
 });
