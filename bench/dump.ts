@@ -127,7 +127,7 @@ async function peer(port: number, database: string, gzipLevel: number): Promise<
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 const port = await startServer();
 const baseSize = await ensureDatabase(port, 'immich_x1', assets);
@@ -158,7 +158,7 @@ console.log(`our peak RSS: ${mb(Math.max(...oursRuns.map((r) => r.maxRssBytes!))
 console.log(`floor (COPY every table to nowhere, one connection): ${seconds(floorRun.ms)} for ${mb(floorRun.size)} of COPY text; ours / floor = ${(oursMedian / floorRun.ms).toFixed(2)}`);
 
 if (scaling) {
-  for (const jobCount of [1, 2, 4]) {
+  for (const jobCount of [1, 2, 3, 4]) {
     const a = await ours(port, 'immich_x1', jobCount, level);
     console.log(`jobs ${jobCount}: ours ${seconds(a.ms)}, ratio to pg_dump|gzip median ${(a.ms / peerMedian).toFixed(3)}, RSS ${mb(a.maxRssBytes!)}`);
   }

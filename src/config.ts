@@ -334,7 +334,7 @@ export interface SidecarConfig {
   httpPort: number;
   /** Dump even when the database has objects the dump cannot write (they are listed in the manifest). */
   allowUnsupported: boolean;
-  /** Connections copying table data at once (default: one per core, at most 4). */
+  /** Connections copying table data at once (default: two per core, at most 4). */
   dumpJobs?: number;
   /** Immich's in-container upload location, to map the database's file paths to the library snapshot. */
   mediaLocation: string;

@@ -36,7 +36,7 @@ export interface DumpOptions {
   /** Keep OWNER TO and GRANT/REVOKE; default false (restores as whichever role runs psql). */
   owner?: boolean;
   compressionLevel?: number;
-  /** Connections copying table data at once, all in the same snapshot (default: one per core, at most 4). */
+  /** Connections copying table data at once, all in the same snapshot (default: two per core, at most 4). */
   jobs?: number;
   /** Where parallel workers keep their compressed tables until their turn (default: the OS temp folder). */
   tempDirectory?: string;
@@ -75,9 +75,14 @@ export interface DumpResult {
 export const defaultCompressionLevel = 6;
 export const defaultTablePieceBytes = 128 * 1024 * 1024;
 
-/** Table data is copied on this many connections at once by default: one per core, at most 4. */
+/**
+ * Table data is copied on this many connections at once by default: two per core, at most 4. A
+ * connection's stream spends part of its time waiting (for the server, or for its gzip work on the
+ * thread pool), so one per core leaves the cores idle: on 2 cores, 2, 3, 4 and 6 jobs took 85, 75,
+ * 68 and 74 s on the 1 GB benchmark database.
+ */
 export function defaultJobs(): number {
-  return Math.min(4, Math.max(1, availableParallelism()));
+  return Math.min(4, 2 * Math.max(1, availableParallelism()));
 }
 
 async function* concat<T>(...sources: AsyncIterable<T>[]): AsyncGenerator<T> {
