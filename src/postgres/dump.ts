@@ -155,9 +155,9 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       }
       yield* gzipped(counted(scriptHead(parts)));
       for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory, pieceBytes: options.tablePieceBytes ?? defaultTablePieceBytes })) {
-        tables.push(member.summary);
         uncompressedBytes += member.uncompressedBytes;
         yield* member.chunks;
+        if (member.table !== undefined) tables.push(member.table);
       }
       yield* gzipped(counted(scriptTail(parts)));
     }

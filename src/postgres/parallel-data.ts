@@ -28,19 +28,19 @@ export interface ParallelDataOptions {
   pieceBytes: number;
 }
 
-export interface TableMember {
-  summary: TableSummary;
+/** One finished task's gzip member, in the order the script needs it. */
+export interface DataMember {
   uncompressedBytes: number;
-  /** The table's data entry as complete gzip members (one per piece). */
+  /** One complete gzip member: a table's data entry, or one piece of it. */
   chunks: AsyncIterable<Buffer>;
+  /** The table's summary, on the member that completes its table (the last piece). */
+  table?: TableSummary;
 }
 
 /** One unit of work: a whole table, or one page range of a big one. */
 interface Task {
   table: number;
   piece: TablePiece;
-  /** Estimated bytes on disk, to start the biggest tasks first. */
-  size: number;
   file: string;
   outcome: Deferred<PieceOutcome>;
 }
@@ -54,16 +54,18 @@ interface PieceOutcome {
 
 /**
  * Copies and compresses table data on `jobs` connections that all share the leader's snapshot
- * (`SET TRANSACTION SNAPSHOT`), biggest first, and hands back each table's data entry in pg_dump's
+ * (`SET TRANSACTION SNAPSHOT`), and hands back each table's data entry in pg_dump's
  * order. Each task streams COPY → gzip → a temporary file with backpressure all the way, so
  * memory stays flat whatever the table sizes; finished members wait their turn on disk.
  */
-export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGenerator<TableMember> {
+export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGenerator<DataMember> {
   const { catalog, options } = parallel;
   const tables = catalog.dataTables;
   const directory = await mkdtemp(join(parallel.tempDirectory ?? tmpdir(), '.immich-backup-dump-'));
   const tasksByTable = await planTasks(parallel, directory);
-  const queue = tasksByTable.flat().sort((a, b) => b.size - a.size);
+  // In the script's order: the leader can then join members while the workers go on, so the
+  // temporary files stay a few pieces deep; cutting big tables into pieces keeps the load even.
+  const queue = tasksByTable.flat();
   const workers: pg.Client[] = [];
   const piecesLeft = tasksByTable.map((tasks) => tasks.length);
   let failed: unknown;
@@ -104,22 +106,20 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
   const running = Promise.all(Array.from({ length: Math.min(parallel.jobs, queue.length) }, () => work().catch(fail)));
 
   try {
+    // Each member is joined as soon as it and those before it are done (not when its whole table
+    // is), so the copying into the output is spread over the run and temporary files stay few.
     for (const [index, tasks] of tasksByTable.entries()) {
-      const outcomes = [];
-      for (const task of tasks) outcomes.push(await task.outcome.promise);
-      const table = tables[index]!;
-      yield {
-        summary: {
-          schema: table.schema,
-          name: table.name,
-          rows: outcomes.reduce((sum, piece) => sum + piece.rows, 0),
-          bytes: outcomes.reduce((sum, piece) => sum + piece.bytes, 0),
-          sha256: combinePieceDigests(outcomes.map((piece) => Buffer.from(piece.sha256, 'hex'))),
-          ...(outcomes.length > 1 ? { pieceBytes: outcomes.map((piece) => piece.bytes) } : {}),
-        },
-        uncompressedBytes: outcomes.reduce((sum, piece) => sum + piece.uncompressedBytes, 0),
-        chunks: readAndRemove(tasks.map((task) => task.file)),
-      };
+      const outcomes: PieceOutcome[] = [];
+      for (const task of tasks) {
+        const outcome = await task.outcome.promise;
+        outcomes.push(outcome);
+        const last = outcomes.length === tasks.length;
+        yield {
+          uncompressedBytes: outcome.uncompressedBytes,
+          chunks: readAndRemove(task.file),
+          ...(last ? { table: tableSummary(tables[index]!, outcomes) } : {}),
+        };
+      }
     }
     await running;
     if (failed !== undefined) throw failed;
@@ -162,7 +162,6 @@ async function planTasks(parallel: ParallelDataOptions, directory: string): Prom
         fromPage: piece === 0 ? null : Math.floor((pages * piece) / count),
         toPage: piece === count - 1 ? null : Math.floor((pages * (piece + 1)) / count),
       },
-      size: size / count,
       file: join(directory, `${index}-${piece}.gz`),
       outcome: deferred<PieceOutcome>(),
     }));
@@ -174,11 +173,21 @@ function splittable(table: DataTable): boolean {
   return table.columns.length > 0;
 }
 
-async function* readAndRemove(files: string[]): AsyncGenerator<Buffer> {
-  for (const file of files) {
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) yield chunk;
-    await rm(file, { force: true });
-  }
+async function* readAndRemove(file: string): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) yield chunk;
+  await rm(file, { force: true });
+}
+
+/** A table's manifest entry from its pieces (see table-hash.ts for how a pieced table is fingerprinted). */
+function tableSummary(table: DataTable, pieces: PieceOutcome[]): TableSummary {
+  return {
+    schema: table.schema,
+    name: table.name,
+    rows: pieces.reduce((sum, piece) => sum + piece.rows, 0),
+    bytes: pieces.reduce((sum, piece) => sum + piece.bytes, 0),
+    sha256: combinePieceDigests(pieces.map((piece) => Buffer.from(piece.sha256, 'hex'))),
+    ...(pieces.length > 1 ? { pieceBytes: pieces.map((piece) => piece.bytes) } : {}),
+  };
 }
 
 interface Deferred<T> {
