@@ -141,7 +141,8 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
         yield piece;
       }
     };
-    const useWorkers = jobs > 1 && catalog.dataTables.length > 1;
+    // Even one table is worth workers: a big one is copied in pieces.
+    const useWorkers = jobs > 1 && catalog.dataTables.length > 0;
     const snapshot = useWorkers ? (await client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0]!.id : '';
     // The script is a series of gzip members (gunzip reads them as one stream): with workers, each
     // table (or piece of a big table) is compressed on its own connection, in its own member, and

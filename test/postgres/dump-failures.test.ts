@@ -82,4 +82,6 @@ test('the server stopped in the middle of a dump: exit 1, one line, no file and 
   assert.doesNotMatch(result.stderr, new RegExp(server.password));
   assertNothingWritten(output);
   assert.deepEqual(readdirSync(directory).filter((name) => name.startsWith('server-gone')), []);
+  // Nor the parallel workers' temporary members.
+  assert.deepEqual(readdirSync(directory).filter((name) => name.startsWith('.immich-backup-dump-')), []);
 });
