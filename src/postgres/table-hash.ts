@@ -29,8 +29,7 @@ export class TableHasher {
   update(chunk: Buffer): void {
     let offset = 0;
     while (offset < chunk.length) {
-      // Full pieces (empty ones included: a page range can hold no visible row) hand over to the next.
-      while (this.#pieceIndex < this.#pieceBytes.length - 1 && this.#pieceFilled === this.#pieceBytes[this.#pieceIndex]) this.#nextPiece();
+      this.#passFullPieces();
       const limit = this.#pieceBytes[this.#pieceIndex];
       // The last recorded piece (or no pieces at all) takes whatever is left: extra bytes then
       // change the fingerprint, which is what a comparison wants to see.
@@ -43,17 +42,20 @@ export class TableHasher {
   }
 
   digest(): string {
-    while (this.#pieceIndex < this.#pieceBytes.length - 1 && this.#pieceFilled === this.#pieceBytes[this.#pieceIndex]) this.#nextPiece();
+    this.#passFullPieces();
     this.#digests.push(this.#piece.digest());
     // Pieces recorded but never reached (a table that came back shorter) still count, as empty ones.
     while (this.#digests.length < this.#pieceBytes.length) this.#digests.push(createHash('sha256').digest());
     return combinePieceDigests(this.#digests);
   }
 
-  #nextPiece(): void {
-    this.#digests.push(this.#piece.digest());
-    this.#piece = createHash('sha256');
-    this.#pieceIndex += 1;
-    this.#pieceFilled = 0;
+  /** Full pieces (empty ones included: a page range can hold no visible row) hand over to the next. */
+  #passFullPieces(): void {
+    while (this.#pieceIndex < this.#pieceBytes.length - 1 && this.#pieceFilled === this.#pieceBytes[this.#pieceIndex]) {
+      this.#digests.push(this.#piece.digest());
+      this.#piece = createHash('sha256');
+      this.#pieceIndex += 1;
+      this.#pieceFilled = 0;
+    }
   }
 }
