@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import cron, { type ScheduledTask } from 'node-cron';
 import type { SidecarConfig } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -8,6 +7,7 @@ import { collectStatus } from '../http/status.ts';
 import { RunLockedError } from './lock.ts';
 import type { RunReport, RunTrigger } from './report.ts';
 import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
+import { Schedule, systemTimeZone } from './schedule.ts';
 
 export interface ServiceOptions {
   config: SidecarConfig;
@@ -30,8 +30,9 @@ export class BackupService {
   private readonly log: Logger;
   private readonly startedAt = new Date();
   private readonly stopping = new AbortController();
-  private task: ScheduledTask | undefined;
-  private verifyTask: ScheduledTask | undefined;
+  private task: Schedule | undefined;
+  private verifyTask: Schedule | undefined;
+  private verifying = false;
   private server: Server | undefined;
   private running: Promise<RunReport | undefined> | undefined;
   private current: RunReport | null = null;
@@ -50,7 +51,7 @@ export class BackupService {
       schedule: config.schedule,
       ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
       current: this.current,
-      nextRun: this.task?.getNextRun() ?? null,
+      nextRun: this.task?.nextRun() ?? null,
       serviceStartedAt: this.startedAt,
     });
   }
@@ -66,18 +67,26 @@ export class BackupService {
       // Not fatal: the run will try again and report the failure through the usual channels.
       this.log.warn({ error: errorMessage(error) }, 'preparation failed; the next run will retry');
     }
-    const timezone = config.timeZone === undefined ? {} : { timezone: config.timeZone };
-    this.task = cron.schedule(config.schedule, () => void this.trigger('schedule'), { name: 'backup', ...timezone });
-    this.log.info({ schedule: config.schedule, timeZone: config.timeZone ?? 'system', nextRun: this.task.getNextRun()?.toISOString() }, 'backup scheduled');
+    const timeZone = config.timeZone ?? systemTimeZone();
+    this.task = new Schedule({ expression: config.schedule, timeZone, run: () => void this.trigger('schedule') });
+    this.task.start();
+    this.log.info({ schedule: config.schedule, timeZone, nextRun: this.task.nextRun()?.toISOString() }, 'backup scheduled');
     if (config.verifySchedule !== undefined && this.options.verify !== undefined) {
       const verify = this.options.verify;
-      this.verifyTask = cron.schedule(
-        config.verifySchedule,
-        () =>
-          void verify(this.stopping.signal).catch((error: unknown) => this.log.error({ error: errorMessage(error) }, 'scheduled verify failed')),
-        { name: 'verify', noOverlap: true, ...timezone },
-      );
-      this.log.info({ schedule: config.verifySchedule }, 'restore test scheduled');
+      this.verifyTask = new Schedule({
+        expression: config.verifySchedule,
+        timeZone,
+        run: () => {
+          // One restore test at a time: a tick while one is still going on is skipped.
+          if (this.verifying) return;
+          this.verifying = true;
+          void verify(this.stopping.signal)
+            .catch((error: unknown) => this.log.error({ error: errorMessage(error) }, 'scheduled verify failed'))
+            .finally(() => (this.verifying = false));
+        },
+      });
+      this.verifyTask.start();
+      this.log.info({ schedule: config.verifySchedule, timeZone, nextRun: this.verifyTask.nextRun()?.toISOString() }, 'restore test scheduled');
     }
     if (config.backupOnStart) void this.trigger('start');
   }
@@ -116,8 +125,8 @@ export class BackupService {
   /** SIGTERM: stop scheduling, abort a running run (the dump removes its partial files), close HTTP. */
   async stop(): Promise<void> {
     this.log.info('stopping: no new runs; aborting the one in progress, if any');
-    await this.task?.stop();
-    await this.verifyTask?.stop();
+    this.task?.stop();
+    this.verifyTask?.stop();
     this.stopping.abort(new Error('the service is stopping'));
     await this.running;
     await new Promise<void>((resolve) => {
