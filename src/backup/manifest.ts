@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { fileEntrySchema, objectRefSchema, tableSummarySchema } from '../postgres/dump-manifest.ts';
+
+export { dumpFileName, manifestFileName, objectRefSchema, tableSummarySchema, type ObjectRef, type TableSummary } from '../postgres/dump-manifest.ts';
 
 /**
  * `manifest.json`, written beside the dump in every run folder (`immich-YYYYMMDD_HHMMSS/`).
@@ -8,27 +11,6 @@ import { z } from 'zod';
  * restored database with `database.tables`.
  */
 export const manifestFormatVersion = 1;
-export const manifestFileName = 'manifest.json';
-export const dumpFileName = 'dump.sql.gz';
-
-export const tableSummarySchema = z.object({
-  schema: z.string(),
-  name: z.string(),
-  rows: z.number().int().nonnegative(),
-  /** Bytes of COPY text for this table (before compression). */
-  bytes: z.number().int().nonnegative(),
-  /**
-   * sha256 (hex) of the table's COPY text exactly as the server sent it: the lines between
-   * `COPY … FROM stdin;` and `\.`. For a table copied in pieces (see pieceBytes), the sha256 of
-   * the pieces' sha256 digests in order (src/postgres/table-hash.ts).
-   */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Bytes of COPY text in each piece, for a big table copied in page-range pieces on several connections. */
-  pieceBytes: z.array(z.number().int().nonnegative()).optional(),
-});
-
-export const objectRefSchema = z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string() });
-
 export const kopiaSnapshotRefSchema = z.object({ id: z.string(), source: z.string() });
 
 export const manifestSchema = z.object({
@@ -51,7 +33,7 @@ export const manifestSchema = z.object({
     })
     .nullable(),
   /** Every file of the run folder except the manifest itself, paths relative to the folder. */
-  files: z.array(z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+  files: z.array(fileEntrySchema),
   /** Step durations in milliseconds, by step name. */
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()).default([]),
@@ -71,5 +53,3 @@ export const manifestSchema = z.object({
 });
 
 export type Manifest = z.infer<typeof manifestSchema>;
-export type TableSummary = z.infer<typeof tableSummarySchema>;
-export type ObjectRef = z.infer<typeof objectRefSchema>;

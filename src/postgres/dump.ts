@@ -8,8 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { DatabaseConfig } from '../config.ts';
-import type { TableSummary } from '../backup/manifest.ts';
+import type { TableSummary } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toolVersion } from '../version.ts';
@@ -30,7 +29,7 @@ export interface DumpProgress {
 }
 
 export interface DumpOptions {
-  connection: DatabaseConfig['connection'];
+  connection: pg.ClientConfig;
   /** Receives the gzip bytes. */
   output: NodeJS.WritableStream;
   /** Keep OWNER TO and GRANT/REVOKE; default false (restores as whichever role runs psql). */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ObjectRef } from '../backup/manifest.ts';
+import type { ObjectRef } from './dump-manifest.ts';
 
 /**
  * The completeness guard: an inventory of every object pg_dump would dump for one database (no

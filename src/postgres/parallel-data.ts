@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
-import type { TableSummary } from '../backup/manifest.ts';
+import type { TableSummary } from './dump-manifest.ts';
 import type { DdlOptions } from './ddl.ts';
 import { applyDumpSessionSettings, tableData, type DumpOptions, type TablePiece } from './dump.ts';
 import type { IdentifierQuoter } from './quote.ts';

@@ -7,14 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
-import type { DatabaseConfig } from '../config.ts';
+import { dumpFilesSchema, manifestFileName } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ScriptError, readScript } from './script-reader.ts';
 
 export interface RestoreOptions {
-  connection: DatabaseConfig['connection'];
+  connection: pg.ClientConfig;
   /** A .sql.gz or .sql file: our dump, or a plain pg_dump / pg_dumpall dump of one database. */
   input: string;
   /** Restore over a database that already has tables: its schemas are dropped and recreated first. */
@@ -52,7 +51,7 @@ export async function checkAgainstManifest(input: string): Promise<boolean> {
   if (!existsSync(manifestPath)) return false;
   let manifest;
   try {
-    manifest = manifestSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+    manifest = dumpFilesSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
   } catch (error) {
     throw new UserError(`cannot read ${manifestPath}: ${errorMessage(error)}; refusing to restore an unverifiable dump`);
   }
