@@ -9,7 +9,10 @@ const command: Command = {
   help: [
     "Connects with Immich's variables (DB_HOSTNAME, DB_PORT, DB_USERNAME, DB_PASSWORD, DB_DATABASE_NAME or DB_URL);",
     '--database NAME restores into another database on the same server. A dump with a manifest.json beside it',
-    'is checked against its sha256 first. A database that already has tables is refused unless --clean.',
+    'is checked against its sha256 first; the whole file is read once before anything is touched (gzip',
+    'integrity, a plain SQL script, not a pg_dump custom/tar/directory archive or pg_dumpall output).',
+    'A database that already has tables is refused unless --clean. --clean drops and restores in one',
+    'transaction (all or nothing) unless --no-single-transaction; --single-transaction does that without --clean too.',
     'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it.',
   ].join('\n'),
   options: {
@@ -17,10 +20,14 @@ const command: Command = {
     database: { type: 'string' },
     clean: { type: 'boolean' },
     'single-transaction': { type: 'boolean' },
+    'no-single-transaction': { type: 'boolean' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const input = stringOption(values, 'input');
     if (input === undefined) throw new UserError('--input FILE is required (a .sql.gz or .sql dump)', { exitCode: ExitCode.usage });
+    if (booleanOption(values, 'single-transaction') && booleanOption(values, 'no-single-transaction')) {
+      throw new UserError('--single-transaction and --no-single-transaction contradict each other: give one', { exitCode: ExitCode.usage });
+    }
     const config = loadDatabaseConfig(env);
     const database = stringOption(values, 'database');
     const connection = database === undefined ? config.connection : { ...config.connection, database };
@@ -29,7 +36,9 @@ const command: Command = {
       connection,
       input,
       clean: booleanOption(values, 'clean'),
-      singleTransaction: booleanOption(values, 'single-transaction'),
+      // Unset: restoreDatabase's default (one transaction with --clean).
+      ...(booleanOption(values, 'single-transaction') ? { singleTransaction: true } : {}),
+      ...(booleanOption(values, 'no-single-transaction') ? { singleTransaction: false } : {}),
       signal,
       log,
     });

@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Readable, Transform, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { dumpFilesSchema, manifestFileName } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { ScriptError, readScript } from './script-reader.ts';
+import { checkDumpInput } from './dump-input.ts';
+import { readScript } from './script-reader.ts';
 
 export interface RestoreOptions {
   connection: pg.ClientConfig;
@@ -18,7 +16,10 @@ export interface RestoreOptions {
   input: string;
   /** Restore over a database that already has tables: its schemas are dropped and recreated first. */
   clean?: boolean;
-  /** One transaction: a failure leaves the target exactly as it was. */
+  /**
+   * One transaction: a failure leaves the target exactly as it was. Defaults to true with `clean`
+   * (dropping and restoring are all or nothing), false otherwise; false with `clean` must be asked for.
+   */
   singleTransaction?: boolean;
   signal?: AbortSignal;
   log?: Logger;
@@ -42,33 +43,6 @@ export interface RestoreResult {
 
 const progressIntervalMs = 5000;
 
-/**
- * Checks `input` against the manifest.json of its run folder, when there is one: a truncated
- * or altered dump is refused before anything touches the database.
- */
-export async function checkAgainstManifest(input: string): Promise<boolean> {
-  const manifestPath = join(dirname(input), manifestFileName);
-  if (!existsSync(manifestPath)) return false;
-  let manifest;
-  try {
-    manifest = dumpFilesSchema.parse(JSON.parse(readFileSync(manifestPath, 'utf8')));
-  } catch (error) {
-    throw new UserError(`cannot read ${manifestPath}: ${errorMessage(error)}; refusing to restore an unverifiable dump`);
-  }
-  const entry = manifest.files.find((file) => file.path === basename(input));
-  if (entry === undefined) return false;
-  const size = (await stat(input)).size;
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(input), hash);
-  const sha256 = hash.digest('hex');
-  if (size !== entry.size || sha256 !== entry.sha256) {
-    throw new UserError(
-      `${input} does not match its manifest (size ${size} vs ${entry.size}, sha256 ${sha256.slice(0, 12)}… vs ${entry.sha256.slice(0, 12)}…): the file is damaged or truncated; nothing was restored`,
-    );
-  }
-  return true;
-}
-
 /** Number of tables in the database's own schemas (extension members excluded). */
 export async function countUserTables(client: pg.ClientBase): Promise<number> {
   const { rows } = await client.query<{ n: string }>(
@@ -86,7 +60,10 @@ export async function countUserTables(client: pg.ClientBase): Promise<number> {
  */
 export async function restoreDatabase(options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
-  const checkedAgainstManifest = await checkAgainstManifest(options.input);
+  // The whole input is proven readable and a plain SQL script before anything touches the database.
+  const checked = await checkDumpInput(options.input, options.signal);
+  const checkedAgainstManifest = checked.checkedAgainstManifest;
+  const singleTransaction = options.singleTransaction ?? options.clean ?? false;
   const client = new pg.Client({ ...options.connection, application_name: 'immich-backup restore' });
   client.on('error', (error) => options.log?.debug({ err: error }, 'database connection error'));
   try {
@@ -96,7 +73,9 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   }
   const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
   let inTransaction = false;
-  let partlyRestored = () => '';
+  let dropped: string[] = [];
+  let partlyRestored = () =>
+    dropped.length > 0 ? ` (--clean without a transaction already dropped schema(s) ${dropped.join(', ')}: the database is partly restored)` : '';
   try {
     const tables = await countUserTables(client);
     if (tables > 0 && !(options.clean ?? false)) {
@@ -116,21 +95,24 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     });
     // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
     const ignore = () => undefined;
-    const text = options.input.endsWith('.gz')
+    const text = checked.compressed
       ? pipelineStreams(createReadStream(options.input), counter, createGunzip(), ignore)
       : pipelineStreams(createReadStream(options.input), counter, ignore);
 
-    if (options.singleTransaction ?? false) {
+    if (singleTransaction) {
       await client.query('BEGIN');
       inTransaction = true;
     }
-    if ((options.clean ?? false) && tables > 0) await dropUserSchemas(client, options.log);
+    if ((options.clean ?? false) && tables > 0) dropped = await dropUserSchemas(client, options.log);
 
     let statements = 0;
-    partlyRestored = () =>
-      statements > 0 && !(options.singleTransaction ?? false)
-        ? ` (${statements} statements had already run: the database is partly restored; restore again with --clean, and --single-transaction to make it all or nothing)`
+    partlyRestored = () => {
+      if (singleTransaction) return ' (rolled back: the database is as it was)';
+      const droppedNote = dropped.length > 0 ? `; --clean without a transaction had dropped schema(s) ${dropped.join(', ')}` : '';
+      return statements > 0 || dropped.length > 0
+        ? ` (${statements} statements had already run${droppedNote}: the database is partly restored; restore again with --clean, without --no-single-transaction to make it all or nothing)`
         : '';
+    };
     let copiedRows = 0;
     let copies = 0;
     let table: string | undefined;
@@ -207,7 +189,7 @@ function handleMetaCommand(command: string, args: string, line: number, database
 }
 
 /** --clean: the target's own schemas are dropped and public recreated (Immich's restore does the same). */
-async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): Promise<void> {
+async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n
       WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
@@ -215,7 +197,7 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
   );
   for (const { name } of rows) {
     await client.query(`DROP SCHEMA ${pg.escapeIdentifier(name)} CASCADE`);
-    log?.info({ schema: name }, 'dropped schema before restoring (--clean)');
+    log?.info({ schema: name }, 'dropping schema before restoring (--clean)');
   }
   await client.query('CREATE SCHEMA IF NOT EXISTS public');
   // Give the new public schema the owner, ACL and comment a fresh database has, as pg_dump of a
@@ -229,6 +211,7 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
   } else {
     await client.query('GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC');
   }
+  return rows.map((row) => row.name);
 }
 
 /** Statements are quoted in error messages: a role's password (pg_dumpall) must not be among them. */
