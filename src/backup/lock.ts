@@ -1,12 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, UserError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 export const lockFileName = '.immich-backup.lock';
 
-interface LockContent {
+export interface LockContent {
   pid: number;
   host: string;
   /** The process's start time in clock ticks since boot (/proc/<pid>/stat), to survive PID reuse. */
@@ -39,7 +41,8 @@ function processStart(pid: number): string | null {
   }
 }
 
-function isAlive(holder: LockContent): boolean {
+/** Whether the process that wrote a lock still runs (a lock of another host is trusted for a day). */
+export function isLockHolderAlive(holder: LockContent): boolean {
   if (holder.host !== hostname()) {
     // Another container sharing the volume: its PIDs mean nothing here. Trust the lock for a day.
     return Date.now() - Date.parse(holder.since) < 24 * 3_600_000;
@@ -54,6 +57,131 @@ function isAlive(holder: LockContent): boolean {
   return holder.processStart === null || start === null || start === holder.processStart;
 }
 
+function parseHolder(text: string): LockContent | undefined {
+  try {
+    const value = JSON.parse(text) as LockContent;
+    return typeof value === 'object' && value !== null && typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface SeenLock {
+  text: string;
+  ino: number;
+  holder: LockContent | undefined;
+}
+
+async function readLock(path: string): Promise<SeenLock | undefined> {
+  try {
+    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { text, ino: info.ino, holder: parseHolder(text) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The live holder of the lock at `path`, or null when it is free or its holder is dead. */
+export async function liveLockHolder(path: string): Promise<LockContent | null> {
+  const seen = await readLock(path).catch(() => undefined);
+  return seen?.holder !== undefined && isLockHolderAlive(seen.holder) ? seen.holder : null;
+}
+
+const unknownHolder = (since: string): LockContent => ({ pid: 0, host: 'unknown', processStart: null, runId: 'unknown', since });
+
+/**
+ * Moves `path` aside and checks that what was moved is the lock that was judged stale; anything
+ * else (a live lock that replaced it) is put back. Returns whether the stale lock is gone.
+ */
+async function removeIfUnchanged(path: string, seen: SeenLock): Promise<boolean> {
+  const aside = `${path}.stale-${process.pid}-${randomUUID()}`;
+  try {
+    await rename(path, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw error;
+  }
+  const moved = await readLock(aside);
+  if (moved !== undefined && (moved.text !== seen.text || moved.ino !== seen.ino)) {
+    await link(aside, path).catch(() => undefined);
+    await unlink(aside).catch(() => undefined);
+    return false;
+  }
+  await unlink(aside).catch(() => undefined);
+  return true;
+}
+
+type TryResult = { acquired: true; release(): Promise<void> } | { acquired: false; holder: LockContent };
+
+/**
+ * One attempt at the lock file `path`. The file is created with its whole content at once (a
+ * temporary file hard-linked to the name, which fails if the name exists), so a competitor never
+ * reads a half-written lock. A lock whose holder is dead is taken over under a second lock
+ * (`path.takeover`, same scheme): only one process at a time may judge and remove a stale lock,
+ * and it removes it only if it is still byte for byte the one it judged (inode and content).
+ */
+export async function tryLockFile(path: string, content: Omit<LockContent, 'pid' | 'host' | 'processStart' | 'since'>, log?: Logger): Promise<TryResult> {
+  const full: LockContent = { pid: process.pid, host: hostname(), processStart: processStart(process.pid), runId: content.runId, since: new Date().toISOString() };
+  const text = `${JSON.stringify(full)}\n`;
+  const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
+  await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+  try {
+    let tookOverFrom: SeenLock | undefined;
+    for (let attempt = 0; attempt < 50; attempt += 1) {
+      try {
+        await link(temporary, path);
+        if (tookOverFrom !== undefined) {
+          log?.warn(
+            { lock: path, previous: tookOverFrom.holder ?? { content: 'unreadable' } },
+            `took over a stale lock${tookOverFrom.holder === undefined ? ' (unreadable content)' : ` left by pid ${tookOverFrom.holder.pid} (run ${tookOverFrom.holder.runId}), which no longer runs`}`,
+          );
+        }
+        return {
+          acquired: true,
+          async release() {
+            // Only remove the lock if it is still ours (it always is: live locks are never taken over).
+            const current = await readFile(path, 'utf8').catch(() => undefined);
+            if (current === text) await unlink(path).catch(() => undefined);
+          },
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const seen = await readLock(path);
+      if (seen === undefined) continue; // released meanwhile
+      if (seen.holder !== undefined && isLockHolderAlive(seen.holder)) return { acquired: false, holder: seen.holder };
+      if (await takeOver(path, seen, temporary)) tookOverFrom = seen;
+      else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
+    const last = await readLock(path);
+    return { acquired: false, holder: last?.holder ?? unknownHolder(new Date().toISOString()) };
+  } finally {
+    await unlink(temporary).catch(() => undefined);
+  }
+}
+
+/** Removes the stale lock `seen` while holding `path.takeover`; false when another process is at it. */
+async function takeOver(path: string, seen: SeenLock, temporary: string): Promise<boolean> {
+  const takeoverPath = `${path}.takeover`;
+  try {
+    await link(temporary, takeoverPath);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const other = await readLock(takeoverPath);
+    // A process that died in the few system calls of a takeover: its takeover lock is stale too.
+    if (other !== undefined && (other.holder === undefined || !isLockHolderAlive(other.holder))) await removeIfUnchanged(takeoverPath, other);
+    return false;
+  }
+  try {
+    const current = await readLock(path);
+    if (current === undefined || current.ino !== seen.ino || current.text !== seen.text) return false;
+    return await removeIfUnchanged(path, seen);
+  } finally {
+    await unlink(takeoverPath).catch(() => undefined);
+  }
+}
+
 export interface RunLock {
   path: string;
   release(): Promise<void>;
@@ -61,42 +189,34 @@ export interface RunLock {
 
 /**
  * A lock file in BACKUP_DIR, so that a manual `immich-backup backup` (docker exec) and the
- * scheduled run never overlap, even as two processes. A lock left by a dead process is taken over.
+ * scheduled run never overlap, even as two processes. A lock left by a dead process is taken over
+ * (and logged).
  */
-export async function acquireRunLock(backupDir: string, runId: string): Promise<RunLock> {
+export async function acquireRunLock(backupDir: string, runId: string, log?: Logger): Promise<RunLock> {
   const path = join(backupDir, lockFileName);
-  const content: LockContent = {
-    pid: process.pid,
-    host: hostname(),
-    processStart: processStart(process.pid),
-    runId,
-    since: new Date().toISOString(),
-  };
-  const text = `${JSON.stringify(content)}\n`;
-  for (let attempt = 0; attempt < 3; attempt += 1) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      await handle.writeFile(text);
-      await handle.close();
-      return {
-        path,
-        async release() {
-          // Only remove the lock if it is still ours.
-          const current = await readFile(path, 'utf8').catch(() => undefined);
-          if (current === text) await unlink(path).catch(() => undefined);
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const result = await tryLockFile(path, { runId }, log);
+  if (!result.acquired) throw new RunLockedError(result.holder);
+  return { path, release: result.release };
+}
+
+/**
+ * Runs `work` holding the short-lived lock `path` (waiting up to `timeoutMs` for it): for a
+ * read-modify-write of a small file that a run and a `verify` may both update.
+ */
+export async function withFileLock<T>(path: string, work: () => Promise<T>, options: { timeoutMs?: number; log?: Logger } = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    const result = await tryLockFile(path, { runId: 'state-update' }, options.log);
+    if (result.acquired) {
+      try {
+        return await work();
+      } finally {
+        await result.release();
+      }
     }
-    let holder: LockContent | undefined;
-    try {
-      holder = JSON.parse(await readFile(path, 'utf8')) as LockContent;
-    } catch {
-      holder = undefined; // half-written or garbage: treat as stale
+    if (Date.now() > deadline) {
+      throw new UserError(`the lock ${path} is held by pid ${result.holder.pid} since ${result.holder.since}; gave up waiting for it`);
     }
-    if (holder !== undefined && typeof holder.pid === 'number' && isAlive(holder)) throw new RunLockedError(holder);
-    await unlink(path).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 30));
   }
-  throw new UserError(`cannot take the run lock ${path}`, { exitCode: ExitCode.busy });
 }

@@ -87,7 +87,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   const started = now();
   let runId = runFolderName(started);
   await mkdir(options.backupDir, { recursive: true });
-  const lock = await acquireRunLock(options.backupDir, runId);
+  const lock = await acquireRunLock(options.backupDir, runId, options.log);
   const log = options.log.child({ runId });
   const report: RunReport = {
     runId,

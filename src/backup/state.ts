@@ -1,14 +1,27 @@
+import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withFileLock } from './lock.ts';
 import type { RunReport } from './report.ts';
 import type { VerifyResult } from './verify.ts';
 
 /**
  * A small state file in BACKUP_DIR: the last runs' reports and counters, so that /healthz,
  * /status and /metrics tell the same story after a restart, and a manual `backup` (docker exec)
- * shows up in the service's status. Written only by the process holding the run lock.
+ * shows up in the service's status. A run and a `verify` may both update it: every update is a
+ * read-modify-write under its own short lock, written to a temporary file and renamed into place.
  */
 export const stateFileName = '.immich-backup-state.json';
+export const stateLockFileName = '.immich-backup-state.lock';
+
+function updateState(backupDir: string, change: (state: SidecarState) => void): Promise<SidecarState> {
+  return withFileLock(join(backupDir, stateLockFileName), async () => {
+    const state = await loadState(backupDir);
+    change(state);
+    await saveState(backupDir, state);
+    return state;
+  });
+}
 const keptRuns = 30;
 
 export interface SidecarState {
@@ -39,27 +52,26 @@ export async function loadState(backupDir: string): Promise<SidecarState> {
 }
 
 export async function recordRun(backupDir: string, report: RunReport): Promise<SidecarState> {
-  const state = await loadState(backupDir);
-  state.runs = [report, ...state.runs.filter((run) => run.runId !== report.runId)].slice(0, keptRuns);
-  state.counters.runs += 1;
-  if (report.status === 'failed') {
-    state.counters.failures += 1;
-    const step = report.failedStep ?? 'unknown';
-    state.counters.failuresByStep[step] = (state.counters.failuresByStep[step] ?? 0) + 1;
-  }
-  await saveState(backupDir, state);
-  return state;
+  return updateState(backupDir, (state) => {
+    state.runs = [report, ...state.runs.filter((run) => run.runId !== report.runId)].slice(0, keptRuns);
+    state.counters.runs += 1;
+    if (report.status === 'failed') {
+      state.counters.failures += 1;
+      const step = report.failedStep ?? 'unknown';
+      state.counters.failuresByStep[step] = (state.counters.failuresByStep[step] ?? 0) + 1;
+    }
+  });
 }
 
 export async function recordVerify(backupDir: string, result: VerifyResult): Promise<SidecarState> {
-  const state = await loadState(backupDir);
-  state.lastVerify = result;
-  await saveState(backupDir, state);
-  return state;
+  return updateState(backupDir, (state) => {
+    state.lastVerify = result;
+  });
 }
 
 async function saveState(backupDir: string, state: SidecarState): Promise<void> {
   const path = join(backupDir, stateFileName);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-  await rename(`${path}.tmp`, path);
+  const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, path);
 }

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RunReport } from '../backup/report.ts';
 import { formatDuration } from '../backup/report.ts';
-import { lockFileName } from '../backup/lock.ts';
+import { liveLockHolder, lockFileName } from '../backup/lock.ts';
 import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';
 import { loadState, type SidecarState } from '../backup/state.ts';
 
@@ -49,13 +48,10 @@ export interface Status {
   lastVerify: SidecarState['lastVerify'] | null;
 }
 
+/** Another process's run, if the lock's holder still runs: a lock left by a killed run is no run. */
 async function lockHolder(backupDir: string): Promise<{ runId: string; pid: number; since: string } | null> {
-  try {
-    const lock = JSON.parse(await readFile(join(backupDir, lockFileName), 'utf8')) as { runId: string; pid: number; since: string };
-    return { runId: lock.runId, pid: lock.pid, since: lock.since };
-  } catch {
-    return null;
-  }
+  const holder = await liveLockHolder(join(backupDir, lockFileName));
+  return holder === null ? null : { runId: holder.runId, pid: holder.pid, since: holder.since };
 }
 
 /**

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { lockFileName } from '../../src/backup/lock.ts';
+import { renderMetrics } from '../../src/http/metrics.ts';
+import { collectStatus } from '../../src/http/status.ts';
+import { runCli } from '../support/cli.ts';
+import { runCommand, startPostgres } from '../support/postgres.ts';
+
+const worker = fileURLToPath(new URL('../support/lock-worker.ts', import.meta.url));
+
+test('the run lock taken by 8 processes at once, 50 rounds, stale locks among them: never two holders, takeovers logged', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-race-'));
+  const workers = 8;
+  const rounds = 50;
+  const start = Date.now() + 2500; // after every process has started
+  const outputs = await Promise.all(
+    Array.from({ length: workers }, (_, index) => runCommand(process.execPath, [worker, dir, String(index), String(rounds), '40', String(start)])),
+  );
+  const figures = outputs.map((output) => {
+    assert.equal(output.code, 0, output.stderr);
+    return JSON.parse(output.stdout) as { acquired: number; refused: number; overlaps: number; takeovers: number; staleLeft: number };
+  });
+  const total = (key: keyof (typeof figures)[number]) => figures.reduce((sum, figure) => sum + figure[key], 0);
+  assert.equal(total('overlaps'), 0, `two holders at once: ${JSON.stringify(figures)}`);
+  assert.ok(total('acquired') >= rounds / 2, `the lock was taken in most rounds: ${JSON.stringify(figures)}`);
+  assert.ok(total('refused') > 0, 'competitors were refused');
+  assert.ok(total('staleLeft') > 0 && total('takeovers') > 0, `stale locks were left and taken over: ${JSON.stringify(figures)}`);
+  // Only a stale lock of the last rounds may be left; no temporary or takeover files.
+  assert.deepEqual(readdirSync(dir).filter((name) => name !== '.immich-backup.lock'), []);
+});
+
+test('after a SIGKILL the lock left behind is no running run: status, /status and /metrics say nothing is running', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'phantom-'));
+  // A backup process killed with SIGKILL: its lock stays, its PID is gone.
+  const killed = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+  await once(killed, 'spawn');
+  writeFileSync(
+    join(backupDir, lockFileName),
+    JSON.stringify({ pid: killed.pid, host: hostname(), processStart: null, runId: 'immich-20261125_020000', since: new Date().toISOString() }),
+  );
+  const alive = await collectStatus({ backupDir, maxAgeMs: 3_600_000 });
+  assert.equal(alive.running?.runId, 'immich-20261125_020000', 'a live holder is a running run');
+  killed.kill('SIGKILL');
+  await once(killed, 'exit');
+  const status = await collectStatus({ backupDir, maxAgeMs: 3_600_000 });
+  assert.equal(status.running, null);
+  assert.match(renderMetrics(status), /^immich_backup_running 0$/m);
+  const cli = await runCli(['status', '--json'], { BACKUP_DIR: backupDir, DB_PASSWORD: 'x', KOPIA_ENABLED: 'false' });
+  assert.equal(JSON.parse(cli.stdout).running, null);
+});
+
+test('two `backup` runs started together on a small database: one succeeds, the other is refused with 75', async () => {
+  const server = await startPostgres('16');
+  try {
+    await server.createDatabase('immich');
+    await server.psql('immich', 'CREATE TABLE asset (id integer PRIMARY KEY, path text); INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 100000) g;');
+    const root = mkdtempSync(join(tmpdir(), 'two-runs-'));
+    mkdirSync(join(root, 'library'));
+    const env = {
+      ...server.env('immich'),
+      BACKUP_DIR: join(root, 'backups'),
+      LIBRARY_PATH: join(root, 'library'),
+      CONFIG_FILES: join(root, 'missing.yml'),
+      KOPIA_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+    };
+    const results = await Promise.all([runCli(['backup'], env), runCli(['backup'], env)]);
+    const codes = results.map((result) => result.code).sort((a, b) => a - b);
+    assert.deepEqual(codes, [0, 75], results.map((result) => result.stderr).join('\n'));
+    const refused = results.find((result) => result.code === 75)!;
+    assert.match(refused.stderr, /another backup run is in progress \(run immich-\d{8}_\d{6}, pid \d+/);
+    const folders = readdirSync(join(root, 'backups')).filter((name) => name.startsWith('immich-'));
+    assert.equal(folders.length, 1, `one run folder: ${folders.join(', ')}`);
+    const state = JSON.parse(readFileSync(join(root, 'backups', '.immich-backup-state.json'), 'utf8')) as { runs: unknown[] };
+    assert.equal(state.runs.length, 1);
+  } finally {
+    await server.stop();
+  }
+});
