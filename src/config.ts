@@ -82,6 +82,7 @@ export const databaseEnvSchema = z
     DB_PASSWORD: z.string().optional(),
     DB_DATABASE_NAME: z.string().default('immich'),
     DB_SSL_MODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
+    DB_CONNECT_TIMEOUT: durationWithUnit('30s').default(30_000),
   })
   .refine((env) => env.DB_URL !== undefined || env.DB_PASSWORD !== undefined, {
     message: 'is required (or DB_PASSWORD_FILE, or DB_URL)',
@@ -98,6 +99,8 @@ export interface DatabaseConfig {
     database?: string;
     connectionString?: string;
     ssl?: boolean | { rejectUnauthorized: boolean };
+    /** DB_CONNECT_TIMEOUT: connecting (TCP, TLS, authentication) must finish within this (pg's own option). */
+    connectionTimeoutMillis?: number;
   };
   /** `user@host:port/database`, safe to print. */
   description: string;
@@ -111,7 +114,10 @@ export function databaseConfigFromParsed(parsed: z.output<typeof databaseEnvSche
     const url = new URL(parsed.DB_URL);
     const description = `${decodeURIComponent(url.username)}@${url.hostname}:${url.port || 5432}${url.pathname}`;
     // pg understands `sslmode` in the URL itself; an explicit DB_SSL_MODE wins.
-    return { connection: { connectionString: parsed.DB_URL, ...(ssl === undefined ? {} : { ssl }) }, description };
+    return {
+      connection: { connectionString: parsed.DB_URL, ...(ssl === undefined ? {} : { ssl }), connectionTimeoutMillis: parsed.DB_CONNECT_TIMEOUT },
+      description,
+    };
   }
   return {
     connection: {
@@ -121,6 +127,7 @@ export function databaseConfigFromParsed(parsed: z.output<typeof databaseEnvSche
       password: parsed.DB_PASSWORD,
       database: parsed.DB_DATABASE_NAME,
       ...(ssl === undefined ? {} : { ssl }),
+      connectionTimeoutMillis: parsed.DB_CONNECT_TIMEOUT,
     },
     description: `${parsed.DB_USERNAME}@${parsed.DB_HOSTNAME}:${parsed.DB_PORT}/${parsed.DB_DATABASE_NAME}`,
   };
@@ -159,6 +166,21 @@ export function parseDuration(value: string): number | undefined {
   const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 3_600_000;
   const ms = amount * factor;
   return ms > 0 ? ms : undefined;
+}
+
+/**
+ * A timeout: a duration with its unit written out (`30s`, `10m`, `6h`), so that a bare `30` is
+ * not silently read as 30 hours. `example` is shown in the error message.
+ */
+function durationWithUnit(example: string) {
+  return z.string().transform((value, context) => {
+    const ms = /[a-z]\s*$/.test(value) ? parseDuration(value) : undefined;
+    if (ms === undefined) {
+      context.addIssue({ code: 'custom', message: `must be a duration with its unit, such as ${example}, 90s, 10m or 2h (got "${value}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 const duration = z.string().transform((value, context) => {
@@ -217,6 +239,12 @@ export const kopiaConnectionEnvShape = {
     .optional(),
 };
 
+/** Limits of the dump step, read by the sidecar and by the `dump` command. */
+export const dumpLimitsEnvShape = {
+  DUMP_TIMEOUT: durationWithUnit('6h').default(6 * 3_600_000),
+  DUMP_STALL_TIMEOUT: durationWithUnit('10m').default(10 * 60_000),
+};
+
 /** Every variable of the sidecar; the DB_* part is `databaseEnvSchema`'s. */
 export const sidecarEnvSchema = z.object({
   BACKUP_SCHEDULE: z
@@ -262,6 +290,7 @@ export const sidecarEnvSchema = z.object({
   HTTP_PORT: port.default(8080),
   DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false),
   DUMP_JOBS: z.coerce.number().int().min(1).max(64).optional(),
+  ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
   VERIFY_SCHEDULE: z
@@ -336,6 +365,10 @@ export interface SidecarConfig {
   allowUnsupported: boolean;
   /** Connections copying table data at once (default: two per core, at most 4). */
   dumpJobs?: number;
+  /** DUMP_TIMEOUT: the whole dump step must finish within this. */
+  dumpTimeoutMs: number;
+  /** DUMP_STALL_TIMEOUT: the dump fails when the server sends nothing for this long. */
+  dumpStallTimeoutMs: number;
   /** Immich's in-container upload location, to map the database's file paths to the library snapshot. */
   mediaLocation: string;
   /** Secret: a server for verify's scratch database instead of Immich's own. */
@@ -414,6 +447,8 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
     httpPort: parsed.HTTP_PORT,
     allowUnsupported: parsed.DUMP_ALLOW_UNSUPPORTED,
     ...(parsed.DUMP_JOBS === undefined ? {} : { dumpJobs: parsed.DUMP_JOBS }),
+    dumpTimeoutMs: parsed.DUMP_TIMEOUT,
+    dumpStallTimeoutMs: parsed.DUMP_STALL_TIMEOUT,
     mediaLocation: parsed.IMMICH_MEDIA_LOCATION,
     ...(parsed.VERIFY_DATABASE_URL === undefined ? {} : { verifyDatabaseUrl: parsed.VERIFY_DATABASE_URL }),
     verifySchedule: parsed.VERIFY_SCHEDULE,

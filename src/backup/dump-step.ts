@@ -11,6 +11,8 @@ export function dumpStep(config: SidecarConfig) {
       compressionLevel: config.compressionLevel,
       allowUnsupported: config.allowUnsupported,
       ...(config.dumpJobs === undefined ? {} : { jobs: config.dumpJobs }),
+      timeoutMs: config.dumpTimeoutMs,
+      stallTimeoutMs: config.dumpStallTimeoutMs,
       signal: context.signal,
       log: context.log,
       onProgress: (progress: unknown) => context.progress({ ...(progress as Record<string, unknown>) }),

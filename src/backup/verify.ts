@@ -5,7 +5,8 @@ import { errorMessage } from '../errors.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
 import type { Logger } from '../log.ts';
-import { applyDumpSessionSettings, copyTableData } from '../postgres/dump.ts';
+import { openClient } from '../postgres/connection.ts';
+import { applyDumpSessionSettings, copyTableData } from '../postgres/table-data.ts';
 import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
@@ -69,11 +70,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const manifest = run.manifest;
   const database = manifest.database!;
   const scratch = `immich_backup_verify_${Date.now()}`;
-  const admin = options.scratchServerUrl === undefined ? options.database : { connectionString: options.scratchServerUrl };
-  const scratchConnection = options.scratchServerUrl === undefined ? { ...options.database, database: scratch } : withDatabase(options.scratchServerUrl, scratch);
-  const adminClient = new pg.Client(admin);
-  adminClient.on('error', () => undefined);
-  await adminClient.connect();
+  // A scratch server (VERIFY_DATABASE_URL) gets the same connect timeout as Immich's (DB_CONNECT_TIMEOUT).
+  const timeout = options.database.connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis: options.database.connectionTimeoutMillis };
+  const admin = options.scratchServerUrl === undefined ? options.database : { connectionString: options.scratchServerUrl, ...timeout };
+  const scratchConnection =
+    options.scratchServerUrl === undefined ? { ...options.database, database: scratch } : { ...withDatabase(options.scratchServerUrl, scratch), ...timeout };
+  const signalOption = options.signal === undefined ? {} : { signal: options.signal };
+  const adminClient = await openClient(admin, { applicationName: 'immich-backup verify', ...signalOption });
   let tablesChecked = 0;
   let rowsChecked = 0;
   let files: VerifyResult['files'] = null;
@@ -88,9 +91,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
 
-    const client = new pg.Client(scratchConnection);
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await openClient(scratchConnection, { applicationName: 'immich-backup verify', ...signalOption });
     try {
       await applyDumpSessionSettings(client);
       for (const table of database.tables) {
@@ -153,9 +154,7 @@ async function recopy(client: pg.ClientBase, schema: string, name: string, piece
 
 /** Objects of the live database missing from the restored one (beyond those the dump said it skipped). */
 async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.ClientBase, skipped: string[]): Promise<string[]> {
-  const liveClient = new pg.Client(live);
-  liveClient.on('error', () => undefined);
-  await liveClient.connect();
+  const liveClient = await openClient(live, { applicationName: 'immich-backup verify' });
   try {
     await liveClient.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
     const expected = (await inventoryObjects(liveClient)).map((o) => describeObject({ ...o, reason: undefined }));

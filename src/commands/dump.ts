@@ -1,4 +1,5 @@
-import { loadDatabaseConfig } from '../config.ts';
+import { z } from 'zod';
+import { dumpLimitsEnvShape, loadDatabaseConfig, parseEnv } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { dumpDatabase, dumpToFile, type DumpProgress } from '../postgres/dump.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
@@ -8,7 +9,8 @@ const command: Command = {
   summary: "Write a plain-SQL dump of Immich's database (like pg_dump --clean --if-exists), gzip-compressed.",
   help: [
     "Connects with Immich's variables (DB_HOSTNAME, DB_PORT, DB_USERNAME, DB_PASSWORD or DB_PASSWORD_FILE,",
-    'DB_DATABASE_NAME, or DB_URL). The file is written as FILE.partial and renamed when complete.',
+    'DB_DATABASE_NAME, or DB_URL; DB_CONNECT_TIMEOUT). The file is written as FILE.partial and renamed when complete.',
+    'DUMP_TIMEOUT (default 6h) and DUMP_STALL_TIMEOUT (default 10m) stop a dump that runs too long or gets no data.',
     'Restore: gunzip < FILE | psql --single-transaction -v ON_ERROR_STOP=1 -d DATABASE',
   ].join('\n'),
   options: {
@@ -33,9 +35,11 @@ const command: Command = {
       throw new UserError('--jobs must be a whole number from 1 to 64', { exitCode: ExitCode.usage });
     }
     const database = loadDatabaseConfig(env);
+    const limits = parseEnv(z.object(dumpLimitsEnvShape), { DUMP_TIMEOUT: env.DUMP_TIMEOUT, DUMP_STALL_TIMEOUT: env.DUMP_STALL_TIMEOUT });
     const onProgress = (progress: DumpProgress) => log.debug(progress, 'dump progress');
     const allowUnsupported = booleanOption(values, 'allow-unsupported') || ['true', '1', 'yes'].includes(env.DUMP_ALLOW_UNSUPPORTED ?? '');
-    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, jobs, signal, onProgress, log };
+    const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, jobs, signal, onProgress, log,
+      timeoutMs: limits.DUMP_TIMEOUT, stallTimeoutMs: limits.DUMP_STALL_TIMEOUT };
     log.info({ database: database.description }, 'dump started');
     const result = output === '-' ? await dumpDatabase({ ...common, output: stdout }) : await dumpToFile({ ...common, path: output });
     log.info(

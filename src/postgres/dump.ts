@@ -6,27 +6,19 @@ import { availableParallelism } from 'node:os';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import type pg from 'pg';
 import type { TableSummary } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toolVersion } from '../version.ts';
-import { readCatalog, type Catalog, type DataTable } from './schema.ts';
+import { readCatalog, type Catalog } from './schema.ts';
+import { closeClient } from './connection.ts';
+import { DumpGuard } from './dump-guard.ts';
 import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
-import { TableHasher } from './table-hash.ts';
+import { applyDumpSessionSettings, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
-
-export interface DumpProgress {
-  phase: 'schema' | 'data' | 'post-data';
-  table?: string;
-  tablesDone: number;
-  tablesTotal: number;
-  rows: number;
-  bytes: number;
-}
 
 export interface DumpOptions {
   connection: pg.ClientConfig;
@@ -52,6 +44,11 @@ export interface DumpOptions {
   allowUnsupported?: boolean;
   /** How long to wait for the ACCESS SHARE locks before failing (ms); default 60 s. */
   lockTimeoutMs?: number;
+  /** The whole dump must finish within this (ms; DUMP_TIMEOUT); default 6 h. */
+  timeoutMs?: number;
+  /** A wait of this long for the server (no answer, no COPY data) fails the dump (ms; DUMP_STALL_TIMEOUT); default 10 min. */
+  stallTimeoutMs?: number;
+  /** Cuts the dump's connections and fails it (SIGTERM). */
   signal?: AbortSignal;
   onProgress?: (progress: DumpProgress) => void;
   log?: Logger;
@@ -98,18 +95,26 @@ const progressIntervalMs = 2000;
  */
 export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
   const startedAt = new Date();
-  const client = new pg.Client({ ...options.connection, application_name: 'immich-backup dump' });
-  // A connection lost mid-dump surfaces as the failing query's error; without a listener it would crash the process.
-  client.on('error', (error) => options.log?.debug({ err: error }, 'database connection error'));
+  // Every connection of the dump is cut when the caller aborts, the deadline passes or the server stalls.
+  const guard = new DumpGuard({
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: options.stallTimeoutMs }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  let client: pg.Client | undefined;
   try {
-    await connect(client);
-    const catalog = await beginSnapshot(client, options);
+    client = await guard.open(options.connection, 'immich-backup dump');
+    const catalog = await guard.waitFor('the catalogs', beginSnapshot(client, options));
     // Objects in a dependency loop the dump cannot break (pg_dump splits some of these; we don't yet).
     const inLoops = catalog.loops.map((entry): InventoryObject => {
       const [catalogName, oid] = entry.id.split(':');
       return { kind: entry.type.toLowerCase(), schema: entry.schema, name: entry.name, reason: 'in a dependency loop', catalog: catalogName, oid: Number(oid) };
     });
-    const unsupported = await unsupportedObjects(client, await inventoryObjects(client), { owner: options.owner ?? false, alsoUnsupported: inLoops });
+    const unsupported = await guard.waitFor(
+      'the catalogs',
+      inventoryObjects(client).then((objects) => unsupportedObjects(client!, objects, { owner: options.owner ?? false, alsoUnsupported: inLoops })),
+    );
     if (unsupported.length > 0) {
       const names = unsupported.map(describeObject);
       if (!(options.allowUnsupported ?? false)) {
@@ -133,7 +138,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       compressedBytes += chunk.length;
     });
     const tables: TableSummary[] = [];
-    const parts: ScriptParts = { client, catalog, quoter, ddlOptions, options };
+    const parts: ScriptParts = { client, catalog, quoter, ddlOptions, options, guard };
     const counted = async function* (source: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer | string> {
       for await (const piece of source) {
         uncompressedBytes += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.length;
@@ -142,7 +147,9 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     };
     // Even one table is worth workers: a big one is copied in pieces.
     const useWorkers = jobs > 1 && catalog.dataTables.length > 0;
-    const snapshot = useWorkers ? (await client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id')).rows[0]!.id : '';
+    const snapshot = useWorkers
+      ? (await guard.waitFor('the snapshot', client.query<{ id: string }>('SELECT pg_catalog.pg_export_snapshot() AS id'))).rows[0]!.id
+      : '';
     // The script is a series of gzip members (gunzip reads them as one stream): with workers, each
     // table (or piece of a big table) is compressed on its own connection, in its own member, and
     // the members are joined in pg_dump's order. Every member is one streaming deflate: no block
@@ -161,8 +168,8 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       }
       yield* gzipped(counted(scriptTail(parts)));
     }
-    await pipeline(compressed, countCompressed, options.output, { signal: options.signal, end: options.output !== process.stdout });
-    await client.query('COMMIT');
+    await pipeline(compressed, countCompressed, options.output, { signal: guard.signal, end: options.output !== process.stdout });
+    await guard.waitFor('the end of the transaction', client.query('COMMIT'));
     return {
       serverVersion: catalog.server.version,
       serverVersionNum: catalog.server.versionNum,
@@ -176,9 +183,10 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       finishedAt: new Date(),
     };
   } catch (error) {
-    throw asDumpError(error, options);
+    throw asDumpError(guard.reason(error));
   } finally {
-    await closeQuietly(client);
+    guard.dispose();
+    if (client !== undefined) await closeClient(client);
   }
 }
 
@@ -201,39 +209,11 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
 
 const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default']);
 
-async function connect(client: pg.Client): Promise<void> {
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new UserError(`cannot connect to the database: ${errorMessage(error)}`, { cause: error });
-  }
-}
-
-function asDumpError(error: unknown, options: DumpOptions): unknown {
-  if (options.signal?.aborted) return options.signal.reason instanceof Error ? options.signal.reason : new UserError('dump aborted');
+function asDumpError(error: unknown): unknown {
   if (error instanceof UserError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC') return new UserError('dump failed: no space left on the output device', { cause: error });
   return new UserError(`dump failed: ${errorMessage(error)}`, { cause: error });
-}
-
-async function closeQuietly(client: pg.Client): Promise<void> {
-  // end() waits for the server's goodbye, which a dead server never sends: don't let it hang the caller.
-  await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-}
-
-/**
- * The session settings pg_dump uses (pg-dump-facts §1.1): an empty search_path first, so every
- * pg_get_*def and format_type result is schema-qualified; formats that make COPY text exact and
- * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter.
- * A verifier that re-reads a restored table must use the same ones to get the same bytes.
- */
-export async function applyDumpSessionSettings(client: pg.ClientBase): Promise<void> {
-  await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
-  await client.query(
-    `SET DATESTYLE = ISO; SET INTERVALSTYLE = POSTGRES; SET extra_float_digits TO 3; SET synchronize_seqscans TO off;
-     SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off`,
-  );
 }
 
 async function beginSnapshot(client: pg.Client, options: DumpOptions): Promise<Catalog> {
@@ -303,6 +283,7 @@ interface ScriptParts {
   quoter: IdentifierQuoter;
   ddlOptions: DdlOptions;
   options: DumpOptions;
+  guard: DumpGuard;
 }
 
 /** Preamble, the --clean DROP list and every pre-data entry. */
@@ -318,65 +299,15 @@ async function* scriptHead({ catalog, ddlOptions, options }: ScriptParts): Async
   for (const entry of catalog.entries.filter((e) => e.section === 'pre-data')) yield renderEntry(entry, ddlOptions);
 }
 
-/**
- * Part of a big table copied on its own connection: the rows whose tuples lie in heap pages
- * [fromPage, toPage) (null: no bound on that side). Pieces in order cover the table exactly once,
- * in the order a sequential scan returns it, so the joined COPY text is what one COPY would give.
- */
-export interface TablePiece {
-  index: number;
-  count: number;
-  fromPage: number | null;
-  toPage: number | null;
-}
-
-/**
- * One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`.
- * For a piece of a table, only the first piece writes the header and only the last one the `\.`.
- */
-export async function* tableData(
-  client: pg.ClientBase,
-  table: DataTable,
-  quoter: IdentifierQuoter,
-  ddlOptions: DdlOptions,
-  summary: TableSummary,
-  { piece, onChunk }: { piece?: TablePiece; onChunk?: () => void } = {},
-): AsyncGenerator<Buffer | string> {
-  const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
-  const qualified = quoter.qualified(table.schema, table.name);
-  const target = `${qualified} ${columns === '' ? '' : `(${columns})`}`;
-  if (piece === undefined || piece.index === 0) {
-    yield renderEntry(
-      { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
-      ddlOptions,
-    ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
-    yield `COPY ${target} FROM stdin;\n`;
-  }
-  let copySql = `COPY ${target} TO STDOUT`;
-  if (piece !== undefined && piece.count > 1) {
-    // A TID range scan (PostgreSQL 14+) reads just these pages; ONLY, because COPY of a table never includes its children.
-    const bounds = [
-      ...(piece.fromPage === null ? [] : [`ctid >= '(${piece.fromPage},0)'::pg_catalog.tid`]),
-      ...(piece.toPage === null ? [] : [`ctid < '(${piece.toPage},0)'::pg_catalog.tid`]),
-    ];
-    copySql = `COPY (SELECT ${columns} FROM ONLY ${qualified} WHERE ${bounds.join(' AND ')}) TO STDOUT`;
-  }
-  for await (const chunk of copyTableData(client, copySql, summary)) {
-    yield chunk;
-    onChunk?.();
-  }
-  if (piece === undefined || piece.index === piece.count - 1) yield '\\.\n\n\n';
-}
-
 /** Every table's data, one after the other on the leader's connection (jobs = 1). */
 async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): AsyncGenerator<Buffer | string> {
-  const { client, catalog, quoter, ddlOptions, options } = parts;
+  const { client, catalog, quoter, ddlOptions, options, guard } = parts;
   let rowsTotal = 0;
   let bytesTotal = 0;
   for (const [index, table] of catalog.dataTables.entries()) {
     const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
     let lastReport = Date.now();
-    yield* tableData(client, table, quoter, ddlOptions, summary, { onChunk: () => {
+    yield* tableData(client, table, quoter, ddlOptions, summary, { guard, onChunk: () => {
       if (Date.now() - lastReport > progressIntervalMs) {
         lastReport = Date.now();
         options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, tablesTotal: catalog.dataTables.length, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
@@ -390,11 +321,11 @@ async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): Asyn
 }
 
 /** setval for every sequence, the post-data entries, the final pass and the trailer. */
-async function* scriptTail({ client, catalog, quoter, ddlOptions, options }: ScriptParts): AsyncGenerator<string> {
+async function* scriptTail({ client, catalog, quoter, ddlOptions, options, guard }: ScriptParts): AsyncGenerator<string> {
   const setvals: string[] = [];
   for (const sequence of catalog.sequences) {
     const name = quoter.qualified(sequence.schema, sequence.name);
-    const { rows } = await client.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${name}`);
+    const { rows } = await guard.waitFor(`sequence ${sequence.schema}.${sequence.name}`, client.query<{ last_value: string; is_called: boolean }>(`SELECT last_value, is_called FROM ${name}`));
     const row = rows[0]!;
     setvals.push(
       `--\n-- Name: ${commentSafe(sequence.name)}; Type: SEQUENCE SET; Schema: ${commentSafe(sequence.schema)}; Owner: -\n--\n\n` +
@@ -407,33 +338,6 @@ async function* scriptTail({ client, catalog, quoter, ddlOptions, options }: Scr
   for (const entry of catalog.entries.filter((e) => e.section === 'final')) yield renderEntry(entry, ddlOptions);
   yield '--\n-- PostgreSQL database dump complete\n--\n\n';
 }
-
-/**
- * Streams one table's COPY text exactly as the server sends it (never decoded and re-encoded),
- * counting rows and bytes and hashing it for the manifest. A line that is exactly `\.` would end
- * the COPY early on restore; the server never produces one (backslashes are doubled), so seeing one
- * means the data cannot be trusted and the dump fails. Chunks pass through as they arrive: joining
- * them would only make garbage for the collector, which is what a flat memory profile cannot afford.
- */
-export async function* copyTableData(client: pg.ClientBase, copySql: string, summary: TableSummary, hash = new TableHasher()): AsyncGenerator<Buffer> {
-  const stream = client.query(copyTo(copySql));
-  // The last three bytes seen, so that a marker split across two chunks is still found.
-  let tail = Buffer.from('\n');
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const seam = Buffer.concat([tail, chunk.subarray(0, 3)]);
-    if (chunk.includes(endOfDataLine) || seam.includes(endOfDataLine)) {
-      throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
-    }
-    tail = chunk.length >= 3 ? Buffer.from(chunk.subarray(chunk.length - 3)) : Buffer.concat([tail, chunk]).subarray(-3);
-    hash.update(chunk);
-    summary.bytes += chunk.length;
-    yield chunk;
-  }
-  summary.rows = stream.rowCount;
-  summary.sha256 = hash.digest();
-}
-
-const endOfDataLine = Buffer.from('\n\\.\n');
 
 export interface DumpFileResult extends DumpResult {
   path: string;
@@ -499,4 +403,4 @@ async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-export type { Entry };
+export type { DumpProgress, Entry };

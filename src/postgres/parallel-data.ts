@@ -6,10 +6,13 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import type { TableSummary } from './dump-manifest.ts';
+import { UserError } from '../errors.ts';
+import { closeClient, destroyConnection, type ConnectionSettings } from './connection.ts';
 import type { DdlOptions } from './ddl.ts';
-import { applyDumpSessionSettings, tableData, type DumpOptions, type TablePiece } from './dump.ts';
+import type { DumpGuard } from './dump-guard.ts';
 import type { IdentifierQuoter } from './quote.ts';
 import type { Catalog, DataTable } from './schema.ts';
+import { applyDumpSessionSettings, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
 import { combinePieceDigests } from './table-hash.ts';
 
 export interface ParallelDataOptions {
@@ -18,7 +21,9 @@ export interface ParallelDataOptions {
   catalog: Catalog;
   quoter: IdentifierQuoter;
   ddlOptions: DdlOptions;
-  options: DumpOptions;
+  options: { connection: ConnectionSettings; onProgress?: (progress: DumpProgress) => void };
+  /** Cuts every worker's connection when the dump is stopped (SIGTERM, deadline, stall). */
+  guard: DumpGuard;
   /** pg_export_snapshot() of the leader's transaction: every worker reads exactly what it sees. */
   snapshot: string;
   jobs: number;
@@ -59,7 +64,7 @@ interface PieceOutcome {
  * memory stays flat whatever the table sizes; finished members wait their turn on disk.
  */
 export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGenerator<DataMember> {
-  const { catalog, options } = parallel;
+  const { catalog, options, guard } = parallel;
   const tables = catalog.dataTables;
   const directory = await mkdtemp(join(parallel.tempDirectory ?? tmpdir(), '.immich-backup-dump-'));
   const tasksByTable = await planTasks(parallel, directory);
@@ -72,28 +77,33 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
   let tablesDone = 0;
 
   const fail = (error: unknown) => {
-    failed ??= error;
+    failed ??= guard.reason(error);
     for (const task of tasksByTable.flat()) task.outcome.reject(failed);
   };
   const work = async () => {
-    const client = new pg.Client({ ...options.connection, application_name: 'immich-backup dump worker' });
-    client.on('error', () => undefined);
+    const client = await guard.open(options.connection, 'immich-backup dump worker');
     workers.push(client);
-    await client.connect();
-    await applyDumpSessionSettings(client);
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(parallel.snapshot)}`);
+    await guard.waitFor('a worker to join the snapshot', (async () => {
+      await applyDumpSessionSettings(client);
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      await client.query(`SET TRANSACTION SNAPSHOT ${pg.escapeLiteral(parallel.snapshot)}`);
+    })());
+    const locked = new Set<number>();
     for (let task = queue.shift(); task !== undefined && failed === undefined; task = queue.shift()) {
       const table = tables[task.table]!;
+      if (!locked.has(table.oid)) {
+        await lockForCopy(client, table, parallel.quoter, guard);
+        locked.add(table.oid);
+      }
       const summary: TableSummary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
       let uncompressedBytes = 0;
       const counted = async function* () {
-        for await (const part of tableData(client, table, parallel.quoter, parallel.ddlOptions, summary, { piece: task.piece })) {
+        for await (const part of tableData(client, table, parallel.quoter, parallel.ddlOptions, summary, { piece: task.piece, guard })) {
           uncompressedBytes += typeof part === 'string' ? Buffer.byteLength(part) : part.length;
           yield part;
         }
       };
-      await pipeline(counted, createGzip({ level: parallel.level }), createWriteStream(task.file), options.signal === undefined ? {} : { signal: options.signal });
+      await pipeline(counted, createGzip({ level: parallel.level }), createWriteStream(task.file), { signal: guard.signal });
       task.outcome.resolve({ rows: summary.rows, bytes: summary.bytes, sha256: summary.sha256, uncompressedBytes });
       piecesLeft[task.table]! -= 1;
       if (piecesLeft[task.table] === 0) {
@@ -101,9 +111,17 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
         options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone, tablesTotal: tables.length, rows: summary.rows, bytes: summary.bytes });
       }
     }
-    await client.query('COMMIT');
+    await guard.waitFor('the end of a worker transaction', client.query('COMMIT'));
   };
-  const running = Promise.all(Array.from({ length: Math.min(parallel.jobs, queue.length) }, () => work().catch(fail)));
+  const running = Promise.all(
+    Array.from({ length: Math.min(parallel.jobs, queue.length) }, () =>
+      work().catch((error: unknown) => {
+        fail(error);
+        // The others stop at once too (their connections are cut), not after their current table.
+        guard.fail(failed);
+      }),
+    ),
+  );
 
   try {
     // Each member is joined as soon as it and those before it are done (not when its whole table
@@ -128,11 +146,59 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
     throw error;
   } finally {
     // On any failure (or an early stop of the consumer), stop the workers where they are.
-    if (failed !== undefined) for (const client of workers) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    if (failed !== undefined) for (const client of workers) destroyConnection(client);
     await running.catch(() => undefined);
-    await Promise.all(workers.map((client) => Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())])));
+    await Promise.all(workers.map((client) => closeClient(client)));
     await rm(directory, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each worker takes its own ACCESS SHARE lock on a table before copying it, without waiting (as
+ * pg_dump -j does). The leader's lock keeps DDL out, but a session asking for a conflicting lock
+ * (an ALTER TABLE of a migration) queues behind it, and a worker asking after that would queue
+ * behind the ALTER: the dump would wait for the ALTER, the ALTER for the dump, and every query of
+ * Immich on that table behind both, for ever. Failing at once, naming who waits, ends that.
+ */
+async function lockForCopy(client: pg.Client, table: DataTable, quoter: IdentifierQuoter, guard: DumpGuard): Promise<void> {
+  const name = `${table.schema}.${table.name}`;
+  try {
+    await guard.waitFor(`the lock on table ${name}`, client.query(`LOCK TABLE ${quoter.qualified(table.schema, table.name)} IN ACCESS SHARE MODE NOWAIT`));
+  } catch (error) {
+    if ((error as { code?: string }).code !== '55P03') throw error;
+    // The transaction is void after the error; who waits is read outside it (best effort: the dump fails anyway).
+    const waiters = await guard
+      .waitFor('the sessions waiting for a lock', client.query('ROLLBACK').then(() => lockWaiters(client, table.oid)))
+      .catch(() => []);
+    const who =
+      waiters.length === 0
+        ? 'another session asked for a conflicting lock on it'
+        : `another session is waiting to change it (${waiters.map((w) => `pid ${w.pid}, ${w.mode}: ${statementExcerpt(w.query)}`).join('; ')})`;
+    throw new UserError(
+      `cannot copy table ${name}: ${who}. The dump stops rather than queue behind it, which would hold that session, ` +
+        'and every query on the table behind it, until the dump ends (pg_dump -j does the same); run the backup again when it is done',
+      { cause: error },
+    );
+  }
+}
+
+async function lockWaiters(client: pg.Client, relation: number): Promise<{ pid: number; mode: string; query: string | null }[]> {
+  const { rows } = await client.query<{ pid: number; mode: string; query: string | null }>(
+    `SELECT l.pid, l.mode, a.query
+       FROM pg_catalog.pg_locks l LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'relation' AND l.relation = $1 AND NOT l.granted
+        AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+      ORDER BY l.pid`,
+    [relation],
+  );
+  return rows;
+}
+
+/** One line of a statement for a message: whitespace folded, cut at 200 characters, password literals hidden. */
+function statementExcerpt(query: string | null): string {
+  if (query === null || query === '') return '(statement not visible to this role)';
+  const line = query.replace(/\s+/g, ' ').trim().replace(/(password\s+)'(?:[^']|'')*'/gi, "$1'***'");
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
 }
 
 /**

@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkDumpInput } from './dump-input.ts';
+import { openClient } from './connection.ts';
 import { readScript } from './script-reader.ts';
 
 export interface RestoreOptions {
@@ -64,13 +65,12 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const checked = await checkDumpInput(options.input, options.signal);
   const checkedAgainstManifest = checked.checkedAgainstManifest;
   const singleTransaction = options.singleTransaction ?? options.clean ?? false;
-  const client = new pg.Client({ ...options.connection, application_name: 'immich-backup restore' });
-  client.on('error', (error) => options.log?.debug({ err: error }, 'database connection error'));
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new UserError(`cannot connect to the database: ${errorMessage(error)}`, { cause: error });
-  }
+  // Connect timeout (DB_CONNECT_TIMEOUT), and SIGTERM cuts the connection in any phase.
+  const client = await openClient(options.connection, {
+    applicationName: 'immich-backup restore',
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
   let inTransaction = false;
   let dropped: string[] = [];

@@ -1,0 +1,149 @@
+import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import type { TableSummary } from './dump-manifest.ts';
+import { UserError } from '../errors.ts';
+import { renderEntry, type DdlOptions } from './ddl.ts';
+import type { DumpGuard } from './dump-guard.ts';
+import type { IdentifierQuoter } from './quote.ts';
+import type { DataTable } from './schema.ts';
+import { TableHasher } from './table-hash.ts';
+
+/*
+ * What the dump's leader (dump.ts) and its workers (parallel-data.ts) both need to copy a table
+ * the same way: the session settings and the COPY streaming. Verify re-reads restored tables with it.
+ */
+
+export interface DumpProgress {
+  phase: 'schema' | 'data' | 'post-data';
+  table?: string;
+  tablesDone: number;
+  tablesTotal: number;
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * The session settings pg_dump uses (pg-dump-facts §1.1): an empty search_path first, so every
+ * pg_get_*def and format_type result is schema-qualified; formats that make COPY text exact and
+ * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter.
+ * A verifier that re-reads a restored table must use the same ones to get the same bytes.
+ */
+export async function applyDumpSessionSettings(client: pg.ClientBase): Promise<void> {
+  await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+  await client.query(
+    `SET DATESTYLE = ISO; SET INTERVALSTYLE = POSTGRES; SET extra_float_digits TO 3; SET synchronize_seqscans TO off;
+     SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off`,
+  );
+}
+
+/**
+ * Part of a big table copied on its own connection: the rows whose tuples lie in heap pages
+ * [fromPage, toPage) (null: no bound on that side). Pieces in order cover the table exactly once,
+ * in the order a sequential scan returns it, so the joined COPY text is what one COPY would give.
+ */
+export interface TablePiece {
+  index: number;
+  count: number;
+  fromPage: number | null;
+  toPage: number | null;
+}
+
+/**
+ * One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`.
+ * For a piece of a table, only the first piece writes the header and only the last one the `\.`.
+ */
+export async function* tableData(
+  client: pg.ClientBase,
+  table: DataTable,
+  quoter: IdentifierQuoter,
+  ddlOptions: DdlOptions,
+  summary: TableSummary,
+  { piece, onChunk, guard }: { piece?: TablePiece; onChunk?: () => void; guard?: DumpGuard } = {},
+): AsyncGenerator<Buffer | string> {
+  const columns = table.columns.map((column) => quoter.ident(column)).join(', ');
+  const qualified = quoter.qualified(table.schema, table.name);
+  const target = `${qualified} ${columns === '' ? '' : `(${columns})`}`;
+  if (piece === undefined || piece.index === 0) {
+    yield renderEntry(
+      { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
+      ddlOptions,
+    ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
+    yield `COPY ${target} FROM stdin;\n`;
+  }
+  let copySql = `COPY ${target} TO STDOUT`;
+  if (piece !== undefined && piece.count > 1) {
+    // A TID range scan (PostgreSQL 14+) reads just these pages; ONLY, because COPY of a table never includes its children.
+    const bounds = [
+      ...(piece.fromPage === null ? [] : [`ctid >= '(${piece.fromPage},0)'::pg_catalog.tid`]),
+      ...(piece.toPage === null ? [] : [`ctid < '(${piece.toPage},0)'::pg_catalog.tid`]),
+    ];
+    copySql = `COPY (SELECT ${columns} FROM ONLY ${qualified} WHERE ${bounds.join(' AND ')}) TO STDOUT`;
+  }
+  for await (const chunk of copyTableData(client, copySql, summary, new TableHasher(), guard === undefined ? undefined : () => guard.startWait(`table ${table.schema}.${table.name}`))) {
+    yield chunk;
+    onChunk?.();
+  }
+  if (piece === undefined || piece.index === piece.count - 1) yield '\\.\n\n\n';
+}
+
+/**
+ * Streams one table's COPY text exactly as the server sends it (never decoded and re-encoded),
+ * counting rows and bytes and hashing it for the manifest. A line that is exactly `\.` would end
+ * the COPY early on restore; the server never produces one (backslashes are doubled), so seeing one
+ * means the data cannot be trusted and the dump fails. Chunks pass through as they arrive: joining
+ * them would only make garbage for the collector, which is what a flat memory profile cannot afford.
+ */
+export async function* copyTableData(
+  client: pg.ClientBase,
+  copySql: string,
+  summary: TableSummary,
+  hash = new TableHasher(),
+  waiting?: () => () => void,
+): AsyncGenerator<Buffer> {
+  const stream = client.query(copyTo(copySql));
+  // The last three bytes seen, so that a marker split across two chunks is still found.
+  let tail = Buffer.from('\n');
+  for await (const chunk of waitedFor(stream as AsyncIterable<Buffer>, waiting)) {
+    const seam = Buffer.concat([tail, chunk.subarray(0, 3)]);
+    if (chunk.includes(endOfDataLine) || seam.includes(endOfDataLine)) {
+      throw new UserError(`refusing to dump ${copySql}: the server sent an end-of-data marker inside the data`);
+    }
+    tail = chunk.length >= 3 ? Buffer.from(chunk.subarray(chunk.length - 3)) : Buffer.concat([tail, chunk]).subarray(-3);
+    hash.update(chunk);
+    summary.bytes += chunk.length;
+    yield chunk;
+  }
+  summary.rows = stream.rowCount;
+  summary.sha256 = hash.digest();
+}
+
+const endOfDataLine = Buffer.from('\n\\.\n');
+
+
+/**
+ * `source`'s items, with each wait for the next one marked by `waiting` (a stall is a wait for the
+ * server; the time the consumer takes with an item is not).
+ */
+async function* waitedFor<T>(source: AsyncIterable<T>, waiting: (() => () => void) | undefined): AsyncGenerator<T> {
+  if (waiting === undefined) return yield* source;
+  const iterator = source[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    while (true) {
+      const finished = waiting();
+      let next: IteratorResult<T>;
+      try {
+        next = await iterator.next();
+      } finally {
+        finished();
+      }
+      if (next.done === true) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await iterator.return?.();
+  }
+}
