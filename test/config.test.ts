@@ -7,7 +7,7 @@ import { ConfigError, loadDatabaseConfig } from '../src/config.ts';
 
 test("Immich's DB_* variables give a connection with Immich's defaults", () => {
   const config = loadDatabaseConfig({ DB_PASSWORD: 'pw' });
-  assert.deepEqual(config.connection, { host: 'database', port: 5432, user: 'postgres', password: 'pw', database: 'immich' });
+  assert.deepEqual(config.connection, { host: 'database', port: 5432, user: 'postgres', password: 'pw', database: 'immich', connectionTimeoutMillis: 30_000 });
   assert.equal(config.description, 'postgres@database:5432/immich');
 });
 
@@ -35,4 +35,10 @@ test('every bad variable is listed at once, and no secret appears in the message
 
 test('a missing password is a configuration error naming DB_PASSWORD', () => {
   assert.throws(() => loadDatabaseConfig({}), /DB_PASSWORD: is required/);
+});
+
+test('DB_CONNECT_TIMEOUT reaches every connection and needs its unit (a bare number is refused, not read as hours)', () => {
+  assert.equal(loadDatabaseConfig({ DB_PASSWORD: 'pw', DB_CONNECT_TIMEOUT: '5s' }).connection.connectionTimeoutMillis, 5000);
+  assert.equal(loadDatabaseConfig({ DB_URL: 'postgresql://u:p@h/d', DB_CONNECT_TIMEOUT: '2m' }).connection.connectionTimeoutMillis, 120_000);
+  assert.throws(() => loadDatabaseConfig({ DB_PASSWORD: 'pw', DB_CONNECT_TIMEOUT: '30' }), /DB_CONNECT_TIMEOUT: must be a duration with its unit/);
 });

@@ -22,6 +22,9 @@ test('defaults a user would expect', () => {
   assert.deepEqual(config.configFiles, ['/config/docker-compose.yml', '/config/.env']);
   assert.equal(config.notify.onSuccess, true);
   assert.equal(config.notify.onStart, false);
+  assert.equal(config.database.connection.connectionTimeoutMillis, 30_000);
+  assert.equal(config.dumpTimeoutMs, 6 * 3_600_000);
+  assert.equal(config.dumpStallTimeoutMs, 10 * 60_000);
 });
 
 test('durations, lists and fingerprints are parsed', () => {
