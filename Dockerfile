@@ -29,8 +29,9 @@ RUN chmod 0755 dist/cli.js \
  && chown node:node /backups
 USER node
 EXPOSE 8080
-# node itself asks /healthz (no curl in the image): healthy = a recent good backup and a good last run.
+# `immich-backup healthcheck` asks /healthz (no curl in the image): healthy = start-up checks pass, a
+# recent good backup and a good last run.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "/app/dist/cli.js", "healthcheck"]
 ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["serve"]

@@ -259,6 +259,8 @@ export const sidecarEnvSchema = z.object({
   BACKUP_ON_START: envSchemas.booleanFlag.default(false),
   DUMP_COMPRESSION_LEVEL: z.coerce.number().int().min(0).max(9).default(6),
   CONFIG_FILES: pathList.default(['/config/docker-compose.yml', '/config/.env']),
+  // Config files that may be missing or unreadable (a warning); any other one that cannot be read fails the run.
+  CONFIG_FILES_OPTIONAL: pathList.default([]),
   LIBRARY_PATH: absolutePath.default('/library'),
 
   KOPIA_ENABLED: envSchemas.booleanFlag.default(true),
@@ -334,6 +336,8 @@ export interface SidecarConfig {
   backupOnStart: boolean;
   compressionLevel: number;
   configFiles: string[];
+  /** Of `configFiles`, those whose absence is only a warning. */
+  configFilesOptional: string[];
   libraryPath: string;
   kopia: {
     enabled: boolean;
@@ -414,6 +418,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
     backupOnStart: parsed.BACKUP_ON_START,
     compressionLevel: parsed.DUMP_COMPRESSION_LEVEL,
     configFiles: parsed.CONFIG_FILES,
+    configFilesOptional: parsed.CONFIG_FILES_OPTIONAL,
     libraryPath: parsed.LIBRARY_PATH,
     kopia: {
       enabled: parsed.KOPIA_ENABLED,

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile, mkdir, chmod } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { configFileProblem } from './preflight.ts';
 
 export interface CopiedFile {
   source: string;
@@ -12,7 +14,7 @@ export interface CopiedFile {
 
 export interface ConfigCopyResult {
   copied: CopiedFile[];
-  /** Files that could not be read, with the reason (warnings: the backup is still useful). */
+  /** Optional files that could not be read, with the reason (warnings: the backup is still complete). */
   missing: string[];
 }
 
@@ -21,8 +23,10 @@ export const configFolderName = 'config';
 /**
  * Copies Immich's docker-compose.yml and .env into `<runFolder>/config/`, mode 0600: `.env`
  * holds the database password. Files are small, so they are read whole and hashed on the way.
+ * A file that cannot be read fails the step (a backup without it is not complete), unless it is
+ * in `optional`: then it is reported as missing.
  */
-export async function copyConfigFiles(sources: string[], runFolder: string): Promise<ConfigCopyResult> {
+export async function copyConfigFiles(sources: string[], runFolder: string, optional: readonly string[] = []): Promise<ConfigCopyResult> {
   const result: ConfigCopyResult = { copied: [], missing: [] };
   if (sources.length === 0) return result;
   const target = join(runFolder, configFolderName);
@@ -33,6 +37,7 @@ export async function copyConfigFiles(sources: string[], runFolder: string): Pro
     try {
       content = await readFile(source);
     } catch (error) {
+      if (!optional.includes(source)) throw new UserError((await configFileProblem(source, error)) ?? `cannot read ${source}`, { cause: error });
       result.missing.push(`${source} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
       continue;
     }

@@ -1,6 +1,7 @@
 import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { processIdentity } from './preflight.ts';
 
 /** The folders of UPLOAD_LOCATION that hold originals (Immich docs: must be backed up). */
 const essentialFolders = ['library', 'upload', 'profile'];
@@ -48,8 +49,16 @@ export async function checkLibrary(libraryPath: string): Promise<LibraryCheck> {
   const warnings: string[] = [];
   // Immich writes a `.immich` marker into each folder it uses; its absence hints at a wrong mount.
   for (const folder of found) {
-    const marker = await stat(join(libraryPath, folder, '.immich')).catch(() => undefined);
-    if (marker === undefined) warnings.push(`${join(libraryPath, folder)} has no .immich marker: is this the folder Immich uses?`);
+    const markerPath = join(libraryPath, folder, '.immich');
+    const marker = await stat(markerPath).then(
+      () => 'present' as const,
+      (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? ('missing' as const) : error),
+    );
+    if (marker === 'missing') warnings.push(`${join(libraryPath, folder)} has no .immich marker: is this the folder Immich uses?`);
+    else if (marker !== 'present') {
+      // Not "no marker": the folder is there, the sidecar may just not be allowed to look into it.
+      warnings.push(`${join(libraryPath, folder)} cannot be read by this container (${marker.code ?? marker.message}, it runs as ${processIdentity()})`);
+    }
   }
   return { ok: warnings.length === 0, found, warnings };
 }

@@ -8,6 +8,7 @@ import { RunLockedError } from './lock.ts';
 import type { RunReport, RunTrigger } from './report.ts';
 import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
 import { Schedule, systemTimeZone } from './schedule.ts';
+import { runStartupChecks, type CheckResult } from './preflight.ts';
 
 export interface ServiceOptions {
   config: SidecarConfig;
@@ -18,7 +19,13 @@ export interface ServiceOptions {
   prepare?(): Promise<void>;
   /** Scheduled restore test (VERIFY_SCHEDULE), when available. */
   verify?(signal: AbortSignal): Promise<unknown>;
+  /** The start-up checks (default: runStartupChecks); run at start, before each run and every few minutes. */
+  checks?(): Promise<CheckResult[]>;
 }
+
+/** How often the start-up checks are repeated, so that a fixed folder owner turns /healthz green. */
+const recheckIntervalMs = 5 * 60_000;
+const failingRecheckIntervalMs = 15_000;
 
 /**
  * `immich-backup serve`: the schedule, one run at a time, the HTTP endpoints, and a graceful stop.
@@ -33,6 +40,8 @@ export class BackupService {
   private task: Schedule | undefined;
   private verifyTask: Schedule | undefined;
   private verifying = false;
+  private checkResults: CheckResult[] = [];
+  private recheckTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private running: Promise<RunReport | undefined> | undefined;
   private current: RunReport | null = null;
@@ -53,7 +62,36 @@ export class BackupService {
       current: this.current,
       nextRun: this.task?.nextRun() ?? null,
       serviceStartedAt: this.startedAt,
+      checks: this.checkResults,
     });
+  }
+
+  /** Repeats the checks: every 15 s while one fails (e.g. Kopia still starting), else every 5 min. */
+  private scheduleRecheck(): void {
+    const failing = this.checkResults.some((check) => !check.ok);
+    this.recheckTimer = setTimeout(() => {
+      void this.runChecks()
+        .catch(() => undefined)
+        .finally(() => {
+          if (!this.stopping.signal.aborted) this.scheduleRecheck();
+        });
+    }, failing ? failingRecheckIntervalMs : recheckIntervalMs);
+    this.recheckTimer.unref();
+  }
+
+  /** Runs the start-up checks; logs each failure (once per change) with its fix. */
+  async runChecks(): Promise<CheckResult[]> {
+    const results = await (this.options.checks ?? (() => runStartupChecks(this.options.config)))();
+    for (const result of results) {
+      const before = this.checkResults.find((check) => check.name === result.name);
+      if (!result.ok && (before === undefined || before.ok || before.message !== result.message)) {
+        this.log.error({ check: result.name }, result.message);
+      } else if (result.ok && before !== undefined && !before.ok) {
+        this.log.info({ check: result.name }, `check ${result.name} passes now: ${result.message}`);
+      }
+    }
+    this.checkResults = results;
+    return results;
   }
 
   async start(): Promise<void> {
@@ -61,6 +99,9 @@ export class BackupService {
     this.server = createHttpServer(() => this.status(), this.log);
     this.port = await listen(this.server, config.httpPort);
     this.log.info({ port: this.port }, 'HTTP server listening: /healthz, /status, /metrics');
+    const checks = await this.runChecks();
+    if (checks.every((check) => check.ok)) this.log.info('start-up checks passed: backups folder writable, library and config files readable, Kopia answers');
+    this.scheduleRecheck();
     try {
       await this.options.prepare?.();
     } catch (error) {
@@ -98,17 +139,21 @@ export class BackupService {
       return Promise.resolve(undefined);
     }
     if (this.stopping.signal.aborted) return Promise.resolve(undefined);
-    const run = runBackup({
-      backupDir: this.options.config.backupDir,
-      steps: this.options.steps,
-      log: this.log,
-      signal: this.stopping.signal,
-      trigger,
-      ...(this.options.notify === undefined ? {} : { notify: this.options.notify }),
-      onUpdate: (report) => {
-        this.current = report.status === 'running' ? report : null;
-      },
-    })
+    const start = async () => {
+      await this.runChecks();
+      return runBackup({
+        backupDir: this.options.config.backupDir,
+        steps: this.options.steps,
+        log: this.log,
+        signal: this.stopping.signal,
+        trigger,
+        ...(this.options.notify === undefined ? {} : { notify: this.options.notify }),
+        onUpdate: (report) => {
+          this.current = report.status === 'running' ? report : null;
+        },
+      });
+    };
+    const run = start()
       .catch((error: unknown) => {
         if (error instanceof RunLockedError) this.log.warn(error.message);
         else this.log.error({ error: errorMessage(error) }, 'backup run could not start');
@@ -127,6 +172,7 @@ export class BackupService {
     this.log.info('stopping: no new runs; aborting the one in progress, if any');
     this.task?.stop();
     this.verifyTask?.stop();
+    clearTimeout(this.recheckTimer);
     this.stopping.abort(new Error('the service is stopping'));
     await this.running;
     await new Promise<void>((resolve) => {

@@ -13,7 +13,7 @@ export function createSteps(config: SidecarConfig, log: Logger): BackupSteps {
   const steps: BackupSteps = {
     dump: dumpStep(config),
     checkLibrary: () => checkLibrary(config.libraryPath),
-    copyConfig: (folder) => copyConfigFiles(config.configFiles, folder),
+    copyConfig: (folder) => copyConfigFiles(config.configFiles, folder, config.configFilesOptional),
     retention: (context) =>
       applyRetention(config.backupDir, { keepDays: config.keepDays, keepMin: config.keepMin }, { currentRunId: context.runId, log }),
   };

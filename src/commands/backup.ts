@@ -2,6 +2,7 @@ import type { Command } from './command.ts';
 import { loadSidecarConfig } from '../config.ts';
 import { formatBytes, formatDuration, type RunReport } from '../backup/report.ts';
 import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
+import { ExitCode, UserError } from '../errors.ts';
 
 export function describeRun(report: RunReport): string {
   const lines = [
@@ -33,6 +34,13 @@ const command: Command = {
     // Loaded after the configuration is known good: a bad variable is reported before anything else.
     const { createSteps } = await import('../backup/steps.ts');
     const { runBackup } = await import('../backup/run.ts');
+    const { runStartupChecks } = await import('../backup/preflight.ts');
+    // Each failed check is said with its fix before anything runs. Only an unwritable backups
+    // folder stops here (nothing could be written); the run reports the others as its own failures.
+    const checks = await runStartupChecks(config);
+    for (const check of checks.filter((result) => !result.ok)) context.log.error({ check: check.name }, check.message);
+    const backupsFolder = checks.find((check) => check.name === 'backups-folder');
+    if (backupsFolder !== undefined && !backupsFolder.ok) throw new UserError(backupsFolder.message, { exitCode: ExitCode.databaseFailed });
     const notifiers = notifiersFromConfig(config.notify);
     const report = await runBackup({
       backupDir: config.backupDir,

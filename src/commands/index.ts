@@ -10,4 +10,5 @@ export const commandLoaders: Record<string, () => Promise<{ default: Command }>>
   'restore-db': () => import('./restore-db.ts'),
   'restore-library': () => import('./restore-library.ts'),
   verify: () => import('./verify.ts'),
+  healthcheck: () => import('./healthcheck.ts'),
 };

@@ -5,6 +5,8 @@ import { formatBytes, formatDuration } from '../backup/report.ts';
 
 export function describeStatus(status: Status): string {
   const lines = [`${status.healthy ? 'HEALTHY' : 'UNHEALTHY'}: ${status.reason}`];
+  for (const check of status.checks) lines.push(`check ${check.name.padEnd(14)} ${check.ok ? 'ok    ' : 'FAILED'} ${check.message}`);
+  if (status.nextRun) lines.push(`next run: ${status.nextRun} (${status.schedule}, ${status.timeZone})`);
   if (status.running) lines.push(`running: ${status.running.runId} since ${'startedAt' in status.running ? status.running.startedAt : status.running.since}`);
   if (status.lastRun) {
     const run = status.lastRun;
@@ -31,7 +33,17 @@ const command: Command = {
   options: { json: { type: 'boolean' } },
   async run(args, context) {
     const config = loadSidecarConfig(context.env);
-    const status = await collectStatus({ backupDir: config.backupDir, maxAgeMs: config.maxAgeMs, schedule: config.schedule });
+    const { runStartupChecks } = await import('../backup/preflight.ts');
+    const { nextRunAfter, systemTimeZone } = await import('../backup/schedule.ts');
+    const timeZone = config.timeZone ?? systemTimeZone();
+    const status = await collectStatus({
+      backupDir: config.backupDir,
+      maxAgeMs: config.maxAgeMs,
+      schedule: config.schedule,
+      timeZone,
+      nextRun: nextRunAfter(config.schedule, timeZone, new Date()),
+      checks: await runStartupChecks(config),
+    });
     context.stdout.write(args.values.json === true ? `${JSON.stringify(status, null, 2)}\n` : describeStatus(status));
     return status.healthy ? 0 : 1;
   },

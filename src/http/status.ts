@@ -4,6 +4,7 @@ import { formatDuration } from '../backup/report.ts';
 import { liveLockHolder, lockFileName } from '../backup/lock.ts';
 import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';
 import { loadState, type SidecarState } from '../backup/state.ts';
+import { failedChecksReason, type CheckResult } from '../backup/preflight.ts';
 
 export interface StatusInputs {
   backupDir: string;
@@ -15,6 +16,8 @@ export interface StatusInputs {
   nextRun?: Date | null;
   /** When the service started: before the first backup, it is healthy for BACKUP_MAX_AGE. */
   serviceStartedAt?: Date;
+  /** The start-up checks' latest results: any failure makes the service unhealthy. */
+  checks?: readonly CheckResult[];
   now?: Date;
 }
 
@@ -46,6 +49,8 @@ export interface Status {
   counters: SidecarState['counters'];
   /** The last restore test (`verify`), if one ran. */
   lastVerify: SidecarState['lastVerify'] | null;
+  /** Start-up checks (backups folder, library, config files, Kopia) and what each found. */
+  checks: CheckResult[];
 }
 
 /** Another process's run, if the lock's holder still runs: a lock left by a killed run is no run. */
@@ -73,7 +78,12 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
   let healthy: boolean;
   let reason: string;
   const maxAge = formatDuration(inputs.maxAgeMs);
-  if (lastRun !== null && lastRun.status === 'failed') {
+  const checksFailed = failedChecksReason(inputs.checks ?? []);
+  if (checksFailed !== undefined) {
+    // What will make the next run fail (or never start) comes first: it says what to fix.
+    healthy = false;
+    reason = checksFailed;
+  } else if (lastRun !== null && lastRun.status === 'failed') {
     healthy = false;
     reason = `last run ${lastRun.runId} failed (exit ${lastRun.exitCode}) at step ${lastRun.failedStep}: ${lastRun.error}`;
   } else if (lastGood === undefined || lastGoodFinished === undefined) {
@@ -120,5 +130,6 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     })),
     counters: state.counters,
     lastVerify: state.lastVerify ?? null,
+    checks: [...(inputs.checks ?? [])],
   };
 }

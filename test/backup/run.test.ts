@@ -47,7 +47,8 @@ function setup(overrides: Partial<BackupSteps> = {}) {
       };
     },
     checkLibrary: () => checkLibrary(library),
-    copyConfig: (folder) => copyConfigFiles([join(configDir, 'docker-compose.yml'), join(configDir, '.env'), join(configDir, 'missing.yml')], folder),
+    copyConfig: (folder) =>
+      copyConfigFiles([join(configDir, 'docker-compose.yml'), join(configDir, '.env'), join(configDir, 'missing.yml')], folder, [join(configDir, 'missing.yml')]),
     retention: () => applyRetention(backupDir, { keepDays: 7, keepMin: 3 }, { log }),
     async snapshotBackups() {
       calls.push('kopia-backups');
@@ -109,6 +110,19 @@ test('a good run: named folder with dump, config copies (0600) and a complete ma
   assert.equal(state.runs[0]!.runId, report.runId);
   assert.equal(state.counters.failures, 0);
   assert.equal(readdirSync(backupDir).includes(lockFileName), false, 'the lock is released');
+});
+
+test('a config file that cannot be read and is not optional fails the run: exit 1, no folder, the fix named', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'run-config-'));
+  const { backupDir, run, calls } = setup({
+    copyConfig: (folder) => copyConfigFiles([join(root, 'docker-compose.yml')], folder),
+  });
+  const report = await run();
+  assert.equal(report.exitCode, 1);
+  assert.equal(report.failedStep, 'config-copy');
+  assert.match(report.error!, /config file `.*docker-compose\.yml` does not exist in the container: mount it .* or list it in CONFIG_FILES_OPTIONAL/);
+  assert.deepEqual(calls, ['dump'], 'nothing is snapshotted after an incomplete local backup');
+  assert.deepEqual(await listRunFolders(backupDir), []);
 });
 
 test('the database step fails: exit 1, no run folder at all, failure notified naming the step', async () => {

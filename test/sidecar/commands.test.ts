@@ -11,7 +11,14 @@ import { kopiaFailedRun, successfulRun } from '../notify/fixtures.ts';
 const hour = 3_600_000;
 
 function env(backupDir: string) {
-  return { BACKUP_DIR: backupDir, DB_PASSWORD: 'x', KOPIA_ENABLED: 'false' };
+  // The start-up checks pass: the backups folder stands in for the library, the config files are optional.
+  return {
+    BACKUP_DIR: backupDir,
+    DB_PASSWORD: 'x',
+    KOPIA_ENABLED: 'false',
+    LIBRARY_PATH: backupDir,
+    CONFIG_FILES_OPTIONAL: '/config/docker-compose.yml,/config/.env',
+  };
 }
 
 test('status: healthy with a recent good backup (exit 0), unhealthy after a failed run (exit 1)', async () => {

@@ -22,7 +22,7 @@ function service(dump: BackupSteps['dump'], schedule = '* * * * * *') {
     BACKUP_DIR: backupDir,
     BACKUP_SCHEDULE: schedule,
     HTTP_PORT: '1', // replaced below: port 0 is not a valid setting, but tests need a free port
-    CONFIG_FILES: '',
+    CONFIG_FILES_OPTIONAL: '/config/docker-compose.yml,/config/.env',
     LIBRARY_PATH: backupDir,
   });
   config.httpPort = 0;
