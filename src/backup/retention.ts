@@ -22,6 +22,7 @@ const dayMs = 86_400_000;
  * 1. the run in progress (`currentRunId`) is never touched;
  * 2. the newest `keepMin` good backups (the current run's included, once complete) are kept
  *    whatever their age, so a tool that stopped succeeding never deletes its last good backups;
+ *    a corrupt backup (a file that does not match its sha256) is never one of them;
  * 3. other folders (good, failed or incomplete) older than `keepDays` are deleted;
  * 4. a hidden `.immich-….partial` folder of another run is an interrupted run (runs never overlap,
  *    and the caller holds the run lock): deleted whatever its age, it can never become good.
@@ -54,6 +55,8 @@ export interface RetentionResult {
   deleted: string[];
   kept: string[];
   errors: string[];
+  /** Kept folders whose files do not match their manifest's sha256, with why: reported, never counted as good. */
+  corrupt?: string[];
 }
 
 /** Applies `planRetention` to `backupDir`; a folder that cannot be deleted is reported, not fatal. */
@@ -66,10 +69,11 @@ export async function applyRetention(
     now: options.now ?? new Date(),
     ...(options.currentRunId === undefined ? {} : { currentRunId: options.currentRunId }),
   });
-  const result: RetentionResult = { deleted: [], kept: [], errors: [] };
+  const result: RetentionResult = { deleted: [], kept: [], errors: [], corrupt: [] };
   for (const decision of decisions) {
     if (decision.action === 'keep') {
       result.kept.push(decision.folder.name);
+      if (decision.folder.state === 'corrupt') result.corrupt!.push(`${decision.folder.name}: ${decision.folder.reason ?? 'corrupt'}`);
       continue;
     }
     try {

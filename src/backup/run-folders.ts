@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ChecksumCache } from './checksums.ts';
 import { manifestFileName, manifestSchema, type Manifest } from './manifest.ts';
 
 /**
@@ -39,11 +40,13 @@ export function runFolderTime(name: string): Date | undefined {
 }
 
 /**
- * - `good`: a complete manifest, and every file it lists is there with its size;
+ * - `good`: a complete manifest, and every file it lists is there with its size and sha256;
+ * - `corrupt`: a complete manifest, every file there at its size, but a file's content does not
+ *   match its sha256 (damaged on disk): never restored by default, never kept as a good backup;
  * - `failed`: a manifest that says failed;
  * - `incomplete`: anything else (no manifest, unreadable, in progress, files missing, or partial).
  */
-export type RunFolderState = 'good' | 'failed' | 'incomplete';
+export type RunFolderState = 'good' | 'corrupt' | 'failed' | 'incomplete';
 
 export interface RunFolder {
   name: string;
@@ -72,7 +75,31 @@ export async function readManifest(folder: string): Promise<{ manifest: Manifest
   }
 }
 
-async function inspect(backupDir: string, name: string): Promise<RunFolder | undefined> {
+/**
+ * Checks every file a complete manifest lists: there, at its size, with its sha256. Returns why
+ * the folder is not good, or undefined when it is.
+ */
+export async function checkManifestFiles(
+  folder: string,
+  manifest: Manifest,
+  checksums: ChecksumCache,
+): Promise<{ state: 'corrupt' | 'incomplete'; reason: string } | undefined> {
+  for (const file of manifest.files) {
+    const fileInfo = await stat(join(folder, file.path)).catch(() => undefined);
+    if (fileInfo === undefined) return { state: 'incomplete', reason: `${file.path} is missing` };
+    if (fileInfo.size !== file.size) return { state: 'incomplete', reason: `${file.path} has the wrong size` };
+  }
+  for (const file of manifest.files) {
+    const actual = await checksums.sha256(join(folder, file.path));
+    if (actual === undefined) return { state: 'incomplete', reason: `${file.path} is missing` };
+    if (actual.sha256 !== file.sha256) {
+      return { state: 'corrupt', reason: `${file.path} does not match its sha256 in the manifest (damaged on disk)` };
+    }
+  }
+  return undefined;
+}
+
+async function inspect(backupDir: string, name: string, checksums: ChecksumCache): Promise<RunFolder | undefined> {
   const partialMatch = partialPattern.exec(name);
   const runId = partialMatch?.[1] ?? (runPattern.test(name) ? name : undefined);
   if (runId === undefined) return undefined;
@@ -88,11 +115,8 @@ async function inspect(backupDir: string, name: string): Promise<RunFolder | und
   if (manifest === null) return { ...base, state: 'incomplete', reason: reason ?? 'no manifest' };
   if (manifest.status === 'failed') return { ...base, state: 'failed', reason: manifest.error ?? 'run failed' };
   if (manifest.status !== 'complete') return { ...base, state: 'incomplete', reason: `manifest status ${manifest.status}` };
-  for (const file of manifest.files) {
-    const fileInfo = await stat(join(path, file.path)).catch(() => undefined);
-    if (fileInfo === undefined) return { ...base, state: 'incomplete', reason: `${file.path} is missing` };
-    if (fileInfo.size !== file.size) return { ...base, state: 'incomplete', reason: `${file.path} has the wrong size` };
-  }
+  const problem = await checkManifestFiles(path, manifest, checksums);
+  if (problem !== undefined) return { ...base, ...problem };
   return { ...base, state: 'good' };
 }
 
@@ -102,9 +126,11 @@ export async function listRunFolders(backupDir: string): Promise<RunFolder[]> {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
   });
-  const folders = (await Promise.all(names.map((name) => inspect(backupDir, name)))).filter(
+  const checksums = new ChecksumCache(backupDir);
+  const folders = (await Promise.all(names.map((name) => inspect(backupDir, name, checksums)))).filter(
     (folder): folder is RunFolder => folder !== undefined,
   );
+  await checksums.save({ prune: true });
   return folders.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.name.localeCompare(a.name));
 }
 

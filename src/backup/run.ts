@@ -9,7 +9,8 @@ import { acquireRunLock } from './lock.ts';
 import { dumpFileName, manifestFileName, manifestFormatVersion, type Manifest, type ObjectRef, type TableSummary } from './manifest.ts';
 import type { DumpFigures, RunReport, RunTrigger, SnapshotRef, StepName, StepReport } from './report.ts';
 import type { RetentionResult } from './retention.ts';
-import { partialFolderName, runFolderName } from './run-folders.ts';
+import { ChecksumCache } from './checksums.ts';
+import { checkManifestFiles, partialFolderName, runFolderName } from './run-folders.ts';
 import { recordRun } from './state.ts';
 
 export interface DumpStepResult {
@@ -233,6 +234,12 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
         };
         value.timings.dump = dumpTimings;
         await writeManifest(partial, value);
+        // Read back once: what is on disk must match the sha256 computed while writing (this also
+        // fills the checksum cache that list, status and retention use).
+        const checksums = new ChecksumCache(options.backupDir);
+        const problem = await checkManifestFiles(partial, value, checksums);
+        await checksums.save({ prune: false });
+        if (problem !== undefined) throw new Error(`read back after writing, ${problem.reason}`);
         // The rename is what makes the run visible as a backup: do it only with everything on disk.
         let finalName = runId;
         for (let index = 2; await exists(join(options.backupDir, finalName)); index += 1) finalName = `${runId}-${index}`;
@@ -258,7 +265,10 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       (result) => ({
         summary: `${result.deleted.length} old folder(s) deleted, ${result.kept.length} kept`,
         details: { deleted: result.deleted, kept: result.kept.length },
-        warnings: result.errors.map((error) => `retention could not delete ${error}`),
+        warnings: [
+          ...result.errors.map((error) => `retention could not delete ${error}`),
+          ...(result.corrupt ?? []).map((corrupt) => `local backup ${corrupt}: it is not restorable; check the disk`),
+        ],
       }),
     ).catch((error: unknown) => {
       // Retention trouble must not fail a good backup: it is reported as a warning.

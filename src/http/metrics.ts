@@ -99,7 +99,7 @@ export function renderMetrics(status: Status): string {
     'Failed runs by the step that failed.',
     Object.entries(status.counters.failuresByStep).map(([step, value]) => ({ labels: { step }, value })),
   );
-  const byState = { good: 0, failed: 0, incomplete: 0 };
+  const byState = { good: 0, corrupt: 0, failed: 0, incomplete: 0 };
   for (const backup of status.localBackups) byState[backup.state] += 1;
   out.add(
     `${p}local_backups`,

@@ -103,6 +103,14 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
       : `last good backup ${lastGood.name} is ${formatDuration(age)} old, more than BACKUP_MAX_AGE (${maxAge})`;
   }
 
+  // A backup damaged on disk is never silent: it is not restorable, and the disk may be failing.
+  const corrupt = folders.filter((folder) => folder.state === 'corrupt');
+  if (corrupt.length > 0) {
+    const named = corrupt.map((folder) => `${folder.name} (${folder.reason})`).join(', ');
+    reason = `${healthy ? '' : `${reason}; `}local backup(s) corrupt: ${named}; check the disk, then delete the folder(s)`;
+    healthy = false;
+  }
+
   return {
     healthy,
     reason,
