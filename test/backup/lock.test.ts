@@ -62,11 +62,12 @@ test('two `backup` runs started together on a small database: one succeeds, the 
     await server.psql('immich', 'CREATE TABLE asset (id integer PRIMARY KEY, path text); INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 100000) g;');
     const root = mkdtempSync(join(tmpdir(), 'two-runs-'));
     mkdirSync(join(root, 'library'));
+    writeFileSync(join(root, 'docker-compose.yml'), 'services: {}\n');
     const env = {
       ...server.env('immich'),
       BACKUP_DIR: join(root, 'backups'),
       LIBRARY_PATH: join(root, 'library'),
-      CONFIG_FILES: join(root, 'missing.yml'),
+      CONFIG_FILES: join(root, 'docker-compose.yml'),
       KOPIA_ENABLED: 'false',
       LOG_LEVEL: 'warn',
     };
