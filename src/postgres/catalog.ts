@@ -56,8 +56,8 @@ SELECT x.oid::int AS oid, x.extname AS name, n.nspname AS schema, pg_catalog.obj
 export interface TypeRow {
   oid: number; schema: string; name: string; typtype: string; owner: string; acl: string[] | null; comment: string | null;
   labels: string[] | null; basetype: string | null; notnull: boolean; defaultexpr: string | null; collation: string | null;
-  relid: number; attributes: Array<{ name: string; type: string; collation: string | null }> | null;
-  domainchecks: Array<{ name: string; def: string; validated: boolean }> | null;
+  relid: number; attributes: Array<{ name: string; type: string; collation: string | null; comment: string | null }> | null;
+  domainchecks: Array<{ oid: number; name: string; def: string; validated: boolean; comment: string | null }> | null;
 }
 export const typesQuery = `
 SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
@@ -71,12 +71,14 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_
        CASE WHEN t.typtype = 'c' THEN (
          SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', a.attname, 'type', pg_catalog.format_type(a.atttypid, a.atttypmod),
                   'collation', CASE WHEN a.attcollation <> at.typcollation AND a.attcollation <> 0
-                                    THEN pg_catalog.quote_ident(acn.nspname) || '.' || pg_catalog.quote_ident(aco.collname) END) ORDER BY a.attnum)
+                                    THEN pg_catalog.quote_ident(acn.nspname) || '.' || pg_catalog.quote_ident(aco.collname) END,
+                  'comment', pg_catalog.col_description(a.attrelid, a.attnum)) ORDER BY a.attnum)
            FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type at ON at.oid = a.atttypid
            LEFT JOIN pg_catalog.pg_collation aco ON aco.oid = a.attcollation LEFT JOIN pg_catalog.pg_namespace acn ON acn.oid = aco.collnamespace
           WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END AS attributes,
        CASE WHEN t.typtype = 'd' THEN (
-         SELECT pg_catalog.json_agg(pg_catalog.json_build_object('name', c.conname, 'def', pg_catalog.pg_get_constraintdef(c.oid), 'validated', c.convalidated) ORDER BY c.conname)
+         SELECT pg_catalog.json_agg(pg_catalog.json_build_object('oid', c.oid::int, 'name', c.conname, 'def', pg_catalog.pg_get_constraintdef(c.oid),
+                  'validated', c.convalidated, 'comment', pg_catalog.obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname)
            FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') END AS domainchecks
   FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -127,6 +129,14 @@ export interface ColumnRow {
   relid: number; num: number; name: string; type: string; notNull: boolean; identity: string; generated: string;
   storage: string; typeStorage: string; collation: string | null; defaultExpr: string | null; isLocal: boolean;
   statTarget: number | null; compression: string; options: string[] | null; comment: string | null;
+  /** Some parent has NOT NULL on this column (then the child's comes with INHERITS). */
+  inheritedNotNull: boolean;
+  acl: string[] | null;
+  /** 18+: the column's NOT NULL constraint (pg_constraint contype 'n'); null before 18 or without one. */
+  notNullConstraint: NotNullConstraint | null;
+}
+export interface NotNullConstraint {
+  oid: number; name: string; local: boolean; inherited: boolean; validated: boolean; noInherit: boolean; comment: string | null;
 }
 export const columnsQuery = (versionNum: number) => `
 SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
@@ -136,7 +146,13 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr", a.attislocal AS "isLocal",
        a.attstattarget::int AS "statTarget", ${versionNum >= 140000 ? 'a.attcompression::text' : "''"} AS compression,
-       a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment
+       a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment, a.attacl::text[] AS acl,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+                WHERE i.inhrelid = a.attrelid AND pa.attnotnull AND NOT pa.attisdropped) AS "inheritedNotNull",
+       ${versionNum >= 180000 ? `(SELECT pg_catalog.json_build_object('oid', nn.oid::int, 'name', nn.conname, 'local', nn.conislocal,
+                  'inherited', nn.coninhcount > 0, 'validated', nn.convalidated, 'noInherit', nn.connoinherit,
+                  'comment', pg_catalog.obj_description(nn.oid, 'pg_constraint'))
+           FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND nn.conkey[1] = a.attnum)` : 'NULL'} AS "notNullConstraint"
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -150,11 +166,13 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
 export interface SequenceRow {
   oid: number; schema: string; name: string; type: string; start: string; increment: string; min: string; max: string;
   cache: string; cycle: boolean; ownedByTable: number | null; ownedByColumn: string | null; identity: boolean;
+  /** relpersistence: 'u' for an unlogged sequence. */
+  persistence: string;
 }
 export const sequencesQuery = `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_catalog.format_type(s.seqtypid, NULL) AS type,
        s.seqstart::text AS start, s.seqincrement::text AS increment, s.seqmin::text AS min, s.seqmax::text AS max,
-       s.seqcache::text AS cache, s.seqcycle AS cycle,
+       s.seqcache::text AS cache, s.seqcycle AS cycle, c.relpersistence AS persistence,
        d.refobjid::int AS "ownedByTable", a.attname AS "ownedByColumn", COALESCE(d.deptype = 'i', false) AS identity
   FROM pg_catalog.pg_sequence s
   JOIN pg_catalog.pg_class c ON c.oid = s.seqrelid
@@ -167,32 +185,54 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_catalog.for
 
 export interface ConstraintRow {
   oid: number; relid: number; typid: number; schema: string; table: string; name: string; type: string;
-  definition: string; validated: boolean; isLocal: boolean; indexId: number; comment: string | null; partitionedTable: boolean;
-  indexOptions: string[] | null;
+  definition: string; validated: boolean; isLocal: boolean; inheritCount: number; indexId: number; comment: string | null;
+  partitionedTable: boolean;
+  /** The backing index (PK / UNIQUE / EXCLUDE): what pg_get_constraintdef leaves out of the constraint's text. */
+  index: BackingIndex | null;
 }
-/** Table constraints, except NOT NULL rows (18+), which are column properties here, and partition clones. */
+/** Properties of an index that are not part of its definition text: storage parameters, tablespace, CLUSTER, etc. */
+export interface IndexProperties {
+  options: string[] | null; tablespace: string | null; clustered: boolean; replident: boolean;
+  /** Per-column statistics targets (only expression columns can have one). */
+  statistics: Array<{ num: number; target: number }> | null;
+}
+export interface BackingIndex extends IndexProperties { name: string; comment: string | null }
+const indexPropertiesSql = (index: string, indexClass: string) => `
+       ${indexClass}.reloptions AS options,
+       (SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = ${indexClass}.reltablespace) AS tablespace,
+       ${index}.indisclustered AS clustered, ${index}.indisreplident AS replident,
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('num', ia.attnum, 'target', ia.attstattarget) ORDER BY ia.attnum)
+          FROM pg_catalog.pg_attribute ia WHERE ia.attrelid = ${index}.indexrelid AND ia.attstattarget >= 0) AS statistics`;
+/**
+ * Table constraints, except NOT NULL rows (18+), which are column properties here, partition
+ * clones, and constraint triggers (contype 't': the trigger is the object, written as CREATE
+ * CONSTRAINT TRIGGER by pg_get_triggerdef).
+ */
 export const constraintsQuery = (versionNum: number) => `
 SELECT co.oid::int AS oid, co.conrelid::int AS relid, co.contypid::int AS typid, n.nspname AS schema, c.relname AS table,
        co.conname AS name, co.contype AS type, pg_catalog.pg_get_constraintdef(co.oid) AS definition,
-       co.convalidated AS validated, co.conislocal AS "isLocal", co.conindid::int AS "indexId",
+       co.convalidated AS validated, co.conislocal AS "isLocal", co.coninhcount::int AS "inheritCount", co.conindid::int AS "indexId",
        pg_catalog.obj_description(co.oid, 'pg_constraint') AS comment, c.relkind = 'p' AS "partitionedTable",
-       CASE WHEN co.contype IN ('p', 'u') THEN (SELECT ic.reloptions FROM pg_catalog.pg_class ic WHERE ic.oid = co.conindid) END AS "indexOptions"
+       CASE WHEN co.contype IN ('p', 'u', 'x') THEN (
+         SELECT pg_catalog.row_to_json(backing) FROM (
+           SELECT ic.relname AS name, pg_catalog.obj_description(ic.oid, 'pg_class') AS comment, ${indexPropertiesSql('i', 'ic')}
+             FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid WHERE i.indexrelid = co.conindid) AS backing) END AS index
   FROM pg_catalog.pg_constraint co
   JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c')} AND co.conparentid = 0
+ WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c')} AND co.conparentid = 0 AND co.contype <> 't'
    ${versionNum >= 180000 ? "AND co.contype <> 'n'" : ''}
  ORDER BY n.nspname, c.relname, co.conname`;
 
-export interface IndexRow {
-  oid: number; relid: number; schema: string; name: string; table: string; definition: string; clustered: boolean;
-  replident: boolean; comment: string | null; options: string[] | null; parentIndex: number | null;
+export interface IndexRow extends IndexProperties {
+  oid: number; relid: number; schema: string; name: string; table: string; definition: string;
+  comment: string | null; parentIndex: number | null;
 }
 /** Indexes that are not backing a constraint and are valid (a failed CREATE INDEX CONCURRENTLY leaves an invalid one). */
 export const indexesQuery = `
 SELECT i.indexrelid::int AS oid, i.indrelid::int AS relid, n.nspname AS schema, ic.relname AS name, tc.relname AS table,
-       pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisclustered AS clustered, i.indisreplident AS replident,
-       pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment, ic.reloptions AS options,
+       pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
+       pg_catalog.obj_description(i.indexrelid, 'pg_class') AS comment, ${indexPropertiesSql('i', 'ic')},
        (SELECT inhparent::int FROM pg_catalog.pg_inherits WHERE inhrelid = i.indexrelid) AS "parentIndex"
   FROM pg_catalog.pg_index i
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
@@ -272,3 +312,69 @@ export const databaseSettingsQuery = `
 SELECT pg_catalog.unnest(s.setconfig) AS setting
   FROM pg_catalog.pg_db_role_setting s JOIN pg_catalog.pg_database d ON d.oid = s.setdatabase
  WHERE d.datname = pg_catalog.current_database() AND s.setrole = 0`;
+
+export interface BuiltinAclRow {
+  classid: string; oid: number; subid: number; kind: string; target: string; column: string | null; owner: string;
+  acl: string[]; baseline: string[];
+}
+/**
+ * Privileges changed on objects the dump does not create: built-in ones (OID below 16384: a
+ * pg_catalog function, the plpgsql language, the public schema...) and extension members, plus
+ * their columns. The baseline is what the object had when initdb or CREATE EXTENSION made it
+ * (pg_init_privs), else the built-in default (acldefault); a NULL ACL means that default.
+ */
+export const builtinAclsQuery = `
+WITH objects AS (
+  SELECT 'pg_proc' AS classid, p.oid, 0 AS subid, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
+         pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS target,
+         NULL::text AS "column", p.proacl AS acl, pg_catalog.acldefault('f', p.proowner) AS defaults, p.proowner AS owner
+    FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  UNION ALL
+  SELECT 'pg_class', c.oid, 0, CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+         pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), NULL, c.relacl,
+         pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner), c.relowner
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  UNION ALL
+  SELECT 'pg_class', c.oid, a.attnum, 'TABLE', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), a.attname,
+         a.attacl, NULL, c.relowner
+    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  UNION ALL
+  SELECT 'pg_type', t.oid, 0, 'TYPE', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname), NULL, t.typacl,
+         pg_catalog.acldefault('T', t.typowner), t.typowner
+    FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+   WHERE NOT (t.typelem <> 0 AND t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc)
+  UNION ALL
+  SELECT 'pg_namespace', n.oid, 0, 'SCHEMA', pg_catalog.quote_ident(n.nspname), NULL, n.nspacl, pg_catalog.acldefault('n', n.nspowner), n.nspowner
+    FROM pg_catalog.pg_namespace n
+  UNION ALL
+  SELECT 'pg_language', l.oid, 0, 'LANGUAGE', pg_catalog.quote_ident(l.lanname), NULL, l.lanacl, pg_catalog.acldefault('l', l.lanowner), l.lanowner
+    FROM pg_catalog.pg_language l
+  UNION ALL
+  SELECT 'pg_foreign_data_wrapper', w.oid, 0, 'FOREIGN DATA WRAPPER', pg_catalog.quote_ident(w.fdwname), NULL, w.fdwacl,
+         pg_catalog.acldefault('F', w.fdwowner), w.fdwowner
+    FROM pg_catalog.pg_foreign_data_wrapper w
+  UNION ALL
+  SELECT 'pg_foreign_server', s.oid, 0, 'FOREIGN SERVER', pg_catalog.quote_ident(s.srvname), NULL, s.srvacl,
+         pg_catalog.acldefault('S', s.srvowner), s.srvowner
+    FROM pg_catalog.pg_foreign_server s
+)
+SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o."column", pg_catalog.pg_get_userbyid(o.owner) AS owner,
+       COALESCE(COALESCE(o.acl, o.defaults)::text[], '{}') AS acl, COALESCE(COALESCE(ip.initprivs, o.defaults)::text[], '{}') AS baseline
+  FROM objects o
+  LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = o.classid::pg_catalog.regclass AND ip.objoid = o.oid AND ip.objsubid = o.subid
+ WHERE (o.oid < 16384 OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                                  WHERE e.classid = o.classid::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e'))
+   AND COALESCE(o.acl, o.defaults) IS DISTINCT FROM COALESCE(ip.initprivs, o.defaults)
+ ORDER BY o.classid, o.target, o.subid`;
+
+export interface DefaultAclRow { oid: number; role: string; schema: string | null; objtype: string; acl: string[]; baseline: string[] }
+/** ALTER DEFAULT PRIVILEGES: global rows differ from the built-in default, per-schema rows from nothing. */
+export const defaultAclsQuery = `
+SELECT d.oid::int AS oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
+       COALESCE(d.defaclacl::text[], '{}') AS acl,
+       CASE WHEN d.defaclnamespace = 0
+            THEN COALESCE(pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END::"char", d.defaclrole)::text[], '{}')
+            ELSE '{}' END AS baseline
+  FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
+ ORDER BY 2, 3 NULLS FIRST, 4`;

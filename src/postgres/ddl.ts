@@ -1,6 +1,9 @@
 import type {
+  BuiltinAclRow,
   ColumnRow,
   ConstraintRow,
+  DefaultAclRow,
+  IndexProperties,
   ExtensionRow,
   FunctionRow,
   IndexRow,
@@ -55,6 +58,9 @@ export const Priority = {
   foreignKey: 36,
   rowSecurity: 37,
   policy: 38,
+  /** The ACL pass: after every object exists, before materialized views are refreshed (as pg_dump). */
+  acl: 40,
+  defaultAcl: 41,
   databaseSettings: 45,
   refreshMaterializedView: 50,
 } as const;
@@ -88,6 +94,74 @@ const privilegeNames: Record<string, string> = {
   X: 'EXECUTE', U: 'USAGE', C: 'CREATE', c: 'CONNECT', T: 'TEMPORARY',
 };
 
+interface AclItem {
+  /** Role name, or '' for PUBLIC. */
+  grantee: string;
+  grantor: string;
+  plain: string[];
+  withOption: string[];
+  text: string;
+}
+
+/** Reads one aclitem's text (`grantee=privileges/grantor`, names double-quoted when needed). */
+export function parseAclItem(text: string): AclItem | null {
+  let at = 0;
+  const readName = (stop: string): string | null => {
+    if (text[at] === '"') {
+      let name = '';
+      at += 1;
+      while (at < text.length) {
+        if (text[at] === '"') {
+          if (text[at + 1] === '"') {
+            name += '"';
+            at += 2;
+            continue;
+          }
+          at += 1;
+          return name;
+        }
+        name += text[at];
+        at += 1;
+      }
+      return null;
+    }
+    const end = text.indexOf(stop, at);
+    const name = text.slice(at, end === -1 ? text.length : end);
+    at = end === -1 ? text.length : end;
+    return name;
+  };
+  const grantee = readName('=');
+  if (grantee === null || text[at] !== '=') return null;
+  at += 1;
+  const slash = text.indexOf('/', at);
+  if (slash === -1) return null;
+  const letters = text.slice(at, slash);
+  at = slash + 1;
+  const grantor = readName('\u0000');
+  if (grantor === null) return null;
+  const plain: string[] = [];
+  const withOption: string[] = [];
+  for (let i = 0; i < letters.length; i += 1) {
+    const name = privilegeNames[letters[i]!];
+    if (name === undefined) continue;
+    if (letters[i + 1] === '*') {
+      withOption.push(name);
+      i += 1;
+    } else plain.push(name);
+  }
+  return { grantee, grantor, plain, withOption, text };
+}
+
+const granteeSql = (item: AclItem, q: IdentifierQuoter) => (item.grantee === '' ? 'PUBLIC' : q.ident(item.grantee));
+
+/** GRANT statements for one ACL item, on `on` (e.g. `ON TABLE s.t`, or `(col) ON TABLE s.t` for a column). */
+function grantStatements(item: AclItem, privileges: (names: string[]) => string, on: string, q: IdentifierQuoter): string[] {
+  const lines: string[] = [];
+  if (item.plain.length > 0) lines.push(`GRANT ${privileges(item.plain)} ${on} TO ${granteeSql(item, q)};`);
+  if (item.withOption.length > 0) lines.push(`GRANT ${privileges(item.withOption)} ${on} TO ${granteeSql(item, q)} WITH GRANT OPTION;`);
+  return lines;
+}
+
 /**
  * GRANTs that recreate an object's ACL exactly: revoke the built-in defaults, then grant each
  * item. pg_dump diffs against acldefault() to print fewer lines; the resulting ACL is the same.
@@ -95,26 +169,111 @@ const privilegeNames: Record<string, string> = {
 function grants(kind: string, target: string, owner: string, acl: string[] | null, q: IdentifierQuoter, options: DdlOptions): string {
   if (!options.owner || acl === null) return '';
   const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`, `REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`];
-  for (const item of acl) {
-    const match = /^(.*)=([A-Za-z*]*)\/(.*)$/.exec(item);
-    if (match === null) continue;
-    const rawGrantee = match[1]!;
-    const grantee = rawGrantee === '' ? 'PUBLIC' : q.ident(rawGrantee.replace(/^"(.*)"$/, '$1').replaceAll('""', '"'));
-    const plain: string[] = [];
-    const withOption: string[] = [];
-    const letters = match[2]!;
-    for (let i = 0; i < letters.length; i += 1) {
-      const name = privilegeNames[letters[i]!];
-      if (name === undefined) continue;
-      if (letters[i + 1] === '*') {
-        withOption.push(name);
-        i += 1;
-      } else plain.push(name);
-    }
-    if (plain.length > 0) lines.push(`GRANT ${plain.join(',')} ON ${kind} ${target} TO ${grantee};`);
-    if (withOption.length > 0) lines.push(`GRANT ${withOption.join(',')} ON ${kind} ${target} TO ${grantee} WITH GRANT OPTION;`);
+  for (const text of acl) {
+    const item = parseAclItem(text);
+    if (item !== null) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q));
   }
   return `\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The statements that turn an ACL equal to `baseline` into `acl` (pg_dump's buildACLCommands with
+ * a baseline): REVOKE ALL from each grantee whose baseline item is gone or changed, then GRANT each
+ * item the baseline lacks. Running them again changes nothing, so a restore over itself is safe.
+ */
+function aclChanges(
+  acl: string[],
+  baseline: string[],
+  q: IdentifierQuoter,
+  revoke: (grantee: string) => string,
+  grant: (item: AclItem) => string[],
+): string[] {
+  const current = new Set(acl);
+  const initial = new Set(baseline);
+  const lines: string[] = [];
+  const revoked = new Set<string>();
+  for (const text of baseline) {
+    const item = parseAclItem(text);
+    if (item === null || current.has(text) || revoked.has(item.grantee)) continue;
+    revoked.add(item.grantee);
+    lines.push(revoke(granteeSql(item, q)));
+  }
+  for (const text of acl) {
+    const item = parseAclItem(text);
+    if (item !== null && !initial.has(text)) lines.push(...grant(item));
+  }
+  return lines;
+}
+
+/** Column privileges (`GRANT SELECT(c) ON TABLE s.t TO r`): a new column has none, so they are granted as they are. */
+function columnGrants(table: string, columns: ColumnRow[], q: IdentifierQuoter, options: DdlOptions): string {
+  if (!options.owner) return '';
+  const lines: string[] = [];
+  for (const column of columns) {
+    for (const text of column.acl ?? []) {
+      const item = parseAclItem(text);
+      if (item !== null) lines.push(...grantStatements(item, (names) => names.map((n) => `${n}(${q.ident(column.name)})`).join(','), `ON TABLE ${table}`, q));
+    }
+  }
+  return lines.length === 0 ? '' : `\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Changed privileges of an object the dump does not create (a pg_catalog function, the plpgsql
+ * language, an extension's table...): only the difference from its initial privileges.
+ */
+export function builtinAclEntry(row: BuiltinAclRow, q: IdentifierQuoter): Entry {
+  const on = `ON ${row.kind} ${row.target}`;
+  const column = row.column === null ? null : q.ident(row.column);
+  const privileges = (names: string[]) => names.map((n) => (column === null ? n : `${n}(${column})`)).join(',');
+  const lines = aclChanges(
+    row.acl,
+    row.baseline,
+    q,
+    (grantee) => `REVOKE ${column === null ? 'ALL' : `ALL(${column})`} ${on} FROM ${grantee};`,
+    (item) => grantStatements(item, privileges, on, q),
+  );
+  return {
+    id: `acl:${row.classid}:${row.oid}:${row.subid}`, section: 'final', priority: Priority.acl, type: 'ACL', schema: null,
+    name: `${row.kind} ${row.target}${row.column === null ? '' : ` column ${row.column}`}`, owner: null,
+    sql: `${lines.join('\n')}\n`, drop: null, dependsOn: new Set(),
+  };
+}
+
+const defaultAclKinds: Record<string, string> = { r: 'TABLES', S: 'SEQUENCES', f: 'FUNCTIONS', T: 'TYPES', n: 'SCHEMAS', L: 'LARGE OBJECTS' };
+
+/** A dollar-quoted literal whose tag does not occur in the text. */
+function dollarQuoted(text: string): string {
+  let tag = 'immich_backup';
+  while (text.includes(`$${tag}$`)) tag += '_';
+  return `$${tag}$${text}$${tag}$`;
+}
+
+/**
+ * ALTER DEFAULT PRIVILEGES, in the ACL pass: objects the restore creates must not get them. Its
+ * --clean statement puts the defaults back first (objects recreated by a restore over an earlier
+ * one would get them otherwise); for a schema, only if the schema is there.
+ */
+export function defaultAclEntry(row: DefaultAclRow, q: IdentifierQuoter): Entry | null {
+  const objects = defaultAclKinds[row.objtype];
+  if (objects === undefined) return null;
+  const prefix = `ALTER DEFAULT PRIVILEGES FOR ROLE ${q.ident(row.role)}${row.schema === null ? '' : ` IN SCHEMA ${q.ident(row.schema)}`}`;
+  const privileges = (names: string[]) => names.join(',');
+  const change = (from: string[], to: string[]) =>
+    aclChanges(to, from, q, (grantee) => `${prefix} REVOKE ALL ON ${objects} FROM ${grantee};`, (item) =>
+      grantStatements(item, privileges, `ON ${objects}`, q).map((line) => `${prefix} ${line}`));
+  const apply = change(row.baseline, row.acl);
+  if (apply.length === 0) return null;
+  const reset = change(row.acl, row.baseline);
+  let drop: string | null = reset.length === 0 ? null : reset.join('\n');
+  if (drop !== null && row.schema !== null) {
+    const statements = reset.map((line) => `        EXECUTE ${quoteLiteral(line)};`).join('\n');
+    drop = `DO ${dollarQuoted(`\nBEGIN\n    IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ${quoteLiteral(row.schema)}) THEN\n${statements}\n    END IF;\nEND\n`)};`;
+  }
+  return {
+    id: `pg_default_acl:${row.oid}`, section: 'final', priority: Priority.defaultAcl, type: 'DEFAULT ACL', schema: row.schema,
+    name: `DEFAULT PRIVILEGES FOR ${objects}`, owner: row.role, sql: `${apply.join('\n')}\n`, drop, dependsOn: new Set(),
+  };
 }
 
 export function schemaEntry(row: SchemaRow, q: IdentifierQuoter, options: DdlOptions): Entry | null {
@@ -166,9 +325,10 @@ export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptio
     const attributes = (row.attributes ?? [])
       .map((a) => `\t${q.ident(a.name)} ${a.type}${a.collation === null ? '' : ` COLLATE ${a.collation}`}`)
       .join(',\n');
+    const columnComments = (row.attributes ?? []).map((a) => commentOn(`COLUMN ${name}.${q.ident(a.name)}`, a.comment)).join('');
     return [{
       ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
-      sql: `CREATE TYPE ${name} AS (\n${attributes}\n);\n${trailer('TYPE')}`,
+      sql: `CREATE TYPE ${name} AS (\n${attributes}\n);\n${trailer('TYPE')}${columnComments}`,
       drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
     }];
   }
@@ -179,16 +339,20 @@ export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptio
   if (row.notnull) sql += ' NOT NULL';
   const checks = row.domainchecks ?? [];
   for (const check of checks.filter((c) => c.validated)) sql += `\n\tCONSTRAINT ${q.ident(check.name)} ${check.def}`;
+  const checkComment = (check: (typeof checks)[number]) => commentOn(`CONSTRAINT ${q.ident(check.name)} ON DOMAIN ${name}`, check.comment);
   const entries: Entry[] = [{
-    ...base, id: `pg_type:${row.oid}`, type: 'DOMAIN', sql: `${sql};\n${trailer('DOMAIN')}`,
+    ...base, id: `pg_type:${row.oid}`, type: 'DOMAIN',
+    sql: `${sql};\n${trailer('DOMAIN')}${checks.filter((c) => c.validated).map(checkComment).join('')}`,
     drop: `DROP DOMAIN IF EXISTS ${name};`, dependsOn: new Set(),
   }];
   for (const check of checks.filter((c) => !c.validated)) {
     entries.push({
-      id: `domain-check:${row.oid}:${check.name}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+      id: `pg_constraint:${check.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
       schema: row.schema, name: `${row.name} ${check.name}`, sortName: row.name, owner: row.owner,
-      sql: `ALTER DOMAIN ${name}\n    ADD CONSTRAINT ${q.ident(check.name)} ${check.def};\n`,
-      drop: `ALTER DOMAIN IF EXISTS ${name} DROP CONSTRAINT IF EXISTS ${q.ident(check.name)};`, dependsOn: new Set(),
+      sql: `ALTER DOMAIN ${name}\n    ADD CONSTRAINT ${q.ident(check.name)} ${check.def};\n${checkComment(check)}`,
+      // ALTER DOMAIN has no IF EXISTS (pg_dump writes one anyway, which fails). DROP DOMAIN, later in
+      // the --clean list, removes the check with the domain, in an empty database and over an earlier restore.
+      drop: null, dependsOn: new Set(),
     });
   }
   return entries;
@@ -253,7 +417,10 @@ export function sequenceEntries(
       sql: `ALTER TABLE ${table} ALTER COLUMN ${q.ident(row.ownedByColumn)} ADD GENERATED ${generated} AS IDENTITY (\n${[
         `    SEQUENCE NAME ${name}`,
         ...sequenceOptions(row, '    ', false),
-      ].join('\n')}\n);\n`,
+      ].join('\n')}\n);\n${
+        // The sequence's persistence is its own (an unlogged identity sequence on a logged table, or the reverse).
+        row.persistence === 'u' ? `ALTER SEQUENCE ${name} SET UNLOGGED;\n` : ownerTable.persistence === 'u' ? `ALTER SEQUENCE ${name} SET LOGGED;\n` : ''
+      }`,
       drop: null,
       dependsOn: new Set([`pg_class:${ownerTable.oid}`]),
     }];
@@ -262,7 +429,7 @@ export function sequenceEntries(
   const entries: Entry[] = [{
     id: `pg_class:${row.oid}`, section: 'pre-data', priority: Priority.relation, type: 'SEQUENCE', schema: row.schema,
     name: row.name, owner,
-    sql: `CREATE SEQUENCE ${name}\n${sequenceOptions(row, '    ', true).join('\n')};\n${
+    sql: `CREATE ${row.persistence === 'u' ? 'UNLOGGED ' : ''}SEQUENCE ${name}\n${sequenceOptions(row, '    ', true).join('\n')};\n${
       owner === null ? '' : ownerTo('SEQUENCE', name, owner, q, options)
     }${commentOn(`SEQUENCE ${name}`, relation?.comment ?? null)}${owner === null ? '' : grants('SEQUENCE', name, owner, relation?.acl ?? null, q, options)}`,
     drop: `DROP SEQUENCE IF EXISTS ${name};`,
@@ -297,20 +464,54 @@ export interface TableParts {
   inlineChecks: ConstraintRow[];
 }
 
+/** The `<table>_<column>_not_null` name PostgreSQL 18 gives a NOT NULL constraint nobody named. */
+const isDefaultNotNullName = (table: string, column: string, name: string) => name === `${table}_${column}_not_null`;
+
+/**
+ * A column's NOT NULL inside CREATE TABLE. Before 18 it is a flag; from 18 a constraint with a
+ * name, NO INHERIT, and a validity: one that is inherited only comes with INHERITS, a NOT VALID
+ * one is added after the data (notNullEntry).
+ */
+function inlineNotNull(table: string, column: ColumnRow, q: IdentifierQuoter): string {
+  const constraint = column.notNullConstraint;
+  if (constraint === null) return column.notNull ? ' NOT NULL' : '';
+  if (!constraint.local || !constraint.validated) return '';
+  const name = isDefaultNotNullName(table, column.name, constraint.name) ? '' : ` CONSTRAINT ${q.ident(constraint.name)}`;
+  return `${name} NOT NULL${constraint.noInherit ? ' NO INHERIT' : ''}`;
+}
+
+/** Per-column ALTERs for what CREATE TABLE / CREATE MATERIALIZED VIEW cannot say (statistics, storage, compression, options). */
+function columnAlters(alter: string, columns: ColumnRow[], q: IdentifierQuoter): string[] {
+  const alters: string[] = [];
+  for (const column of columns) {
+    const target = `${alter} ALTER COLUMN ${q.ident(column.name)}`;
+    if (column.statTarget !== null && column.statTarget >= 0) alters.push(`${target} SET STATISTICS ${column.statTarget};`);
+    if (column.storage !== column.typeStorage) alters.push(`${target} SET STORAGE ${storageNames[column.storage]};`);
+    if (column.compression !== '' && column.compression !== '\u0000') {
+      alters.push(`${target} SET COMPRESSION ${column.compression === 'l' ? 'lz4' : 'pglz'};`);
+    }
+    if (column.options !== null && column.options.length > 0) {
+      alters.push(`${target} SET (${column.options.map((o) => splitOption(o)).map(([k, v]) => `${k}=${v}`).join(', ')});`);
+    }
+  }
+  return alters;
+}
+
 /** CREATE TABLE with columns, inline CHECKs and table options, plus the per-column ALTERs pg_dump puts in the same entry. */
 export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlOptions): Entry {
   const { relation, columns, inlineChecks } = parts;
   const name = q.qualified(relation.schema, relation.name);
   const isPartition = relation.isPartition;
   const lines: string[] = [];
-  for (const column of columns) {
-    if (!column.isLocal && !isPartition) continue; // inherited columns come from the parent
+  // Inherited columns come from the parent; what the child changed on them is set after the CREATE.
+  const isPrinted = (column: ColumnRow) => column.isLocal || isPartition;
+  for (const column of columns.filter(isPrinted)) {
     let line = `    ${q.ident(column.name)} ${column.type}`;
     if (column.collation !== null) line += ` COLLATE ${column.collation}`;
     if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
     else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
     else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
-    if (column.notNull) line += ' NOT NULL';
+    line += inlineNotNull(relation.name, column, q);
     lines.push(line);
   }
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
@@ -321,17 +522,29 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
 
   const alters: string[] = [];
-  for (const column of columns) {
+  const notNullComments: string[] = [];
+  for (const column of columns.filter((c) => !isPrinted(c))) {
     const target = `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
-    if (column.statTarget !== null && column.statTarget >= 0) alters.push(`${target} SET STATISTICS ${column.statTarget};`);
-    if (column.storage !== column.typeStorage) alters.push(`${target} SET STORAGE ${storageNames[column.storage]};`);
-    if (column.compression !== '' && column.compression !== '\u0000') {
-      alters.push(`${target} SET COMPRESSION ${column.compression === 'l' ? 'lz4' : 'pglz'};`);
-    }
-    if (column.options !== null && column.options.length > 0) {
-      alters.push(`${target} SET (${column.options.map((o) => splitOption(o)).map(([k, v]) => `${k}=${v}`).join(', ')});`);
+    // The child's own default on an inherited column (pg_dump writes it as a separate DEFAULT entry).
+    if (column.defaultExpr !== null && column.generated === '') alters.push(`${target} SET DEFAULT ${column.defaultExpr};`);
+    const constraint = column.notNullConstraint;
+    if (constraint === null) {
+      if (column.notNull && !column.inheritedNotNull) alters.push(`${target} SET NOT NULL;`);
+    } else if (constraint.local && constraint.validated) {
+      // 18: SET NOT NULL marks an inherited constraint local too; a child's own one keeps its name.
+      if (constraint.inherited || isDefaultNotNullName(relation.name, column.name, constraint.name)) alters.push(`${target} SET NOT NULL;`);
+      else {
+        alters.push(`ALTER TABLE ONLY ${name} ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''};`);
+      }
     }
   }
+  for (const column of columns) {
+    const constraint = column.notNullConstraint;
+    if (constraint !== null && constraint.local && constraint.validated) {
+      notNullComments.push(commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${name}`, constraint.comment));
+    }
+  }
+  alters.push(...columnAlters(`ALTER TABLE ONLY ${name}`, columns, q));
   if (relation.replident === 'n') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY NOTHING;`);
   if (relation.replident === 'f') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY FULL;`);
   if (relation.forceRowSecurity) alters.push(`ALTER TABLE ONLY ${name} FORCE ROW LEVEL SECURITY;`);
@@ -340,7 +553,10 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   sql += ownerTo('TABLE', name, relation.owner, q, options);
   sql += commentOn(`TABLE ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
+  for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
+  sql += notNullComments.join('');
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  sql += columnGrants(name, columns, q, options);
   return {
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: 'TABLE', schema: relation.schema,
     name: relation.name, owner: relation.owner, sql, drop: `DROP TABLE IF EXISTS ${name};`, dependsOn: new Set(),
@@ -370,10 +586,15 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
   let sql = `CREATE ${kind} ${name}${withOptions(viewOptions, null).replace(/^\n/, ' ')} AS\n${definition}`;
   if (checkOption !== undefined) sql += `\n  WITH ${checkOption.toUpperCase()} CHECK OPTION`;
   sql += isMaterialized ? '\n  WITH NO DATA;\n' : ';\n';
+  if (isMaterialized) {
+    const alters = columnAlters(`ALTER MATERIALIZED VIEW ${name}`, columns, q);
+    if (alters.length > 0) sql += `${alters.join('\n')}\n`;
+  }
   sql += ownerTo(isMaterialized ? 'MATERIALIZED VIEW' : 'VIEW', name, relation.owner, q, options);
   sql += commentOn(`${kind} ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  sql += columnGrants(name, columns, q, options);
   const entries: Entry[] = [{
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
     name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
@@ -398,32 +619,90 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
 }
 
 /**
+ * Where, in pg_get_constraintdef's text of a PRIMARY KEY / UNIQUE constraint, index storage
+ * parameters go: before a top-level `[NOT] DEFERRABLE` / `INITIALLY`, else at the end (a column
+ * named "DEFERRABLE" is inside quotes and parentheses, so it is skipped).
+ */
+function indexClauseAt(definition: string): number {
+  let depth = 0;
+  for (let at = 0; at < definition.length; at += 1) {
+    const char = definition[at]!;
+    if (char === '"' || char === "'") {
+      const close = definition.indexOf(char, at + 1);
+      // A doubled quote inside is two adjacent quoted runs: skipping each keeps the scan outside them.
+      at = close === -1 ? definition.length : close;
+    } else if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (depth === 0 && char === ' ' && /^ (NOT DEFERRABLE\b|DEFERRABLE\b|INITIALLY\b)/.test(definition.slice(at))) return at;
+  }
+  return definition.length;
+}
+
+/**
  * pg_get_constraintdef leaves out the backing index's storage parameters (Immich's
  * `PRIMARY KEY (id) WITH (fillfactor='100')`); pg_dump puts them before DEFERRABLE.
  */
 function withIndexOptions(definition: string, indexOptions: string[] | null): string {
   if (indexOptions === null || indexOptions.length === 0) return definition;
   const options = withOptions(indexOptions, null).replace(/^\n/, ' ');
-  const deferrable = definition.search(/ (NOT )?DEFERRABLE\b/);
-  return deferrable === -1 ? `${definition}${options}` : `${definition.slice(0, deferrable)}${options}${definition.slice(deferrable)}`;
+  const at = indexClauseAt(definition);
+  return `${definition.slice(0, at)}${options}${definition.slice(at)}`;
+}
+
+/**
+ * An index's tablespace, as pg_dump sets it: through default_tablespace around the statement that
+ * builds the index (CREATE INDEX has TABLESPACE, ADD CONSTRAINT has USING INDEX TABLESPACE, and
+ * this covers both), reset to the database's default afterwards.
+ */
+function inTablespace(sql: string, tablespace: string | null, q: IdentifierQuoter): string {
+  return tablespace === null ? sql : `SET default_tablespace = ${q.ident(tablespace)};\n\n${sql}\nSET default_tablespace = '';\n`;
+}
+
+/** What an index carries besides its definition: CLUSTER ON, REPLICA IDENTITY, column statistics, comment. */
+function indexProperties(index: IndexProperties & { comment: string | null }, schema: string, indexName: string, table: string, q: IdentifierQuoter): string {
+  const name = q.qualified(schema, indexName);
+  let sql = '';
+  if (index.clustered) sql += `\nALTER TABLE ${table} CLUSTER ON ${q.ident(indexName)};\n`;
+  if (index.replident) sql += `\nALTER TABLE ONLY ${table} REPLICA IDENTITY USING INDEX ${q.ident(indexName)};\n`;
+  for (const column of index.statistics ?? []) sql += `\nALTER INDEX ${name} ALTER COLUMN ${column.num} SET STATISTICS ${column.target};\n`;
+  sql += commentOn(`INDEX ${name}`, index.comment);
+  return sql;
 }
 
 export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry {
   const table = q.qualified(row.schema, row.table);
-  const definition = withIndexOptions(row.definition, row.indexOptions);
+  // pg_get_constraintdef already prints an EXCLUDE constraint's storage parameters, but not a PRIMARY KEY's or UNIQUE's.
+  const definition = row.type === 'x' ? row.definition : withIndexOptions(row.definition, row.index?.options ?? null);
   const isForeignKey = row.type === 'f';
   // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there.
   const only = (isForeignKey && row.partitionedTable) || row.type === 'c' ? '' : 'ONLY ';
+  let sql = inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
+  sql += commentOn(`CONSTRAINT ${q.ident(row.name)} ON ${table}`, row.comment);
+  if (row.index !== null) sql += indexProperties(row.index, row.schema, row.index.name, table, q);
   return {
     id: `pg_constraint:${row.oid}`, section: 'post-data',
     priority: isForeignKey ? Priority.foreignKey : Priority.constraint,
     type: isForeignKey ? 'FK CONSTRAINT' : row.type === 'c' ? 'CHECK CONSTRAINT' : 'CONSTRAINT',
     schema: row.schema, name: `${row.table} ${row.name}`, sortName: row.table, owner: null,
-    sql: `ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n${commentOn(
-      `CONSTRAINT ${q.ident(row.name)} ON ${table}`,
-      row.comment,
-    )}`,
+    sql,
     drop: `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};`,
+    dependsOn: new Set(),
+  };
+}
+
+/** 18: a NOT VALID NOT NULL constraint, added after the data like a NOT VALID CHECK (no ONLY: it reaches the children). */
+export function notNullEntry(relation: RelationRow, column: ColumnRow, q: IdentifierQuoter): Entry | null {
+  const constraint = column.notNullConstraint;
+  if (constraint === null || !constraint.local || constraint.validated) return null;
+  const table = q.qualified(relation.schema, relation.name);
+  return {
+    id: `pg_constraint:${constraint.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+    schema: relation.schema, name: `${relation.name} ${constraint.name}`, sortName: relation.name, owner: null,
+    sql: `ALTER TABLE ${table}\n    ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''} NOT VALID;\n${commentOn(
+      `CONSTRAINT ${q.ident(constraint.name)} ON ${table}`,
+      constraint.comment,
+    )}`,
+    drop: `ALTER TABLE IF EXISTS ${table} DROP CONSTRAINT IF EXISTS ${q.ident(constraint.name)};`,
     dependsOn: new Set(),
   };
 }
@@ -431,10 +710,8 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
 export function indexEntry(row: IndexRow, q: IdentifierQuoter): Entry {
   const name = q.qualified(row.schema, row.name);
   const table = q.qualified(row.schema, row.table);
-  let sql = `${row.definition};\n`;
-  if (row.clustered) sql += `\nALTER TABLE ${table} CLUSTER ON ${q.ident(row.name)};\n`;
-  if (row.replident) sql += `\nALTER TABLE ONLY ${table} REPLICA IDENTITY USING INDEX ${q.ident(row.name)};\n`;
-  sql += commentOn(`INDEX ${name}`, row.comment);
+  let sql = inTablespace(`${row.definition};\n`, row.tablespace, q);
+  sql += indexProperties(row, row.schema, row.name, table, q);
   return {
     id: `pg_class:${row.oid}`, section: 'post-data', priority: Priority.index, type: 'INDEX', schema: row.schema, name: row.name,
     sortName: row.table, owner: null, sql, drop: `DROP INDEX IF EXISTS ${name};`, dependsOn: new Set(),

@@ -207,7 +207,7 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
   catalog.sequences = catalog.sequences.filter((sequence) => !excluded.has(`pg_class:${sequence.oid}`));
 }
 
-const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default']);
+const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate']);
 
 function asDumpError(error: unknown): unknown {
   if (error instanceof UserError) return error;

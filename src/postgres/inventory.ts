@@ -97,7 +97,7 @@ export const inventoryQueries: KindQuery[] = [
       SELECT 'constraint', n.nspname, co.conname, c.relname, 'pg_constraint', co.oid
         FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE co.conparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
+       WHERE co.conparentid = 0 AND co.contype <> 't' AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
          ${v >= 180000 ? "AND co.contype <> 'n'" : ''}
       UNION ALL
       SELECT 'domain constraint', n.nspname, co.conname, t.typname, 'pg_constraint', co.oid
@@ -185,11 +185,11 @@ export const inventoryQueries: KindQuery[] = [
 export const supportedKinds = new Set([
   'schema', 'extension', 'table', 'inheritance child', 'view', 'materialized view', 'sequence', 'index', 'function',
   'procedure', 'enum type', 'domain', 'composite type', 'constraint', 'domain constraint', 'trigger', 'rule', 'policy',
-  'row level security',
+  'row level security', 'default privileges',
 ]);
 
 /** Kinds that are privileges rather than objects: skipped by design unless --owner keeps privileges. */
-export const privilegeKinds = new Set(['default privileges']);
+export const privilegeKinds = new Set<string>([]);
 
 export async function inventoryObjects(client: pg.ClientBase): Promise<InventoryObject[]> {
   const { rows: version } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
@@ -225,16 +225,21 @@ export async function unsupportedObjects(
   ];
   if (direct.length === 0) return [];
   const key = (catalog: string, oid: number) => `${catalog}:${oid}`;
+  // Each edge's dependent is mapped to the object the inventory lists: a view's _RETURN rule to the
+  // view, a default to its table, and a composite type's columns (pg_class rows of relkind 'c',
+  // one edge per column) to the type, so a composite type with a column of a skipped type is skipped.
   const { rows: edges } = await client.query<{ catalog: string; oid: number; refcatalog: string; refoid: number }>(
     `SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.rulename = '_RETURN' THEN 'pg_class'
                  WHEN d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'pg_class'
+                 WHEN ct.oid IS NOT NULL THEN 'pg_type'
                  ELSE pg_catalog.replace(d.classid::pg_catalog.regclass::text, 'pg_catalog.', '') END AS catalog,
-            COALESCE(CASE WHEN r.rulename = '_RETURN' THEN r.ev_class END, a.adrelid, d.objid)::pg_catalog.int8::float8 AS oid,
+            COALESCE(CASE WHEN r.rulename = '_RETURN' THEN r.ev_class END, a.adrelid, ct.reltype, d.objid)::pg_catalog.int8::float8 AS oid,
             pg_catalog.replace(d.refclassid::pg_catalog.regclass::text, 'pg_catalog.', '') AS refcatalog,
             d.refobjid::pg_catalog.int8::float8 AS refoid
        FROM pg_catalog.pg_depend d
        LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.oid = d.objid
        LEFT JOIN pg_catalog.pg_attrdef a ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND a.oid = d.objid
+       LEFT JOIN pg_catalog.pg_class ct ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ct.oid = d.objid AND ct.relkind = 'c'
       WHERE d.deptype IN ('n', 'a', 'i') AND d.objid >= 16384 AND d.refobjid >= 16384`,
   );
   const dependents = new Map<string, string[]>();

@@ -1,9 +1,11 @@
 import type pg from 'pg';
 import {
   arrayTypesQuery,
+  builtinAclsQuery,
   columnsQuery,
   constraintsQuery,
   databaseSettingsQuery,
+  defaultAclsQuery,
   dependenciesQuery,
   extensionMembersQuery,
   extensionsQuery,
@@ -19,9 +21,11 @@ import {
   triggersQuery,
   typesQuery,
   type ArrayTypeRow,
+  type BuiltinAclRow,
   type ColumnRow,
   type ConstraintRow,
   type DatabaseSettingRow,
+  type DefaultAclRow,
   type DependencyRow,
   type ExtensionMemberRow,
   type ExtensionRow,
@@ -38,12 +42,15 @@ import {
   type TypeRow,
 } from './catalog.ts';
 import {
+  builtinAclEntry,
   constraintEntry,
   databaseSettingsEntry,
+  defaultAclEntry,
   extensionEntry,
   functionEntry,
   indexAttachEntry,
   indexEntry,
+  notNullEntry,
   partitionAttachEntry,
   policyEntry,
   rowSecurityEntry,
@@ -104,6 +111,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const rules = await rows<RuleRow>(rulesQuery);
   const policies = await rows<PolicyRow>(policiesQuery);
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
+  const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
+  const defaultAcls = options.owner ? await rows<DefaultAclRow>(defaultAclsQuery) : [];
 
   const relationsByOid = new Map(relations.map((relation) => [relation.oid, relation]));
   const columnsByRelation = new Map<number, ColumnRow[]>();
@@ -119,6 +128,10 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     return c.isLocal || (relation?.isPartition ?? false);
   });
   const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
+  // A CHECK an inheritance child only inherited comes back with INHERITS (or with the parent's NOT
+  // VALID ALTER, which reaches the children): adding it to the child too makes it local, and a
+  // restore over that one then fails with "cannot drop inherited constraint".
+  const isInheritedOnly = (c: ConstraintRow) => !c.isLocal && c.inheritCount > 0 && !(relationsByOid.get(c.relid)?.isPartition ?? false);
 
   const entries: Entry[] = [];
   for (const schema of schemas) {
@@ -140,6 +153,10 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
       }
       if (relation.rowSecurity) entries.push(rowSecurityEntry(relation, q));
+      for (const column of relationColumns) {
+        const notNull = notNullEntry(relation, column, q);
+        if (notNull !== null) entries.push(notNull);
+      }
       if (relation.relkind === 'r') {
         dataTables.push({
           oid: relation.oid,
@@ -158,7 +175,10 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
     entries.push(...sequenceEntries(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
   }
-  for (const constraint of constraints) if (!inlineCheckIds.has(constraint.oid)) entries.push(constraintEntry(constraint, q));
+  for (const constraint of constraints) {
+    if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(constraintEntry(constraint, q));
+  }
+  entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
   const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
   for (const index of indexes) {
     entries.push(indexEntry(index, q));
@@ -170,8 +190,13 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   for (const policy of policies) entries.push(policyEntry(policy, q));
   const settingsEntry = databaseSettingsEntry(settings.map((s) => s.setting));
   if (settingsEntry !== null) entries.push(settingsEntry);
+  for (const acl of builtinAcls) entries.push(builtinAclEntry(acl, q));
+  for (const acl of defaultAcls) {
+    const entry = defaultAclEntry(acl, q);
+    if (entry !== null) entries.push(entry);
+  }
 
-  await addDependencies(client, entries, inlineChecks, types);
+  const stranded = await addDependencies(client, entries, inlineChecks, types);
 
   const pre = sortByDependencies(entries.filter((e) => e.section === 'pre-data'));
   const post = sortByDependencies(entries.filter((e) => e.section === 'post-data'));
@@ -181,7 +206,55 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     .filter((e) => e.section === 'final')
     .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
   dataTables.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
-  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, loops: [...pre.loops, ...post.loops] };
+  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, loops: [...stranded, ...pre.loops, ...post.loops] };
+}
+
+/**
+ * A parent's NOT VALID constraint is restored after the data with an ALTER that reaches the
+ * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
+ * child was created or validated later) is validated again after it.
+ */
+async function validatedInheritedCopies(
+  client: pg.ClientBase,
+  relationsByOid: Map<number, RelationRow>,
+  inheritedChecks: ConstraintRow[],
+  columnsByRelation: Map<number, ColumnRow[]>,
+  q: IdentifierQuoter,
+): Promise<Entry[]> {
+  const candidates = [
+    ...inheritedChecks.filter((c) => c.type === 'c' && c.validated).map((c) => ({ relid: c.relid, oid: c.oid, name: c.name, column: null as string | null })),
+    ...[...columnsByRelation.values()].flat().flatMap((column) => {
+      const constraint = column.notNullConstraint;
+      return constraint !== null && !constraint.local && constraint.inherited && constraint.validated
+        ? [{ relid: column.relid, oid: constraint.oid, name: constraint.name, column: column.name as string | null }]
+        : [];
+    }),
+  ];
+  if (candidates.length === 0) return [];
+  const { rows } = await client.query<{ child: number; parent: number; constraint: number; name: string; type: string }>(
+    `SELECT i.inhrelid::int AS child, i.inhparent::int AS parent, co.oid::int AS constraint, co.conname AS name, co.contype AS type
+       FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint co ON co.conrelid = i.inhparent
+      WHERE co.contype IN ('c', 'n') AND NOT co.convalidated`,
+  );
+  const entries: Entry[] = [];
+  for (const candidate of candidates) {
+    const relation = relationsByOid.get(candidate.relid);
+    if (relation === undefined) continue;
+    const notValidParent = rows.find((row) => {
+      if (row.child !== candidate.relid) return false;
+      if (candidate.column === null) return row.type === 'c' && row.name === candidate.name;
+      return columnsByRelation.get(row.parent)?.some((c) => c.name === candidate.column && c.notNullConstraint?.oid === row.constraint) ?? false;
+    });
+    if (notValidParent === undefined) continue;
+    const table = q.qualified(relation.schema, relation.name);
+    entries.push({
+      id: `validate:${relation.oid}:${candidate.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+      schema: relation.schema, name: `${relation.name} ${candidate.name}`, sortName: relation.name, owner: null,
+      sql: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${q.ident(candidate.name)};\n`, drop: null,
+      dependsOn: new Set([`pg_constraint:${notValidParent.constraint}`]),
+    });
+  }
+  return entries;
 }
 
 async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
@@ -198,7 +271,7 @@ async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
  * off the relation or element type they stand for, and an extension member stands for its
  * extension. Ownership edges of sequences are left out: OWNED BY is its own entry after both.
  */
-async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineChecks: ConstraintRow[], types: TypeRow[]): Promise<void> {
+async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineChecks: ConstraintRow[], types: TypeRow[]): Promise<Entry[]> {
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
   // One connection runs one query at a time: these are sequential on purpose.
   const dependencies = await rows<DependencyRow>(dependenciesQuery);
@@ -222,6 +295,18 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
     `SELECT oid::int AS oid, contypid::int AS typid FROM pg_catalog.pg_constraint WHERE contypid <> 0`,
   );
   for (const check of domainChecks) if (domainOids.has(check.typid)) domainOfCheck.set(check.oid, check.typid);
+  // An index that backs a constraint is that constraint's entry; a constraint trigger's pg_constraint row is its trigger's.
+  const constraintOfIndex = new Map<number, number>();
+  const triggerOfConstraint = new Map<number, number>();
+  const owners = await rows<{ oid: number; indexId: number; triggerId: number | null }>(
+    `SELECT co.oid::int AS oid, co.conindid::int AS "indexId",
+            (SELECT t.oid::int FROM pg_catalog.pg_trigger t WHERE t.tgconstraint = co.oid AND co.contype = 't' AND NOT t.tgisinternal LIMIT 1) AS "triggerId"
+       FROM pg_catalog.pg_constraint co WHERE co.contype IN ('p', 'u', 'x', 't')`,
+  );
+  for (const owner of owners) {
+    if (owner.indexId !== 0 && owner.triggerId === null) constraintOfIndex.set(owner.indexId, owner.oid);
+    if (owner.triggerId !== null) triggerOfConstraint.set(owner.oid, owner.triggerId);
+  }
 
   const resolve = (rawCatalog: string, oid: number): string => {
     const catalog = catalogName(rawCatalog);
@@ -240,7 +325,13 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
         const table = checkOwner.get(oid);
         if (table !== undefined) return `pg_class:${table}`;
         const domain = domainOfCheck.get(oid);
-        return domain === undefined ? `pg_constraint:${oid}` : `pg_type:${domain}`;
+        if (domain !== undefined && !byId.has(`pg_constraint:${oid}`)) return `pg_type:${domain}`;
+        const trigger = triggerOfConstraint.get(oid);
+        return trigger === undefined ? `pg_constraint:${oid}` : `pg_trigger:${trigger}`;
+      }
+      case 'pg_class': {
+        const constraint = constraintOfIndex.get(oid);
+        return constraint === undefined ? `pg_class:${oid}` : `pg_constraint:${constraint}`;
       }
       case 'pg_type': {
         const element = arrayElement.get(oid);
@@ -264,33 +355,46 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
     if ((dependency.deptype === 'a' || dependency.deptype === 'i') && source.type === 'SEQUENCE') continue;
     source.dependsOn.add(to);
   }
-  postponeWhatNeedsPostData(entries, byId);
+  return postponeWhatNeedsPostData(entries, byId);
 }
 
+/** Pre-data kinds that can just as well be created after the data (nothing stored depends on them being early). */
+const postponable = new Set(['VIEW', 'MATERIALIZED VIEW', 'FUNCTION', 'PROCEDURE', 'DEFAULT']);
+const sectionOrder = { 'pre-data': 0, 'post-data': 1, final: 2 } as const;
+
 /**
- * A view that relies on a primary key (GROUP BY the key, selecting other columns) can only be
- * created after that constraint, which comes after the data: like pg_dump, such views (and
- * whatever depends on them) move to the post-data section, after constraints and indexes.
+ * A view or an SQL-standard function body that relies on a primary key (GROUP BY the key,
+ * selecting other columns) can only be created after that constraint, which comes after the
+ * data: like pg_dump, such objects (and whatever depends on them) move to the post-data section,
+ * where the dependency edges order them after the constraint. Returns the entries that need a
+ * later one but cannot move (a table whose default calls such a function): they cannot restore.
  */
-function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>): void {
+function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>): Entry[] {
   let moved = true;
   while (moved) {
     moved = false;
     for (const entry of entries) {
-      if (entry.section !== 'pre-data') continue;
+      if (entry.section !== 'pre-data' || !postponable.has(entry.type)) continue;
       const needsPostData = [...entry.dependsOn].some((id) => byId.get(id)?.section === 'post-data');
-      if (needsPostData && (entry.type === 'VIEW' || entry.type === 'MATERIALIZED VIEW')) {
+      if (needsPostData) {
         entry.section = 'post-data';
-        entry.priority = Priority.rule;
+        if (entry.type === 'VIEW' || entry.type === 'MATERIALIZED VIEW') entry.priority = Priority.rule;
         entry.sortName = entry.name;
         moved = true;
       }
     }
   }
+  const stranded = entries.filter((entry) =>
+    [...entry.dependsOn].some((id) => {
+      const target = byId.get(id);
+      return target !== undefined && sectionOrder[target.section] > sectionOrder[entry.section];
+    }),
+  );
   // Edges between sections are satisfied by the section order itself.
   for (const entry of entries) {
     for (const id of entry.dependsOn) if (byId.get(id)?.section !== entry.section) entry.dependsOn.delete(id);
   }
+  return stranded;
 }
 
 function catalogName(regclassText: string): string {

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createGunzip } from 'node:zlib';
+import { after, before, test } from 'node:test';
+import { dumpToFile } from '../../src/postgres/dump.ts';
+import { describeObject } from '../../src/postgres/inventory.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { dumpEntries, prepareCluster, runFidelityRoundTrip, type FidelityRoundTrip } from './ddl-fidelity.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth } from './round-trip.ts';
+
+/**
+ * Issue 11 ("Found"), on PostgreSQL 15 so the machine's pg_dump 15 is the reference: each item of
+ * the fixture survives a dump with --owner, a restore into an empty database and a second restore
+ * over it (the --clean path), entry for entry in `pg_dump --schema-only` of source and restored.
+ */
+let server: PostgresServer;
+let roundTrip: FidelityRoundTrip;
+const restoredSchema: Record<'first' | 'second', string> = { first: '', second: '' };
+let sourceSchema: string;
+const directory = mkdtempSync(join(tmpdir(), 'immich-backup-ddl-fidelity-'));
+
+before(async () => {
+  server = await startPostgres('15');
+  await prepareCluster(server);
+  roundTrip = await runFidelityRoundTrip(server, directory, async (stage) => {
+    restoredSchema[stage] = await server.pgDump('restored', ['--schema-only']);
+  });
+  sourceSchema = await server.pgDump('source', ['--schema-only']);
+});
+after(async () => {
+  await server?.stop();
+});
+
+/** Both restores succeeded and pg_dump's entries matching `pattern` are the same as the source's. */
+function assertEntriesSurvive(pattern: RegExp): void {
+  assert.equal(roundTrip.firstRestoreError, null, 'restore into an empty database');
+  assert.equal(roundTrip.secondRestoreError, null, 'second restore over the first (--clean)');
+  const pick = (text: string) => dumpEntries(text).filter((entry) => pattern.test(entry));
+  const expected = pick(sourceSchema);
+  assert.ok(expected.length > 0, `the source has entries matching ${pattern}`);
+  assertSameLines(pick(restoredSchema.first), expected, `entries matching ${pattern} after the first restore`);
+  assertSameLines(pick(restoredSchema.second), expected, `entries matching ${pattern} after the second restore`);
+}
+
+test('a constraint trigger is written as CREATE CONSTRAINT TRIGGER and restores deferrable', () => {
+  assertEntriesSurvive(/orders_total_check/);
+  const trigger = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE CONSTRAINT TRIGGER orders_total_check'));
+  assert.match(trigger ?? '', /DEFERRABLE INITIALLY DEFERRED/);
+});
+
+test('a NOT VALID domain check restores into an empty database and over itself, with its comment', () => {
+  assertEntriesSurvive(/positive_check|positive_not_huge|DOMAIN fid\.positive/);
+});
+
+test('SQL-standard functions relying on a primary key (and a view on one) come after the key', () => {
+  assertEntriesSurvive(/people_names|people_count/);
+});
+
+test('inheritance: inherited CHECKs stay inherited, a child keeps its own DEFAULT and NOT NULL', () => {
+  assertEntriesSurvive(/fid\.(parent|child|child_merged)\b/);
+});
+
+test('comments on constraints, on domain constraints, on the indexes behind constraints and on composite type columns', () => {
+  assertEntriesSurvive(/COMMENT ON (CONSTRAINT|INDEX|COLUMN fid\.pair)/);
+});
+
+test('CLUSTER ON and REPLICA IDENTITY USING INDEX on indexes that belong to constraints', () => {
+  assertEntriesSurvive(/CLUSTER ON|REPLICA IDENTITY/);
+});
+
+test('column properties of a materialized view (compression, statistics, options)', () => {
+  assertEntriesSurvive(/people_mv/);
+});
+
+test('with --owner: column grants, default privileges, and changed privileges of built-in objects', () => {
+  assertEntriesSurvive(/GRANT|REVOKE|DEFAULT PRIVILEGES/);
+});
+
+test('an unlogged sequence, index column statistics, index tablespaces, an exclusion constraint with storage parameters', () => {
+  assertEntriesSurvive(/scratch_seq|people_lower_name|placed_|bookings_no_overlap|default_tablespace/);
+});
+
+test('the whole restored schema equals the source, pg_dump --schema-only and server-side description alike', async () => {
+  assert.equal(roundTrip.firstRestoreError, null);
+  assert.equal(roundTrip.secondRestoreError, null);
+  assertSameLines(comparableSchemaDump(restoredSchema.second), comparableSchemaDump(sourceSchema), 'pg_dump --schema-only');
+  const source = await describeBoth(server, 'source');
+  const restored = await describeBoth(server, 'restored');
+  assertSameLines(restored.schema, source.schema, 'schema');
+  assertSameLines(restored.data, source.data, 'data');
+});
+
+test('--allow-unsupported leaves out everything built on a skipped type (composite types, domains, functions, tables) and lists it', async () => {
+  await server.createDatabase('skipping');
+  const fixture = `
+    CREATE TYPE public.float_range AS RANGE (subtype = float8);
+    CREATE TYPE public.range_pair AS (span public.float_range, label text);
+    CREATE DOMAIN public.ranges AS public.float_range[];
+    CREATE TYPE public.nested_pair AS (inner_pair public.range_pair, n integer);
+    CREATE FUNCTION public.span_of(p public.range_pair) RETURNS text LANGUAGE sql RETURN p.label;
+    CREATE TABLE public.spans (id integer PRIMARY KEY, pair public.nested_pair);
+    CREATE TABLE public.kept (id integer PRIMARY KEY, label text);
+    INSERT INTO public.kept VALUES (1, 'kept');`;
+  await server.psql('skipping', fixture);
+  const dump = await dumpToFile({ connection: connectionFor(server, 'skipping'), path: join(directory, 'skipping.sql.gz'), allowUnsupported: true });
+  const listed = dump.unsupportedObjects.map(describeObject);
+  for (const name of ['range type public.float_range', 'composite type public.range_pair', 'domain public.ranges', 'composite type public.nested_pair', 'function public.span_of(p public.range_pair)', 'table public.spans']) {
+    assert.ok(listed.some((line) => line.startsWith(name)), `${name} listed in: ${listed.join('; ')}`);
+  }
+  assert.ok(!listed.some((line) => line.startsWith('table public.kept')));
+
+  // What was written restores without a single error, twice, and is the source minus what was listed.
+  await server.createDatabase('skipping_restored');
+  for (let round = 0; round < 2; round += 1) {
+    await server.psql('skipping_restored', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
+  }
+  await server.query('postgres', 'CREATE DATABASE skipping_expected TEMPLATE skipping');
+  // Explicit drops: DROP TYPE ... CASCADE would only drop the columns of that type, not the types and table holding them.
+  await server.psql(
+    'skipping_expected',
+    'DROP TABLE public.spans; DROP FUNCTION public.span_of; DROP DOMAIN public.ranges; DROP TYPE public.nested_pair; DROP TYPE public.range_pair; DROP TYPE public.float_range',
+  );
+  assertSameLines(
+    comparableSchemaDump(await server.pgDump('skipping_restored', ['--schema-only'])),
+    comparableSchemaDump(await server.pgDump('skipping_expected', ['--schema-only'])),
+    'pg_dump --schema-only of the restore vs the source without the listed objects',
+  );
+});
