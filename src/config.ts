@@ -271,9 +271,16 @@ export const sidecarEnvSchema = z.object({
   KOPIA_DEFAULT_REPOSITORY_PATH: absolutePath.default('/repository'),
   KOPIA_BACKUPS_PATH: absolutePath.default('/backups'),
   KOPIA_LIBRARY_PATH: absolutePath.default('/library'),
+  // Every retention count is set on the policy, so that nothing is inherited from Kopia's global
+  // defaults (latest 10, hourly 48, annual 3): what is configured here is what Kopia keeps.
+  KOPIA_KEEP_LATEST: nonNegativeInt.default(0),
+  KOPIA_KEEP_HOURLY: nonNegativeInt.default(0),
   KOPIA_KEEP_DAILY: nonNegativeInt.default(30),
   KOPIA_KEEP_WEEKLY: nonNegativeInt.default(12),
   KOPIA_KEEP_MONTHLY: nonNegativeInt.default(12),
+  KOPIA_KEEP_ANNUAL: nonNegativeInt.default(0),
+  // How long a run waits for a Kopia server that is (re)connecting its repository before it fails.
+  KOPIA_CONNECT_TIMEOUT: duration.default(5 * 60_000),
   KOPIA_SNAPSHOT_TIMEOUT: duration.default(12 * 3_600_000),
 
   WEBHOOK_URL: httpUrl('WEBHOOK_URL').optional(),
@@ -347,7 +354,9 @@ export interface SidecarConfig {
     defaultRepositoryPath: string;
     backupsPath: string;
     libraryPath: string;
-    retention: { keepDaily: number; keepWeekly: number; keepMonthly: number };
+    retention: { keepLatest: number; keepHourly: number; keepDaily: number; keepWeekly: number; keepMonthly: number; keepAnnual: number };
+    /** How long a run waits for a server that is still connecting its repository. */
+    connectTimeoutMs: number;
     snapshotTimeoutMs: number;
   };
   notify: {
@@ -432,7 +441,15 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
       defaultRepositoryPath: parsed.KOPIA_DEFAULT_REPOSITORY_PATH,
       backupsPath: parsed.KOPIA_BACKUPS_PATH,
       libraryPath: parsed.KOPIA_LIBRARY_PATH,
-      retention: { keepDaily: parsed.KOPIA_KEEP_DAILY, keepWeekly: parsed.KOPIA_KEEP_WEEKLY, keepMonthly: parsed.KOPIA_KEEP_MONTHLY },
+      retention: {
+        keepLatest: parsed.KOPIA_KEEP_LATEST,
+        keepHourly: parsed.KOPIA_KEEP_HOURLY,
+        keepDaily: parsed.KOPIA_KEEP_DAILY,
+        keepWeekly: parsed.KOPIA_KEEP_WEEKLY,
+        keepMonthly: parsed.KOPIA_KEEP_MONTHLY,
+        keepAnnual: parsed.KOPIA_KEEP_ANNUAL,
+      },
+      connectTimeoutMs: parsed.KOPIA_CONNECT_TIMEOUT,
       snapshotTimeoutMs: parsed.KOPIA_SNAPSHOT_TIMEOUT,
     },
     notify: {

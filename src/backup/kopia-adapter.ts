@@ -1,4 +1,4 @@
-import { KopiaClient, KopiaError } from '../kopia/client.ts';
+import { KopiaClient } from '../kopia/client.ts';
 import type { KopiaConnectionConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { KopiaBackupClient } from './kopia-step.ts';
@@ -12,21 +12,17 @@ export function createKopiaBackupClient(connection: KopiaConnectionConfig, log: 
     return `${source.userName}@${source.host}:${source.path}`;
   };
   return {
-    async ensureRepository({ defaultPath, password }) {
-      const status = await client.status();
-      if (status.connected) {
-        const storage = status.storage ?? 'unknown';
-        return { storage, created: false, offsite: storage !== 'filesystem' };
-      }
-      if (password === undefined) {
-        throw new KopiaError(
-          'the Kopia server has no repository connected, and KOPIA_REPOSITORY_PASSWORD is not set to create the default one: connect the Kopia server to your repository, or set KOPIA_REPOSITORY_PASSWORD',
-          { code: 'NOT_CONNECTED' },
-        );
-      }
-      const outcome = await client.createFilesystemRepositoryIfMissing(defaultPath, password);
-      log.info({ path: defaultPath, outcome }, 'Kopia default filesystem repository ready');
-      return { storage: 'filesystem', created: outcome === 'created', offsite: false };
+    status: () => client.status(),
+    taskProblem: (taskId) => client.taskProblem(taskId),
+    async createDefaultRepository(path, password) {
+      const outcome = await client.createFilesystemRepositoryIfMissing(path, password);
+      log.info({ path, outcome }, 'Kopia default filesystem repository ready');
+      return outcome;
+    },
+    async snapshotIds(paths) {
+      const ids = new Set<string>();
+      for (const path of paths) for (const snapshot of await client.listSnapshots(path)) ids.add(snapshot.id);
+      return ids;
     },
     async ensureRetention(path, retention) {
       await client.ensureSource(path, { retention });

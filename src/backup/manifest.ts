@@ -47,6 +47,8 @@ export const manifestSchema = z.object({
     .object({
       backups: kopiaSnapshotRefSchema.nullable(),
       library: kopiaSnapshotRefSchema.nullable(),
+      /** The repository the snapshots went to (absent when its check failed, or in older manifests). */
+      repository: z.object({ id: z.string(), storage: z.string(), description: z.string(), offsite: z.boolean(), apiServerURL: z.string().optional() }).nullable().optional(),
       errors: z.array(z.string()),
     })
     .optional(),

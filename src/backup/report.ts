@@ -2,7 +2,9 @@
  * What a backup run reports: the webhook payload's `run`, the /status JSON, the state file and the
  * metrics all come from this one shape, so they can never disagree.
  */
-export const stepNames = ['dump', 'library-check', 'config-copy', 'manifest', 'retention', 'kopia-backups', 'kopia-library'] as const;
+import type { RepositoryFacts } from '../kopia/repository.ts';
+
+export const stepNames = ['dump', 'library-check', 'config-copy', 'manifest', 'retention', 'kopia-repository', 'kopia-backups', 'kopia-library'] as const;
 export type StepName = (typeof stepNames)[number];
 
 export type StepStatus = 'ok' | 'warning' | 'failed' | 'skipped';
@@ -60,6 +62,10 @@ export interface RunReport {
   warnings: string[];
   dump: DumpFigures | null;
   snapshots: { backups?: SnapshotRef; library?: SnapshotRef };
+  /** The Kopia repository this run checked and snapshotted to (null: Kopia disabled, or the check failed). */
+  repository: RepositoryFacts | null;
+  /** true only when both snapshots of this run are in an offsite repository. */
+  offsite: boolean;
   /** While running: the current step's figures (bytes, rows, files). */
   progress?: Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import { ExitCode, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toolVersion } from '../version.ts';
 import type { ConfigCopyResult } from './config-copy.ts';
+import type { RepositoryCheck } from './kopia-step.ts';
 import type { LibraryCheck } from './library-check.ts';
 import { acquireRunLock } from './lock.ts';
 import { dumpFileName, manifestFileName, manifestFormatVersion, type Manifest, type ObjectRef, type TableSummary } from './manifest.ts';
@@ -41,6 +42,8 @@ export interface BackupSteps {
   checkLibrary(context: StepContext): Promise<LibraryCheck>;
   copyConfig(runFolder: string, context: StepContext): Promise<ConfigCopyResult>;
   retention(context: StepContext): Promise<RetentionResult>;
+  /** Before the snapshots: is the Kopia server connected to the repository this sidecar uses? */
+  checkRepository?(context: StepContext): Promise<RepositoryCheck>;
   snapshotBackups?(context: StepContext): Promise<SnapshotRef>;
   snapshotLibrary?(context: StepContext): Promise<SnapshotRef>;
 }
@@ -105,6 +108,8 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     warnings: [],
     dump: null,
     snapshots: {},
+    repository: null,
+    offsite: false,
   };
   const update = () => options.onUpdate?.(structuredClone(report));
   const context = (step: StepName): StepContext => ({
@@ -276,14 +281,32 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       report.warnings.push(`local retention failed: ${errorMessage(error)}`);
     });
 
-    // Offsite part. Both snapshots are attempted even if the first fails: each is worth having.
+    // Offsite part. The repository is checked first: snapshots into the wrong repository (or none)
+    // would look like an offsite copy and not be one. Then both snapshots are attempted even if the
+    // first fails: each is worth having.
     const kopiaErrors: { step: StepName; message: string }[] = [];
+    let repositoryChecked = true;
+    if (options.steps.snapshotBackups !== undefined && options.steps.checkRepository !== undefined) {
+      const check = options.steps.checkRepository;
+      try {
+        const result = await step('kopia-repository', () => check.call(options.steps, context('kopia-repository')), (checked) => ({
+          summary: `${checked.repository.description}${checked.repository.offsite ? ' (offsite)' : ' (NOT offsite)'}${checked.created ? ', created by this run' : ''}`,
+          details: { ...checked.repository, created: checked.created },
+          warnings: checked.warnings,
+        }));
+        report.repository = result.repository;
+      } catch (error) {
+        repositoryChecked = false;
+        kopiaErrors.push({ step: 'kopia-repository', message: errorMessage(error) });
+      }
+    }
     for (const [name, run, key] of [
       ['kopia-backups', options.steps.snapshotBackups, 'backups'],
       ['kopia-library', options.steps.snapshotLibrary, 'library'],
     ] as const) {
-      if (run === undefined) {
-        report.steps.push({ name, status: 'skipped', startedAt: now().toISOString(), durationMs: 0, summary: 'Kopia is disabled' });
+      if (run === undefined || !repositoryChecked) {
+        const summary = run === undefined ? 'Kopia is disabled' : 'not attempted: the Kopia repository check failed';
+        report.steps.push({ name, status: 'skipped', startedAt: now().toISOString(), durationMs: 0, summary });
         continue;
       }
       try {
@@ -297,9 +320,12 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       }
     }
     if (options.steps.snapshotBackups === undefined) report.warnings.push('Kopia is disabled (KOPIA_ENABLED=false): this backup is local only');
+    report.offsite =
+      report.repository?.offsite === true && kopiaErrors.length === 0 && report.snapshots.backups !== undefined && report.snapshots.library !== undefined;
     manifest.kopia = {
       backups: report.snapshots.backups === undefined ? null : { id: report.snapshots.backups.id, source: report.snapshots.backups.source },
       library: report.snapshots.library === undefined ? null : { id: report.snapshots.library.id, source: report.snapshots.library.source },
+      repository: report.repository,
       errors: kopiaErrors.map((error) => `${error.step}: ${error.message}`),
     };
     await writeManifest(report.folder!, manifest).catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { RepositoryFacts } from '../kopia/repository.ts';
 import { withFileLock } from './lock.ts';
 import type { RunReport } from './report.ts';
 import type { VerifyResult } from './verify.ts';
@@ -35,7 +36,22 @@ export interface SidecarState {
   };
   /** The last restore test (`verify`), for /status and /metrics. */
   lastVerify?: VerifyResult;
+  /**
+   * The Kopia repository this sidecar backs up to: remembered from the first run (or set by
+   * `immich-backup kopia connect|accept`), and checked at the start of every run. A server that
+   * is not connected to it, or connected to another one, fails the run instead of being "fixed".
+   */
+  repository?: KnownRepository;
 }
+
+export interface KnownRepository extends RepositoryFacts {
+  firstSeenAt: string;
+  lastSeenAt: string;
+  /** Ids of the newest snapshots made into it (newest first): a repository holding none of them is another one. */
+  snapshotIds: string[];
+}
+
+const keptSnapshotIds = 20;
 
 export function emptyState(): SidecarState {
   return { version: 1, runs: [], counters: { runs: 0, failures: 0, failuresByStep: {} } };
@@ -55,6 +71,16 @@ export async function recordRun(backupDir: string, report: RunReport): Promise<S
   return updateState(backupDir, (state) => {
     state.runs = [report, ...state.runs.filter((run) => run.runId !== report.runId)].slice(0, keptRuns);
     state.counters.runs += 1;
+    if (report.repository !== null) {
+      const known = state.repository?.id === report.repository.id ? state.repository : undefined;
+      const made = [report.snapshots.backups?.id, report.snapshots.library?.id].filter((id): id is string => id !== undefined);
+      state.repository = {
+        ...report.repository,
+        firstSeenAt: known?.firstSeenAt ?? report.startedAt,
+        lastSeenAt: report.finishedAt ?? report.startedAt,
+        snapshotIds: [...made, ...(known?.snapshotIds ?? []).filter((id) => !made.includes(id))].slice(0, keptSnapshotIds),
+      };
+    }
     if (report.status === 'failed') {
       state.counters.failures += 1;
       const step = report.failedStep ?? 'unknown';
@@ -66,6 +92,13 @@ export async function recordRun(backupDir: string, report: RunReport): Promise<S
 export async function recordVerify(backupDir: string, result: VerifyResult): Promise<SidecarState> {
   return updateState(backupDir, (state) => {
     state.lastVerify = result;
+  });
+}
+
+/** Records the repository the user connected the server to on purpose (`immich-backup kopia connect|accept`). */
+export async function recordRepository(backupDir: string, repository: RepositoryFacts, now = new Date()): Promise<SidecarState> {
+  return updateState(backupDir, (state) => {
+    state.repository = { ...repository, firstSeenAt: now.toISOString(), lastSeenAt: now.toISOString(), snapshotIds: [] };
   });
 }
 

@@ -18,7 +18,7 @@ export function createSteps(config: SidecarConfig, log: Logger): BackupSteps {
       applyRetention(config.backupDir, { keepDays: config.keepDays, keepMin: config.keepMin }, { currentRunId: context.runId, log }),
   };
   if (config.kopia.enabled) {
-    Object.assign(steps, kopiaSteps(createKopiaBackupClient(config.kopia.connection, log), config.kopia));
+    Object.assign(steps, kopiaSteps(createKopiaBackupClient(config.kopia.connection, log), config.kopia, config.backupDir));
   }
   return steps;
 }

@@ -246,6 +246,8 @@ export async function verifyAndReport(
       warnings: [],
       dump: null,
       snapshots: {},
+      repository: null,
+      offsite: false,
     };
     const notifiers = notifiersFromConfig(config.notify);
     await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log });

@@ -11,4 +11,5 @@ export const commandLoaders: Record<string, () => Promise<{ default: Command }>>
   'restore-library': () => import('./restore-library.ts'),
   verify: () => import('./verify.ts'),
   healthcheck: () => import('./healthcheck.ts'),
+  kopia: () => import('./kopia.ts'),
 };

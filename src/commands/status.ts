@@ -18,6 +18,8 @@ export function describeStatus(status: Status): string {
     lines.push('last run: none recorded');
   }
   if (status.lastSuccess && status.lastSuccess !== status.lastRun) lines.push(`last success: ${status.lastSuccess.runId} at ${status.lastSuccess.finishedAt}`);
+  if (status.repository) lines.push(`kopia repository: ${status.repository.description} (id ${status.repository.id})`);
+  if (status.offsite !== null) lines.push(status.offsite ? 'offsite: yes (the last run is in the offsite repository)' : 'offsite: NO (the last run has no offsite copy)');
   lines.push(`runs: ${status.counters.runs} finished, ${status.counters.failures} failed`);
   lines.push(`local backups (${status.localBackups.length}):`);
   for (const backup of status.localBackups) {

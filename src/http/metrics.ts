@@ -31,6 +31,9 @@ export function renderMetrics(status: Status): string {
   const lastRun = status.lastRun;
   const lastSuccess = status.lastSuccess;
   out.add(`${p}healthy`, 'gauge', '1 when /healthz answers 200.', status.healthy ? 1 : 0);
+  if (status.offsite !== null) {
+    out.add(`${p}offsite`, 'gauge', "1 when the last run's snapshots are in an offsite repository (0: local only, or the offsite copy failed).", status.offsite ? 1 : 0);
+  }
   out.add(`${p}running`, 'gauge', '1 while a backup run is in progress.', status.running ? 1 : 0);
   out.add(`${p}last_success_timestamp_seconds`, 'gauge', 'End of the last fully successful run (local and Kopia).', seconds(lastSuccess?.finishedAt));
   out.add(

@@ -51,6 +51,10 @@ export interface Status {
   lastVerify: SidecarState['lastVerify'] | null;
   /** Start-up checks (backups folder, library, config files, Kopia) and what each found. */
   checks: CheckResult[];
+  /** Whether the last finished run's snapshots are in an offsite repository (null before the first run). */
+  offsite: boolean | null;
+  /** The Kopia repository this sidecar backs up to (remembered in the state file), if any yet. */
+  repository: SidecarState['repository'] | null;
 }
 
 /** Another process's run, if the lock's holder still runs: a lock left by a killed run is no run. */
@@ -139,5 +143,7 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     counters: state.counters,
     lastVerify: state.lastVerify ?? null,
     checks: [...(inputs.checks ?? [])],
+    offsite: lastRun === null ? null : lastRun.offsite === true,
+    repository: state.repository ?? null,
   };
 }

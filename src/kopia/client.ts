@@ -15,6 +15,7 @@ import {
   snapshotSchema,
   snapshotsResponseSchema,
   sourcesResponseSchema,
+  taskLogsSchema,
   taskSchema,
   tasksResponseSchema,
   type DirEntry,
@@ -169,6 +170,79 @@ export class KopiaClient {
     }
     this.#identity = undefined;
     return created ? 'created' : 'connected';
+  }
+
+  /**
+   * What the server's own repository-opening task last said (e.g. "unable to open repository:
+   * invalid repository password"), while it keeps retrying (`--async-repo-connect`).
+   */
+  async taskProblem(taskId: string): Promise<string | undefined> {
+    const [task, logs] = await Promise.all([
+      this.#call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}`, taskSchema).catch(() => undefined),
+      this.#call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}/logs`, taskLogsSchema).catch(() => undefined),
+    ]);
+    if (task?.errorMessage !== undefined) return task.errorMessage;
+    const entries = logs?.logs ?? [];
+    for (let index = entries.length - 1; index >= 0; index -= 1) {
+      const entry = entries[index]!;
+      if ((entry.level ?? 0) >= 2 && entry.msg !== undefined) {
+        return entry.msg.replace(/, will keep trying until canceled.*$/s, '').replace(/^(unable to open repository: )+/, 'unable to open repository: ');
+      }
+    }
+    return undefined;
+  }
+
+  /** Cancels a task (no-op when it is not running). */
+  async cancelTask(taskId: string): Promise<void> {
+    await this.#call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/cancel`, emptySchema, { body: {} });
+  }
+
+  /** Disconnects the server from its repository (only ever on the user's explicit request). */
+  async disconnect(): Promise<void> {
+    await this.#call('POST', '/api/v1/repo/disconnect', emptySchema, { body: {}, retry: false });
+    this.#identity = undefined;
+  }
+
+  /**
+   * Connects the server (not connected) to another Kopia server acting as a repository server (the
+   * vault), with the certificate pinned and the vault user's `user@host`, and waits until it is
+   * connected or the connection failed.
+   */
+  async connectToRepositoryServer(options: {
+    url: string;
+    fingerprint: string;
+    userName: string;
+    host: string;
+    password: string;
+    description?: string;
+    timeoutMs?: number;
+  }): Promise<RepoStatus> {
+    const before = new Set(((await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
+    await this.#call('POST', '/api/v1/repo/connect', emptySchema, {
+      retry: false,
+      body: {
+        apiServer: { url: options.url, serverCertFingerprint: options.fingerprint },
+        password: options.password,
+        clientOptions: { username: options.userName, hostname: options.host, ...(options.description === undefined ? {} : { description: options.description }) },
+        syncWaitTime: 30,
+      },
+    });
+    // The answer describes the state before the request: wait for the connect task.
+    const deadline = Date.now() + (options.timeoutMs ?? this.#options.unreachableTimeoutMs);
+    for (;;) {
+      const status = await this.status();
+      if (status.connected) {
+        this.#identity = undefined;
+        return status;
+      }
+      const tasks = (await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
+      const failed = tasks.find((task) => !before.has(task.id) && task.kind === 'Repository' && (task.status === 'FAILED' || task.status === 'CANCELED'));
+      if (failed !== undefined) {
+        throw new KopiaError(`the Kopia server could not connect to ${options.url}: ${failed.errorMessage ?? failed.status.toLowerCase()}`, { code: 'CONNECT_FAILED' });
+      }
+      if (Date.now() > deadline) throw new KopiaError(`the Kopia server did not finish connecting to ${options.url} in time`, { code: 'CONNECT_FAILED' });
+      await sleep(this.#options.pollIntervalMs);
+    }
   }
 
   /** The user@host the server snapshots under (from its repository connection, not from us). */

@@ -11,6 +11,11 @@ export const repoStatusSchema = z.looseObject({
   connected: z.boolean(),
   initTaskID: z.string().optional(),
   storage: z.string().optional(),
+  /** Set when the server is a client of another Kopia server (a repository server, e.g. the vault). */
+  apiServerURL: z.string().optional(),
+  hash: z.string().optional(),
+  encryption: z.string().optional(),
+  description: z.string().optional(),
   hostname: z.string().optional(),
   username: z.string().optional(),
   readonly: z.boolean().optional(),
@@ -81,6 +86,10 @@ export const taskSchema = z.looseObject({
   counters: z.record(z.string(), counterSchema).nullish(),
 });
 export type Task = z.infer<typeof taskSchema>;
+
+export const taskLogsSchema = z.looseObject({
+  logs: z.array(z.looseObject({ level: z.number().optional(), msg: z.string().optional() })).nullable(),
+});
 
 export const tasksResponseSchema = z.looseObject({ tasks: z.array(taskSchema).nullable() });
 

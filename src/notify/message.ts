@@ -28,6 +28,11 @@ export function describe(notification: Notification): Message {
         `${run.dump.tables} tables, ${run.dump.rows.toLocaleString('en-US')} rows`,
     );
   }
+  if (run.steps.some((step) => step.name.startsWith('kopia-')) || run.repository !== null) {
+    // The reason the product exists: say in every backup notification whether this run is offsite.
+    const where = run.repository?.description ?? 'the Kopia repository could not be checked';
+    lines.push(run.offsite ? `Offsite: yes, ${where}` : `Offsite: NO (${where})`);
+  }
   for (const [name, snapshot] of Object.entries(run.snapshots)) {
     if (snapshot === undefined) continue;
     const size = snapshot.totalSize === undefined ? '' : `, ${formatBytes(snapshot.totalSize)}`;

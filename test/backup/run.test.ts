@@ -92,7 +92,7 @@ test('a good run: named folder with dump, config copies (0600) and a complete ma
     assert.equal(createHash('sha256').update(readFileSync(join(folder, file.path))).digest('hex'), file.sha256);
   }
   assert.equal(statSync(join(folder, 'config', '.env')).mode & 0o777, 0o600);
-  assert.deepEqual(manifest.kopia, { backups: { id: 'snap-backups', source: 'root@kopia:/backups' }, library: { id: 'snap-library', source: 'root@kopia:/library' }, errors: [] });
+  assert.deepEqual(manifest.kopia, { backups: { id: 'snap-backups', source: 'root@kopia:/backups' }, library: { id: 'snap-library', source: 'root@kopia:/library' }, repository: null, errors: [] });
   assert.match(report.warnings.join('\n'), /missing\.yml \(ENOENT\)/);
   assert.deepEqual(report.steps.map((step) => [step.name, step.status]), [
     ['dump', 'ok'],

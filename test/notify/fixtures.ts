@@ -30,6 +30,14 @@ export function successfulRun(): RunReport {
       backups: { id: 'k1b2c3', source: 'root@kopia:/backups', totalSize: 52_000_000, fileCount: 12 },
       library: { id: 'kd4e5f6', source: 'root@kopia:/library', totalSize: 912_000_000_000, fileCount: 210_000 },
     },
+    repository: {
+      id: '0123456789abcdef',
+      storage: 'server',
+      apiServerURL: 'https://vault.example.net:51515',
+      description: 'Kopia repository server https://vault.example.net:51515 as immich@immich-kopia',
+      offsite: true,
+    },
+    offsite: true,
   };
 }
 
@@ -41,5 +49,7 @@ export function kopiaFailedRun(): RunReport {
     failedStep: 'kopia-backups',
     error: 'Kopia server unreachable at http://kopia:51515 (ECONNREFUSED)',
     snapshots: {},
+    repository: null,
+    offsite: false,
   };
 }

@@ -15,7 +15,9 @@ test('defaults a user would expect', () => {
   assert.equal(config.keepMin, 3);
   assert.equal(config.maxAgeMs, 26 * 3_600_000);
   assert.equal(config.httpPort, 8080);
-  assert.deepEqual(config.kopia.retention, { keepDaily: 30, keepWeekly: 12, keepMonthly: 12 });
+  // Every retention count explicit: nothing inherited from Kopia's global policy (latest 10, hourly 48, annual 3).
+  assert.deepEqual(config.kopia.retention, { keepLatest: 0, keepHourly: 0, keepDaily: 30, keepWeekly: 12, keepMonthly: 12, keepAnnual: 0 });
+  assert.equal(config.kopia.connectTimeoutMs, 5 * 60_000);
   assert.equal(config.kopia.backupsPath, '/backups');
   assert.equal(config.kopia.libraryPath, '/library');
   assert.equal(config.kopia.connection.url, 'http://kopia:51515');

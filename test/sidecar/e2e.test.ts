@@ -193,7 +193,7 @@ test('a triggered run: dump folder and manifest, two Kopia snapshots, success we
   assert.match(metrics, /^immich_backup_snapshot_files\{source="library"\} \d+$/m);
 });
 
-test('Kopia stopped: exit 2, the local backup is kept, failure webhook names the Kopia step, /healthz 503', async () => {
+test('Kopia stopped: exit 2, the local backup is kept, failure webhook names the Kopia repository check, /healthz 503', async () => {
   await kopia.stop();
   const before = (await listRunFolders(backupDir)).length;
   const run = await backupNow();
@@ -201,16 +201,17 @@ test('Kopia stopped: exit 2, the local backup is kept, failure webhook names the
   const folders = await listRunFolders(backupDir);
   assert.equal(folders.length, before + 1);
   assert.equal(folders[0]!.state, 'good', 'the local backup is kept and complete');
-  assert.match(folders[0]!.manifest!.kopia!.errors.join('\n'), /kopia-backups/);
+  assert.match(folders[0]!.manifest!.kopia!.errors.join('\n'), /kopia-repository/);
   const webhook = await receiver.waitFor(
     (request) => request.path.startsWith('/hook/') && JSON.parse(request.body).event === 'failure' && JSON.parse(request.body).run.runId === folders[0]!.runId,
   );
   const payload = JSON.parse(webhook.body);
   assert.equal(payload.run.exitCode, 2);
-  assert.equal(payload.run.failedStep, 'kopia-backups');
+  assert.equal(payload.run.failedStep, 'kopia-repository', 'the repository check fails first: no snapshot is attempted');
+  assert.equal(payload.run.offsite, false);
   const health = await fetch(`${sidecarUrl}/healthz`);
   assert.equal(health.status, 503);
-  assert.match(await health.text(), /kopia-backups/);
+  assert.match(await health.text(), /kopia-repository/);
 });
 
 test('Postgres unreachable: exit 1, failure webhook, no run folder left looking good', async () => {

@@ -5,7 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../../src/config.ts';
 import type { KopiaConnection } from '../../src/kopia/config.ts';
+import { Agent, request } from 'undici';
 import { runCommand } from './postgres.ts';
+
+const insecureAgent = new Agent({ connect: { rejectUnauthorized: false } });
 
 /**
  * A real `kopia server` (the kopia binary on PATH) over TLS with a generated certificate, serving
@@ -23,15 +26,28 @@ export interface KopiaServer {
   env(): Env;
   /** Stops the process (SIGKILL with `kill: true`), keeping the repository for a restart. */
   stop(options?: { kill?: boolean }): Promise<void>;
-  /** Starts the same server again on the same port and certificate. */
-  restart(): Promise<void>;
+  /** Starts the same server again on the same port and certificate (with other environment variables, if given). */
+  restart(options?: { env?: Record<string, string> }): Promise<void>;
+  /** Runs the kopia CLI on this server's repository configuration (e.g. `server user add`). */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Makes the server re-read its repository (users added with the CLI take effect). */
+  refresh(): Promise<void>;
   /** Stops the server and removes everything it wrote. */
   destroy(): Promise<void>;
 }
 
 const repositoryPassword = 'test-repository-password';
 
-export async function startKopiaServer(options: { withRepository?: boolean } = {}): Promise<KopiaServer> {
+export interface KopiaServerOptions {
+  /** A filesystem repository is created first (default); without, the server starts not connected. */
+  withRepository?: boolean;
+  /** Opens the repository in the background, retrying forever, as compose.sidecar.yml's server does. */
+  asyncRepoConnect?: boolean;
+  /** Environment of the server process (e.g. KOPIA_PASSWORD, KOPIA_PERSIST_CREDENTIALS_ON_CONNECT as in the kopia image). */
+  env?: Record<string, string>;
+}
+
+export async function startKopiaServer(options: KopiaServerOptions = {}): Promise<KopiaServer> {
   const directory = mkdtempSync(join(tmpdir(), 'immich-backup-kopia-'));
   const configFile = join(directory, 'repository.config');
   const common = ['--config-file', configFile, '--log-dir', join(directory, 'logs'), '--no-check-for-updates'];
@@ -48,6 +64,8 @@ export async function startKopiaServer(options: { withRepository?: boolean } = {
   const keyFile = join(directory, 'server.key');
   let address = '127.0.0.1:0';
   let child: ChildProcess | undefined;
+  let serverEnv: Record<string, string> = { KOPIA_PASSWORD: repositoryPassword, ...options.env };
+  const controlPassword = 'test-control-password';
 
   const start = async (firstStart: boolean): Promise<string> => {
     const args = [
@@ -55,9 +73,10 @@ export async function startKopiaServer(options: { withRepository?: boolean } = {
       '--tls-cert-file', certFile, '--tls-key-file', keyFile,
       ...(firstStart ? ['--tls-generate-cert', '--tls-generate-rsa-key-size', '2048'] : []),
       '--server-username', username, '--server-password', password,
-      '--server-control-password', 'test-control-password', '--shutdown-grace-period', '1s',
+      '--server-control-password', controlPassword, '--shutdown-grace-period', '1s',
+      ...(options.asyncRepoConnect === true ? ['--async-repo-connect'] : []),
     ];
-    child = spawn('kopia', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, KOPIA_PASSWORD: repositoryPassword } });
+    child = spawn('kopia', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...serverEnv } });
     return new Promise<string>((resolve, reject) => {
       let stderr = '';
       const timer = setTimeout(() => reject(new Error(`kopia server did not start in 60 s:\n${stderr}`)), 60_000);
@@ -101,9 +120,21 @@ export async function startKopiaServer(options: { withRepository?: boolean } = {
       KOPIA_SERVER_CERT_FINGERPRINT: fingerprint,
     }),
     stop,
-    restart: async () => {
+    restart: async (restartOptions = {}) => {
       await stop();
+      if (restartOptions.env !== undefined) serverEnv = { ...serverEnv, ...restartOptions.env };
       await start(false);
+    },
+    cli: (args) => runCommand('kopia', [...args, '--config-file', configFile, '--log-dir', join(directory, 'logs')], undefined, { env: { ...process.env, ...serverEnv } }),
+    refresh: async () => {
+      const response = await request(`${url}/api/v1/control/refresh`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`server-control:${controlPassword}`).toString('base64')}` },
+        // The test's own request to its own server: the certificate is pinned by the client under test, not here.
+        dispatcher: insecureAgent,
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`kopia refresh failed: ${response.statusCode} ${text}`);
     },
     destroy: async () => {
       await stop({ kill: true });

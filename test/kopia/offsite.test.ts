@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Env } from '../../src/config.ts';
+import { createHttpServer, listen } from '../../src/http/server.ts';
+import { collectStatus } from '../../src/http/status.ts';
+import { KopiaClient } from '../../src/kopia/client.ts';
+import { createLogger } from '../../src/log.ts';
+import { runCli } from '../support/cli.ts';
+import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * Issue 12: the offsite copy is never lost silently. Two real Kopia servers: the stack's own
+ * (started like compose.sidecar.yml starts it: no repository, --async-repo-connect, the repository
+ * password only from KOPIA_PASSWORD, nothing persisted) and a second one over pinned TLS playing
+ * the vault, with its own repository user. Backups run through the CLI with a real Postgres.
+ */
+const vaultUser = 'immich@immich-kopia';
+const vaultUserPassword = 'vault-user-password-for-tests';
+
+let postgres: PostgresServer;
+let vault: KopiaServer;
+let stack: KopiaServer;
+let receiver: WebhookReceiver;
+let http: Server;
+let healthUrl: string;
+let env: Env;
+const work = mkdtempSync(join(tmpdir(), 'immich-backup-offsite-'));
+const backupDir = join(work, 'backups');
+const library = join(work, 'upload-location');
+const defaultRepository = join(work, 'default-repository');
+const passwordFile = join(work, 'vault-password');
+
+async function backup(extra: Env = {}) {
+  const result = await runCli(['backup', '--json'], { ...env, ...extra });
+  const report = JSON.parse(result.stdout) as {
+    exitCode: number;
+    offsite: boolean;
+    error: string | null;
+    warnings: string[];
+    repository: { id: string; storage: string; offsite: boolean; description: string } | null;
+    snapshots: { backups?: { id: string }; library?: { id: string } };
+  };
+  return { ...result, report };
+}
+
+async function notification(runIdPredicate: (run: { runId: string; exitCode: number }) => boolean) {
+  const request = await receiver.waitFor((r) => runIdPredicate(JSON.parse(r.body).run), 10_000);
+  return JSON.parse(request.body) as { event: string; message: string; run: { runId: string; exitCode: number; offsite: boolean } };
+}
+
+async function metrics(): Promise<string> {
+  return (await fetch(`${healthUrl}/metrics`)).text();
+}
+
+async function vaultSnapshots(): Promise<{ id: string; source: { host: string; userName: string; path: string } }[]> {
+  await vault.refresh();
+  const listed = await vault.cli(['snapshot', 'list', '--all', '--json']);
+  assert.equal(listed.code, 0, listed.stderr);
+  return JSON.parse(listed.stdout);
+}
+
+function defaultRepositoryFiles(): string[] {
+  return existsSync(defaultRepository) ? readdirSync(defaultRepository).sort() : [];
+}
+
+before(async () => {
+  mkdirSync(backupDir);
+  for (const folder of ['library/admin/2026', 'upload/admin', 'thumbs/admin']) mkdirSync(join(library, folder), { recursive: true });
+  for (const folder of ['library', 'upload', 'thumbs']) writeFileSync(join(library, folder, '.immich'), '1732420800000');
+  for (let n = 0; n < 5; n += 1) writeFileSync(join(library, 'library/admin/2026', `IMG_${n}.jpg`), `photo ${n}`.repeat(500));
+  writeFileSync(join(work, 'docker-compose.yml'), 'services: {}\n');
+  writeFileSync(join(work, '.env'), 'DB_PASSWORD=secret\n');
+  writeFileSync(passwordFile, `${vaultUserPassword}\n`, { mode: 0o600 });
+
+  [postgres, vault, stack, receiver] = await Promise.all([
+    startPostgres('16'),
+    startKopiaServer(),
+    // As the kopia image runs it: the password comes from the environment only, never stored.
+    startKopiaServer({ withRepository: false, asyncRepoConnect: true, env: { KOPIA_PASSWORD: vaultUserPassword, KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: 'false' } }),
+    startWebhookReceiver(),
+  ]);
+  await postgres.createDatabase('immich');
+  await postgres.query('immich', `CREATE TABLE asset (id serial PRIMARY KEY, path text NOT NULL); INSERT INTO asset (path) SELECT 'library/admin/2026/IMG_' || g || '.jpg' FROM generate_series(0, 4) g`);
+  const added = await vault.cli(['server', 'user', 'add', vaultUser, '--user-password', vaultUserPassword]);
+  assert.equal(added.code, 0, added.stderr);
+  await vault.refresh();
+
+  env = {
+    ...postgres.env('immich'),
+    ...stack.env(),
+    BACKUP_DIR: backupDir,
+    LIBRARY_PATH: library,
+    KOPIA_LIBRARY_PATH: library,
+    KOPIA_BACKUPS_PATH: backupDir,
+    KOPIA_REPOSITORY_PASSWORD: 'default-local-repository-password',
+    KOPIA_DEFAULT_REPOSITORY_PATH: defaultRepository,
+    KOPIA_CONNECT_TIMEOUT: '4s',
+    CONFIG_FILES: `${join(work, 'docker-compose.yml')},${join(work, '.env')}`,
+    WEBHOOK_URL: `${receiver.url}/hook`,
+    NOTIFY_RETRIES: '0',
+    TZ: 'UTC',
+  };
+  // The sidecar's /healthz and /metrics, from the same state the runs write.
+  http = createHttpServer(() => collectStatus({ backupDir, maxAgeMs: 26 * 3_600_000 }), createLogger({ level: 'silent' }));
+  healthUrl = `http://127.0.0.1:${await listen(http, 0, '127.0.0.1')}`;
+});
+
+after(async () => {
+  http?.close();
+  await Promise.allSettled([postgres?.stop(), vault?.destroy(), stack?.destroy(), receiver?.close()]);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('first run: the default local repository is created; offsite false, a warning in the notification, metric 0', async () => {
+  const first = await backup();
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.report.repository?.storage, 'filesystem');
+  assert.equal(first.report.offsite, false);
+  assert.ok(defaultRepositoryFiles().length > 0, 'the default repository is on disk');
+  assert.ok(first.report.warnings.some((warning) => warning.startsWith('NOT OFFSITE:')), JSON.stringify(first.report.warnings));
+  const message = await notification((run) => run.exitCode === 0);
+  assert.match(message.message, /^Offsite: NO \(local filesystem repository/m);
+  assert.match(message.message, /^Warning: NOT OFFSITE:/m);
+  assert.equal(message.run.offsite, false);
+  assert.match(await metrics(), /^immich_backup_offsite 0$/m);
+
+  // The warning is repeated at most about once a day; the "Offsite: NO" line is in every notification.
+  receiver.requests.length = 0;
+  const second = await backup();
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(second.report.warnings.filter((warning) => warning.startsWith('NOT OFFSITE:')), []);
+  assert.match((await notification((run) => run.exitCode === 0)).message, /^Offsite: NO/m);
+
+  // Every retention count is explicit on the policy: nothing inherited from Kopia's defaults.
+  const client = new KopiaClient(stack.connection());
+  try {
+    const policy = await client.definedPolicy(library);
+    assert.deepEqual(policy?.retention, { keepLatest: 0, keepHourly: 0, keepDaily: 30, keepWeekly: 12, keepMonthly: 12, keepAnnual: 0 });
+  } finally {
+    await client.close();
+  }
+});
+
+test('kopia connect: refuses to replace a connected repository unless asked; then runs snapshot to the vault, offsite true, metric 1', async () => {
+  const args = ['kopia', 'connect', '--url', vault.url, '--fingerprint', vault.fingerprint, '--username', vaultUser, '--password-file', passwordFile];
+  const refused = await runCli(args, env);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /connected to local filesystem repository.*nothing changed.*--replace/);
+  assert.equal((await backup()).report.repository?.storage, 'filesystem', 'still the local one');
+
+  const connected = await runCli([...args, '--replace', '--description', 'vault'], env);
+  assert.equal(connected.code, 0, connected.stderr);
+  assert.match(connected.stdout, /connected: Kopia repository server https:\/\/127\.0\.0\.1:\d+ "vault" as immich@immich-kopia/);
+  assert.doesNotMatch(connected.stdout + connected.stderr, new RegExp(vaultUserPassword));
+
+  receiver.requests.length = 0;
+  const run = await backup();
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.report.offsite, true);
+  assert.equal(run.report.repository?.storage, 'server');
+  const inVault = await vaultSnapshots();
+  for (const key of ['backups', 'library'] as const) {
+    const snapshot = inVault.find((s) => s.id === run.report.snapshots[key]?.id);
+    assert.ok(snapshot, `the ${key} snapshot is in the vault`);
+    assert.equal(`${snapshot.source.userName}@${snapshot.source.host}`, vaultUser);
+  }
+  const message = await notification((r) => r.exitCode === 0);
+  assert.match(message.message, /^Offsite: yes, Kopia repository server https:\/\/127\.0\.0\.1:\d+ "vault"/m);
+  assert.match(await metrics(), /^immich_backup_offsite 1$/m);
+  const status = await (await fetch(`${healthUrl}/status`)).json() as { offsite: boolean; repository: { storage: string } };
+  assert.equal(status.offsite, true);
+  assert.equal(status.repository.storage, 'server');
+});
+
+test('vault offline when a run starts: exit 2, the notification names the vault, /healthz 503; the local repository is never used; a server still connecting is waited for', async () => {
+  const localBefore = defaultRepositoryFiles();
+  await vault.stop();
+  await stack.restart(); // as after a reboot: it keeps trying to open the vault
+  receiver.requests.length = 0;
+  const failed = await backup();
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.equal(failed.report.offsite, false);
+  assert.match(failed.report.error ?? '', /^kopia-repository: the Kopia server has not opened its repository after waiting 4 s/);
+  const message = await notification((run) => run.exitCode === 2);
+  assert.match(message.message, new RegExp(`expected Kopia repository server ${vault.url.replace(/[.]/g, '\\.')}`));
+  assert.match(message.message, /^Offsite: NO/m);
+  const health = await fetch(`${healthUrl}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(await health.text(), /kopia-repository/);
+  assert.match(await metrics(), /^immich_backup_offsite 0$/m);
+  const client = new KopiaClient(stack.connection());
+  try {
+    assert.equal((await client.status()).connected, false, 'nothing connected the server elsewhere');
+  } finally {
+    await client.close();
+  }
+
+  // The next run starts while the server is still connecting (the vault comes back meanwhile): it waits and succeeds.
+  const next = backup({ KOPIA_CONNECT_TIMEOUT: '3m' });
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  await vault.restart();
+  const recovered = await next;
+  assert.equal(recovered.code, 0, recovered.stderr);
+  assert.equal(recovered.report.offsite, true);
+  assert.equal(recovered.report.repository?.storage, 'server');
+  const ids = new Set((await vaultSnapshots()).map((s) => s.id));
+  assert.ok(ids.has(recovered.report.snapshots.library!.id), 'the snapshot is in the vault');
+  assert.deepEqual(defaultRepositoryFiles(), localBefore, 'the default local repository was not touched');
+  assert.equal((await fetch(`${healthUrl}/healthz`)).status, 200);
+});
+
+test('wrong repository password: a failure naming what the server reports, never a silent switch', async () => {
+  const localBefore = defaultRepositoryFiles();
+  await stack.restart({ env: { KOPIA_PASSWORD: 'not-the-vault-password' } });
+  try {
+    const failed = await backup();
+    assert.equal(failed.code, 2, failed.stderr);
+    assert.match(failed.report.error ?? '', /kopia-repository: .*expected Kopia repository server/);
+    assert.match(failed.report.error ?? '', /it reports: .*(password|access denied|invalid)/i);
+    assert.equal(failed.report.repository, null);
+    assert.deepEqual(defaultRepositoryFiles(), localBefore);
+    assert.equal((await fetch(`${healthUrl}/healthz`)).status, 503);
+  } finally {
+    await stack.restart({ env: { KOPIA_PASSWORD: vaultUserPassword } });
+  }
+  const recovered = await backup({ KOPIA_CONNECT_TIMEOUT: '2m' });
+  assert.equal(recovered.code, 0, recovered.stderr);
+  assert.equal(recovered.report.offsite, true);
+});
