@@ -282,6 +282,8 @@ export const sidecarEnvSchema = z.object({
   // How long a run waits for a Kopia server that is (re)connecting its repository before it fails.
   KOPIA_CONNECT_TIMEOUT: duration.default(5 * 60_000),
   KOPIA_SNAPSHOT_TIMEOUT: duration.default(12 * 3_600_000),
+  // A library snapshot with fewer files than this share of the previous one's is refused (0: off).
+  KOPIA_LIBRARY_MIN_RATIO: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
 
   WEBHOOK_URL: httpUrl('WEBHOOK_URL').optional(),
   NTFY_URL: httpUrl('the ntfy topic URL, e.g. https://ntfy.sh/my-topic').optional(),
@@ -358,6 +360,8 @@ export interface SidecarConfig {
     /** How long a run waits for a server that is still connecting its repository. */
     connectTimeoutMs: number;
     snapshotTimeoutMs: number;
+    /** The library snapshot must hold at least this share of the previous one's files (0: no check). */
+    libraryMinRatio: number;
   };
   notify: {
     webhookUrl?: string;
@@ -451,6 +455,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
       },
       connectTimeoutMs: parsed.KOPIA_CONNECT_TIMEOUT,
       snapshotTimeoutMs: parsed.KOPIA_SNAPSHOT_TIMEOUT,
+      libraryMinRatio: parsed.KOPIA_LIBRARY_MIN_RATIO,
     },
     notify: {
       webhookUrl: parsed.WEBHOOK_URL,

@@ -52,6 +52,9 @@ export function createKopiaBackupClient(connection: KopiaConnectionConfig, log: 
       if (result.endTime !== undefined) ref.endTime = result.endTime;
       return ref;
     },
+    async countFiles(path, atLeast, signal) {
+      return client.countFiles(path, atLeast, signal);
+    },
     async listSnapshots(path) {
       const source = await sourceName(path);
       const snapshots = await client.listSnapshots(path);

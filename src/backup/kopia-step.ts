@@ -26,6 +26,34 @@ export interface KopiaBackupClient {
   ): Promise<SnapshotRef>;
   /** Snapshots of `path` (as the Kopia server sees it), newest first. */
   listSnapshots(path: string): Promise<(SnapshotRef & { description?: string })[]>;
+  /**
+   * Files under `path` as the Kopia server sees it, counted until `atLeast` are found (complete:
+   * false then); undefined when the server cannot count.
+   */
+  countFiles?(path: string, atLeast: number, signal: AbortSignal): Promise<{ files: number; complete: boolean } | undefined>;
+}
+
+/**
+ * A library snapshot must not be mistaken for a backup when the library is not there: a mount
+ * that did not come up shows Kopia an empty (or nearly empty) folder. The folder is counted before
+ * the snapshot (so no such snapshot is made), and the snapshot's own count is checked after it.
+ */
+async function checkLibraryFileCount(
+  client: KopiaBackupClient,
+  path: string,
+  minRatio: number,
+  context: StepContext,
+): Promise<{ needed: number; describe(files: number): string }> {
+  const previous = (await client.listSnapshots(path)).find((snapshot) => snapshot.fileCount !== undefined)?.fileCount;
+  const needed = previous === undefined || minRatio === 0 ? 1 : Math.max(1, Math.ceil(previous * minRatio));
+  const describe = (files: number) =>
+    files === 0
+      ? `the library folder ${path} (KOPIA_LIBRARY_PATH, as the Kopia server sees it) holds no files: is the library mounted into the kopia service? Refusing to snapshot it`
+      : `the library folder ${path} (KOPIA_LIBRARY_PATH, as the Kopia server sees it) holds ${files} files, fewer than ${Math.round(minRatio * 100)} % of the previous snapshot's ${previous}: is the library mounted into the kopia service? Refusing to snapshot it (KOPIA_LIBRARY_MIN_RATIO=${minRatio}; set 0 to allow a big deletion)`;
+  const counted = await client.countFiles?.(path, needed, context.signal);
+  if (counted === undefined) context.log.debug({ path }, 'the Kopia server cannot count files; the snapshot is checked afterwards');
+  else if (counted.files < needed) throw new Error(describe(counted.files));
+  return { needed, describe };
 }
 
 export interface RepositoryCheck {
@@ -136,14 +164,19 @@ export function kopiaSteps(client: KopiaBackupClient, config: SidecarConfig['kop
     return { repository, created, warnings };
   };
 
-  const snapshotOf = (path: string, what: string) => async (context: StepContext): Promise<SnapshotRef> => {
+  const snapshotOf = (path: string, what: 'backups' | 'library') => async (context: StepContext): Promise<SnapshotRef> => {
     await client.ensureRetention(path, config.retention);
-    return client.snapshot(path, {
+    const sanity = what === 'library' ? await checkLibraryFileCount(client, path, config.libraryMinRatio, context) : undefined;
+    const ref = await client.snapshot(path, {
       description: `immich-backup ${context.runId} ${what}`,
       signal: context.signal,
       timeoutMs: config.snapshotTimeoutMs,
       onProgress: (figures) => context.progress(figures),
     });
+    if (sanity !== undefined && ref.fileCount !== undefined && ref.fileCount < sanity.needed) {
+      throw new Error(`${sanity.describe(ref.fileCount)} (snapshot ${ref.id} was made of it)`);
+    }
+    return ref;
   };
   return {
     checkRepository,

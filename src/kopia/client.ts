@@ -326,7 +326,7 @@ export class KopiaClient {
         bytes: counter(running, 'Processed Bytes') || counter(running, 'Hashed Bytes') + counter(running, 'Cached Bytes'),
         uploadedBytes: counter(running, 'Uploaded Bytes'),
       });
-    });
+    }, `the snapshot of ${source.path}`);
     if (finished.status !== 'SUCCESS') {
       throw new KopiaError(`the snapshot of ${source.path} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
     }
@@ -440,8 +440,11 @@ export class KopiaClient {
         options: { parallel: 0, incremental: false, deleteExtra: false, ignoreErrors: false, restoreDirEntryAtDepth: restoreAllDepths },
       },
     });
-    const finished = await this.#waitForTask(task.id, options.signal, (running) =>
-      options.onProgress?.({ files: counter(running, 'Restored Files'), bytes: counter(running, 'Restored Bytes') }),
+    const finished = await this.#waitForTask(
+      task.id,
+      options.signal,
+      (running) => options.onProgress?.({ files: counter(running, 'Restored Files'), bytes: counter(running, 'Restored Bytes') }),
+      `the restore into ${options.targetPath}`,
     );
     if (finished.status !== 'SUCCESS') {
       throw new KopiaError(`the restore into ${options.targetPath} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
@@ -454,15 +457,51 @@ export class KopiaClient {
     };
   }
 
-  async #waitForTask(id: string, signal: AbortSignal | undefined, onProgress: (task: Task) => void): Promise<Task> {
+  /** Waits for task `id` to end; `what` names it in errors ("the snapshot of /library"). */
+  async #waitForTask(id: string, signal: AbortSignal | undefined, onProgress: (task: Task) => void, what = `task ${id}`): Promise<Task> {
     return this.#waitFor(async () => {
-      const task = await this.#call('GET', `/api/v1/tasks/${encodeURIComponent(id)}`, taskSchema);
+      let task: Task;
+      try {
+        task = await this.#call('GET', `/api/v1/tasks/${encodeURIComponent(id)}`, taskSchema);
+      } catch (error) {
+        // A restarted server has forgotten its tasks: the work was lost with it.
+        if (error instanceof KopiaError && (error.code === 'NOT_FOUND' || error.code === 'HTTP_404')) {
+          throw new KopiaError(`the Kopia server (${this.connection.url}) restarted or lost the task during ${what}: it did not finish`, { cause: error });
+        }
+        throw error;
+      }
       if (task.status === 'RUNNING' || task.status === 'CANCELING') {
         onProgress(task);
         return undefined;
       }
       return task;
-    }, signal, `task ${id} did not finish`);
+    }, signal, `${what} did not finish`);
+  }
+
+  /**
+   * Counts the files under `path` as the Kopia server sees it (an Estimate task), stopping as soon
+   * as `atLeast` are found: a cheap check, before a snapshot, that a folder is not empty or far
+   * emptier than expected. Undefined when the server cannot estimate.
+   */
+  async countFiles(path: string, atLeast: number, signal?: AbortSignal): Promise<{ files: number; complete: boolean } | undefined> {
+    let task: Task;
+    try {
+      task = await this.#call('POST', '/api/v1/estimate', taskSchema, { body: { root: path, maxExamplesPerBucket: 0 }, retry: false });
+    } catch (error) {
+      if (error instanceof KopiaError && error.code === 'UNREACHABLE') throw error;
+      return undefined;
+    }
+    let enough = false;
+    const finished = await this.#waitForTask(task.id, signal, (running) => {
+      if (!enough && counter(running, 'Files') >= atLeast) {
+        enough = true;
+        void this.#call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false }).catch(() => undefined);
+      }
+    }, `counting the files of ${path}`);
+    const files = counter(finished, 'Files');
+    if (finished.status === 'SUCCESS') return { files, complete: true };
+    if (enough || files >= atLeast) return { files, complete: false };
+    return undefined;
   }
 
   /**
@@ -483,7 +522,10 @@ export class KopiaClient {
         if (!(error instanceof KopiaError && error.code === 'UNREACHABLE')) throw error;
         unreachableSince ??= Date.now();
         if (Date.now() - unreachableSince > this.#options.unreachableTimeoutMs) {
-          throw new KopiaError(`${what}: the Kopia server stopped answering (${error.message})`, { code: 'UNREACHABLE', cause: error });
+          throw new KopiaError(
+            `the Kopia server stopped answering (${this.connection.url}) for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${what}`,
+            { code: 'UNREACHABLE', cause: error },
+          );
         }
       }
       await sleep(this.#options.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
