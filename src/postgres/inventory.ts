@@ -157,8 +157,8 @@ export const inventoryQueries: KindQuery[] = [
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_config', 'c.oid')}
       UNION ALL SELECT 'foreign data wrapper', NULL, w.fdwname, NULL, 'pg_foreign_data_wrapper', w.oid FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notMember('pg_foreign_data_wrapper', 'w.oid')}
       UNION ALL SELECT 'foreign server', NULL, s.srvname, NULL, 'pg_foreign_server', s.oid FROM pg_catalog.pg_foreign_server s WHERE ${notMember('pg_foreign_server', 's.oid')}
-      UNION ALL SELECT 'user mapping', NULL, pg_catalog.pg_get_userbyid(m.umuser) || ' on ' || s.srvname, NULL, 'pg_user_mapping', m.oid
-        FROM pg_catalog.pg_user_mapping m JOIN pg_catalog.pg_foreign_server s ON s.oid = m.umserver
+      UNION ALL SELECT 'user mapping', NULL, m.usename || ' on ' || m.srvname, NULL, 'pg_user_mapping', m.umid
+        FROM pg_catalog.pg_user_mappings m
       UNION ALL SELECT 'publication', NULL, p.pubname, NULL, 'pg_publication', p.oid FROM pg_catalog.pg_publication p
       UNION ALL SELECT 'subscription', NULL, s.subname, NULL, 'pg_subscription', s.oid FROM pg_catalog.pg_subscription s
        WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
