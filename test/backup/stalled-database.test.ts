@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { lockFileName } from '../../src/backup/lock.ts';
+import { startCli } from '../support/cli.ts';
+import { runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
+
+/**
+ * Issue 13, item 2, mid-dump: a database that stops answering while the dump copies (the server
+ * frozen with `docker pause`, as a hung host or a dead network path would leave it). The stall
+ * timeout ends the run naming the table, with progress lines while it waits; the overall deadline
+ * ends it too; SIGTERM ends it within seconds. Each time: exit 1, failure notified, no .partial,
+ * no lock.
+ */
+let server: PostgresServer;
+let receiver: WebhookReceiver;
+let paused = false;
+
+before(async () => {
+  server = await startPostgres('14');
+  await server.createDatabase('immich');
+  await server.psql(
+    'immich',
+    `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
+     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 300000) g;`,
+  );
+  receiver = await startWebhookReceiver();
+});
+after(async () => {
+  await resume();
+  await receiver?.close();
+  await server?.stop().catch(() => undefined);
+});
+
+async function docker(...args: string[]): Promise<void> {
+  const result = await runCommand('docker', args);
+  assert.equal(result.code, 0, result.stderr);
+}
+
+async function resume(): Promise<void> {
+  if (!paused) return;
+  await docker('unpause', server.container.getId());
+  paused = false;
+}
+
+/** Starts `backup`, freezes the server once the dump is copying the table, and returns the running process. */
+async function backupThenFreeze(extraEnv: Record<string, string>) {
+  const backupDir = mkdtempSync(join(tmpdir(), 'stalled-db-'));
+  const before = receiver.requests.length;
+  const running = startCli(['backup'], {
+    ...server.env('immich'),
+    BACKUP_DIR: backupDir,
+    KOPIA_ENABLED: 'false',
+    CONFIG_FILES: '/nonexistent/compose.yml',
+    WEBHOOK_URL: `${receiver.url}/hook`,
+    DUMP_JOBS: '2',
+    ...extraEnv,
+  });
+  const observer = await server.connect('postgres');
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await observer.query(`SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'immich-backup dump%' AND query LIKE 'COPY%' AND state = 'active'`);
+      if (rows.length > 0) break;
+      assert.ok(Date.now() < deadline, 'the dump never started copying');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await observer.end();
+  }
+  await docker('pause', server.container.getId());
+  paused = true;
+  const frozenAt = Date.now();
+  return { running, backupDir, frozenAt, notified: () => receiver.requests.slice(before).map((request) => JSON.parse(request.body) as { event: string; message: string }) };
+}
+
+function assertNothingLeft(backupDir: string): void {
+  const left = readdirSync(backupDir).filter((name) => name.endsWith('.partial') || name === lockFileName || name.startsWith('immich-') || name.startsWith('.immich-2'));
+  assert.deepEqual(left, [], 'no run folder, .partial folder or lock may be left');
+}
+
+test('the server stops answering mid-copy: DUMP_STALL_TIMEOUT ends the run naming the table, with "still waiting" lines before', { timeout: 90_000 }, async () => {
+  const { running, backupDir, frozenAt, notified } = await backupThenFreeze({ DUMP_STALL_TIMEOUT: '4s' });
+  try {
+    const result = await running.exited;
+    const seconds = (Date.now() - frozenAt) / 1000;
+    assert.equal(result.code, 1, result.stderr);
+    assert.ok(seconds >= 3 && seconds < 15, `ended ${seconds} s after the server froze`);
+    assert.match(result.stdout, /the database sent nothing for \d+(\.\d)? s while the dump was waiting for table public\.asset \(DUMP_STALL_TIMEOUT\)/);
+    assert.match(result.stderr, /still waiting for table public\.asset: \d+ s/);
+    assert.deepEqual(notified().map((n) => n.event), ['failure']);
+    assert.match(notified()[0]!.message, /DUMP_STALL_TIMEOUT/);
+    assertNothingLeft(backupDir);
+  } finally {
+    await resume();
+  }
+});
+
+test('DUMP_TIMEOUT: a dump still running at the deadline fails, and the failure is notified', { timeout: 90_000 }, async () => {
+  const { running, backupDir, notified } = await backupThenFreeze({ DUMP_TIMEOUT: '3s' });
+  try {
+    const result = await running.exited;
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /the dump did not finish within 3 s \(DUMP_TIMEOUT\)/);
+    assert.deepEqual(notified().map((n) => n.event), ['failure']);
+    assertNothingLeft(backupDir);
+  } finally {
+    await resume();
+  }
+});
+
+test('SIGTERM while the dump waits on a server that stopped answering: the process ends within 5 s, failure notified, nothing left', { timeout: 90_000 }, async () => {
+  const { running, backupDir, notified } = await backupThenFreeze({});
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const signalled = Date.now();
+    running.child.kill('SIGTERM');
+    const result = await running.exited;
+    const seconds = (Date.now() - signalled) / 1000;
+    assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
+    assert.equal(result.signal, null);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /interrupted by SIGTERM/);
+    assert.deepEqual(notified().map((n) => n.event), ['failure']);
+    assertNothingLeft(backupDir);
+  } finally {
+    await resume();
+  }
+});
