@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { dumpToFile } from '../../src/postgres/dump.ts';
 import { describeObject } from '../../src/postgres/inventory.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { dumpEntries, prepareCluster, runFidelityRoundTrip, type FidelityRoundTrip } from './ddl-fidelity.ts';
+import { describeFidelityProperties, dumpEntries, prepareCluster, runFidelityRoundTrip, type FidelityRoundTrip } from './ddl-fidelity.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth } from './round-trip.ts';
 
 /**
@@ -35,12 +35,12 @@ after(async () => {
 
 /** Both restores succeeded and pg_dump's entries matching `pattern` are the same as the source's. */
 function assertEntriesSurvive(pattern: RegExp): void {
-  assert.equal(roundTrip.firstRestoreError, null, 'restore into an empty database');
-  assert.equal(roundTrip.secondRestoreError, null, 'second restore over the first (--clean)');
   const pick = (text: string) => dumpEntries(text).filter((entry) => pattern.test(entry));
   const expected = pick(sourceSchema);
   assert.ok(expected.length > 0, `the source has entries matching ${pattern}`);
+  assert.equal(roundTrip.firstRestoreError, null, 'restore into an empty database');
   assertSameLines(pick(restoredSchema.first), expected, `entries matching ${pattern} after the first restore`);
+  assert.equal(roundTrip.secondRestoreError, null, 'second restore over the first (--clean)');
   assertSameLines(pick(restoredSchema.second), expected, `entries matching ${pattern} after the second restore`);
 }
 
@@ -90,6 +90,7 @@ test('the whole restored schema equals the source, pg_dump --schema-only and ser
   const restored = await describeBoth(server, 'restored');
   assertSameLines(restored.schema, source.schema, 'schema');
   assertSameLines(restored.data, source.data, 'data');
+  assertSameLines(await describeFidelityProperties(server, 'restored'), await describeFidelityProperties(server, 'source'), 'catalog properties');
 });
 
 test('--allow-unsupported leaves out everything built on a skipped type (composite types, domains, functions, tables) and lists it', async () => {

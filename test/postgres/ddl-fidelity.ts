@@ -75,6 +75,7 @@ export function dumpEntries(text: string): string[] {
  * server (for versions the machine's pg_dump 15 cannot dump): every constraint with its
  * inheritance, validity and comment (NOT NULL ones too on 18), index properties, sequence
  * persistence, and privileges (tables, columns, built-in functions and languages, defaults).
+ * `pg_attver` is a per-database column option some Debian builds of PostgreSQL add: masked.
  */
 export async function describeFidelityProperties(server: PostgresServer, database: string): Promise<string[]> {
   const queries = [
@@ -82,22 +83,24 @@ export async function describeFidelityProperties(server: PostgresServer, databas
             || ' ' || pg_get_constraintdef(oid) || ' local=' || conislocal || ' inherited=' || coninhcount || ' noinherit=' || connoinherit
             || ' validated=' || convalidated || ' deferrable=' || condeferrable || ' deferred=' || condeferred
             || ' comment=' || coalesce(obj_description(oid, 'pg_constraint'), '')
-       FROM pg_constraint WHERE connamespace = 'fid'::regnamespace`,
+       FROM pg_constraint WHERE connamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'fid')`,
     `SELECT 'index ' || i.indexrelid::regclass::text || ' clustered=' || i.indisclustered || ' replident=' || i.indisreplident
             || ' tablespace=' || coalesce((SELECT spcname FROM pg_tablespace WHERE oid = c.reltablespace), '')
             || ' options=' || coalesce(c.reloptions::text, '') || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '')
             || ' stats=' || coalesce((SELECT string_agg(attnum || ':' || attstattarget, ',' ORDER BY attnum) FROM pg_attribute
                                       WHERE attrelid = c.oid AND attstattarget >= 0), '')
-       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'fid'::regnamespace`,
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'fid')`,
     `SELECT 'relation ' || oid::regclass::text || ' persistence=' || relpersistence::text || ' acl=' || coalesce(relacl::text, '')
-       FROM pg_class WHERE relnamespace = 'fid'::regnamespace`,
+       FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'fid')`,
     `SELECT 'column ' || attrelid::regclass::text || '.' || attname || ' acl=' || attacl::text || ' compression=' || attcompression::text
-            || ' options=' || coalesce(attoptions::text, '')
-       FROM pg_attribute WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'fid'::regnamespace)
+            || ' options=' || regexp_replace(coalesce(attoptions::text, ''), 'pg_attver=[0-9]+', 'pg_attver=N')
+       FROM pg_attribute WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'fid'))
         AND (attacl IS NOT NULL OR attcompression <> '' OR attoptions IS NOT NULL)`,
     `SELECT 'column comment ' || attrelid::regclass::text || '.' || attname || ' ' || col_description(attrelid, attnum)
-       FROM pg_attribute WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'fid'::regnamespace) AND col_description(attrelid, attnum) IS NOT NULL`,
+       FROM pg_attribute WHERE attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = 'fid')) AND col_description(attrelid, attnum) IS NOT NULL`,
     `SELECT 'function acl ' || oid::regprocedure::text || ' ' || proacl::text FROM pg_proc WHERE proacl IS NOT NULL`,
+    `SELECT 'built-in column acl ' || attrelid::regclass::text || '.' || attname || ' ' || attacl::text
+       FROM pg_attribute WHERE attacl IS NOT NULL AND attrelid IN (SELECT oid FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace)`,
     `SELECT 'language acl ' || lanname || ' ' || coalesce(lanacl::text, '') FROM pg_language`,
     `SELECT 'default acl ' || defaclrole::regrole::text || ' ' || coalesce(defaclnamespace::regnamespace::text, '-') || ' '
             || defaclobjtype::text || ' ' || defaclacl::text FROM pg_default_acl`,
