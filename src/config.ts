@@ -66,7 +66,13 @@ export function parseEnv<Schema extends z.ZodType>(
   return result.data;
 }
 
-const port = z.coerce.number().int().min(1).max(65535);
+// Decimal digits only: Number() would read 0x15AC, 1e3 or 5432.0 as ports too.
+const port = z
+  .union([z.number(), z.string()])
+  .refine((value) => /^[0-9]{1,5}$/.test(String(value)) && Number(value) >= 1 && Number(value) <= 65535, {
+    message: 'must be a port number: decimal digits, 1-65535',
+  })
+  .transform((value) => Number(value));
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
@@ -197,6 +203,48 @@ function isValidCron(expression: string): boolean {
   return cron.validate(expression);
 }
 
+const cronFields = [
+  { name: 'second', min: 0, max: 59 },
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day-of-week', min: 0, max: 7 },
+] as const;
+
+/**
+ * Why node-cron refuses `expression`, said the way a person fixes it: the wrong number of fields,
+ * or which field has a value out of its range. Undefined when no single field is to blame.
+ */
+export function cronProblem(expression: string): string | undefined {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    return `must be a cron expression with 5 or 6 fields, e.g. "0 2 * * *" (got ${fields.length} field${fields.length === 1 ? '' : 's'})`;
+  }
+  const specs = fields.length === 6 ? cronFields : cronFields.slice(1);
+  for (const [index, field] of fields.entries()) {
+    const spec = specs[index]!;
+    for (const part of field.split(',')) {
+      const [range, step] = part.split('/');
+      if (step !== undefined && !/^\d+$/.test(step)) return `the ${spec.name} field "${field}" has an invalid step "${step}"`;
+      for (const value of (range ?? '').split('-')) {
+        if (!/^\d+$/.test(value)) continue; // *, names (jan, mon) and other forms are node-cron's to judge
+        const number = Number(value);
+        if (number < spec.min || number > spec.max) {
+          return `the ${spec.name} field is out of range: ${number} (allowed ${spec.min}-${spec.max}) in "${expression}"`;
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A cron expression node-cron accepts; a refused one is explained field by field. */
+const cronExpression = (example: string) =>
+  z.string().refine(isValidCron, {
+    error: (issue) => cronProblem(String(issue.input)) ?? `must be a valid cron expression with 5 or 6 fields, e.g. "${example}"`,
+  });
+
 function isValidTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -237,7 +285,41 @@ export const kopiaConnectionEnvShape = {
     .transform((value) => value.replace(/[:\s]/g, '').toLowerCase())
     .refine((value) => /^[0-9a-f]{64}$/.test(value), { message: 'must be a SHA-256 fingerprint (64 hex digits)' })
     .optional(),
+  /** Allows an http:// Kopia URL to a host outside the stack's network (the password then travels unencrypted). */
+  KOPIA_ALLOW_INSECURE_HTTP: booleanFlag.default(false),
 };
+
+/** A host only reachable inside the compose network or this machine: a single-label name (`kopia`) or loopback. */
+function isStackInternalHost(hostname: string): boolean {
+  if (hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname)) return true;
+  return !hostname.includes('.') && !hostname.includes(':') && !hostname.startsWith('[');
+}
+
+/**
+ * The Kopia password goes with every request (basic auth): over http:// it is readable by anyone
+ * on the way. Allowed to the stack's internal service name or loopback, or when the user says so;
+ * a certificate fingerprint with http:// pins nothing, which is a mistake worth stopping on.
+ */
+export function kopiaTransportProblems(env: Env): string[] {
+  const value = env.KOPIA_SERVER_URL === undefined || env.KOPIA_SERVER_URL === '' ? 'http://kopia:51515' : env.KOPIA_SERVER_URL;
+  if (!URL.canParse(value)) return []; // the schema reports it
+  const url = new URL(value);
+  if (url.protocol !== 'http:') return [];
+  const problems: string[] = [];
+  if (env.KOPIA_SERVER_CERT_FINGERPRINT !== undefined && env.KOPIA_SERVER_CERT_FINGERPRINT !== '') {
+    problems.push(
+      'KOPIA_SERVER_CERT_FINGERPRINT: is set, but KOPIA_SERVER_URL is http:// (no TLS, no certificate to pin): use https:// or remove the fingerprint',
+    );
+  }
+  const allowed = ['true', '1', 'yes'].includes(env.KOPIA_ALLOW_INSECURE_HTTP ?? '');
+  if (!allowed && !isStackInternalHost(url.hostname)) {
+    problems.push(
+      `KOPIA_SERVER_URL: http:// to ${url.hostname} would send the Kopia password unencrypted over the network: use https:// ` +
+        "(with KOPIA_SERVER_CERT_FINGERPRINT for a self-signed certificate), the stack's internal name (http://kopia:51515), or set KOPIA_ALLOW_INSECURE_HTTP=true",
+    );
+  }
+  return problems;
+}
 
 /** Limits of the dump step, read by the sidecar and by the `dump` command. */
 export const dumpLimitsEnvShape = {
@@ -247,9 +329,7 @@ export const dumpLimitsEnvShape = {
 
 /** Every variable of the sidecar; the DB_* part is `databaseEnvSchema`'s. */
 export const sidecarEnvSchema = z.object({
-  BACKUP_SCHEDULE: z
-    .string()
-    .refine(isValidCron, { message: 'must be a cron expression with 5 or 6 fields, e.g. "0 2 * * *"' })
+  BACKUP_SCHEDULE: cronExpression('0 2 * * *')
     .default('0 2 * * *'),
   TZ: z.string().refine(isValidTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin' }).optional(),
   BACKUP_DIR: absolutePath.default('/backups'),
@@ -304,9 +384,7 @@ export const sidecarEnvSchema = z.object({
   ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
-  VERIFY_SCHEDULE: z
-    .string()
-    .refine(isValidCron, { message: 'must be a cron expression with 5 or 6 fields, e.g. "0 5 * * 0"' })
+  VERIFY_SCHEDULE: cronExpression('0 5 * * 0')
     // Monthly, as the runbook says (1st of the month, 05:00, after the night's backup); "off" disables it.
     .or(z.literal('off'))
     .default('0 5 1 * *')
@@ -400,6 +478,7 @@ function sidecarCrossProblems(env: Env): string[] {
   if (kopiaEnabled && !set('KOPIA_SERVER_PASSWORD') && !set('KOPIA_SERVER_PASSWORD_FILE')) {
     problems.push('KOPIA_SERVER_PASSWORD: is required (or KOPIA_SERVER_PASSWORD_FILE), or set KOPIA_ENABLED=false for local backups only');
   }
+  if (kopiaEnabled) problems.push(...kopiaTransportProblems(env));
   if (set('GOTIFY_URL') !== (set('GOTIFY_TOKEN') || set('GOTIFY_TOKEN_FILE'))) {
     problems.push('GOTIFY_TOKEN: GOTIFY_URL and GOTIFY_TOKEN go together: set both');
   }

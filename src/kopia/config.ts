@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { kopiaConnectionEnvShape, parseEnv, resolveSecretFiles, type Env } from '../config.ts';
+import { kopiaConnectionEnvShape, kopiaTransportProblems, parseEnv, resolveSecretFiles, type Env } from '../config.ts';
 
 /** How to reach the Kopia server (the `kopia/kopia` service of the compose stack). */
 export interface KopiaConnection {
@@ -27,5 +27,5 @@ export function kopiaConnectionFromParsed(parsed: z.output<typeof kopiaEnvSchema
 /** The Kopia connection from KOPIA_SERVER_* variables (and KOPIA_SERVER_PASSWORD_FILE). */
 export function loadKopiaConnection(env: Env): KopiaConnection {
   const secrets = resolveSecretFiles(env, kopiaSecretNames);
-  return kopiaConnectionFromParsed(parseEnv(kopiaEnvSchema, secrets.env, secrets.problems));
+  return kopiaConnectionFromParsed(parseEnv(kopiaEnvSchema, secrets.env, [...secrets.problems, ...kopiaTransportProblems(secrets.env)]));
 }

@@ -240,6 +240,13 @@ async function beginSnapshot(client: pg.Client, options: DumpOptions): Promise<C
     try {
       await client.query(`LOCK TABLE ${names.slice(start, start + 500).join(', ')} IN ACCESS SHARE MODE`);
     } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === '42501') {
+        // LOCK needs SELECT: say which table and what to grant, not "is a migration running?".
+        const table = /permission denied for (?:table|relation) (\S+)/.exec(errorMessage(error))?.[1] ?? 'one of the tables';
+        throw new UserError(`permission denied for table ${table}: the database user needs SELECT on every table (or be the owner)`, { cause: error });
+      }
+      if (code !== '55P03') throw error;
       throw new UserError(`cannot lock the tables for a consistent dump (is a migration running?): ${errorMessage(error)}`, {
         cause: error,
       });

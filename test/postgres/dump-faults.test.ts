@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { dumpStep } from '../../src/backup/dump-step.ts';
+import type { StepContext } from '../../src/backup/run.ts';
+import { loadSidecarConfig, type Env } from '../../src/config.ts';
+import { captureLog } from '../support/log-capture.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+
+/** Issue 13 item 7: the dump's errors say what to fix: a missing privilege, a connection that went away. */
+let server: PostgresServer;
+const directory = mkdtempSync(join(tmpdir(), 'dump-faults-'));
+
+before(async () => {
+  server = await startPostgres('16');
+  await server.createDatabase('immich');
+  await server.psql(
+    'immich',
+    `CREATE TABLE asset (id integer PRIMARY KEY, path text);
+     INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g;
+     CREATE TABLE secret_album (id integer);
+     CREATE ROLE reader LOGIN PASSWORD 'reader-password-not-secret';
+     GRANT SELECT ON asset TO reader;`,
+  );
+});
+after(async () => {
+  await server?.stop();
+});
+
+function dumpWith(env: Env, name: string) {
+  const config = loadSidecarConfig({ KOPIA_ENABLED: 'false', ...env });
+  const { log } = captureLog();
+  const context: StepContext = { runId: name, signal: new AbortController().signal, log, progress: () => undefined };
+  mkdirSync(join(directory, name));
+  return dumpStep(config)(join(directory, name, 'dump.sql.gz'), context);
+}
+
+test('a table the database user may not read: "permission denied for table X: ... needs SELECT", not "is a migration running?"', async () => {
+  const env = { ...server.env('immich'), DB_USERNAME: 'reader', DB_PASSWORD: 'reader-password-not-secret' };
+  await assert.rejects(dumpWith(env, 'privilege'), (error: Error) => {
+    assert.equal(error.message, 'permission denied for table secret_album: the database user needs SELECT on every table (or be the owner)');
+    return true;
+  });
+});
+
+test('a connection lost mid-dump names the server (host and port), never the password', async () => {
+  const dumping = dumpWith({ ...server.env('immich'), DUMP_JOBS: '1' }, 'lost');
+  const outcome = dumping.then(
+    () => 'finished',
+    (error: Error) => error,
+  );
+  // Terminate the dump's connections as soon as they are copying.
+  let terminated = 0;
+  while (terminated === 0 && !(await Promise.race([outcome.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))]))) {
+    const rows = await server.query<{ ok: boolean }>(
+      'postgres',
+      `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name LIKE 'immich-backup dump%' AND query ILIKE 'COPY%'`,
+    );
+    terminated = rows.length;
+  }
+  const error = await outcome;
+  assert.ok(terminated > 0, 'the dump was still copying when its connection was cut');
+  assert.ok(error instanceof Error, 'the dump failed');
+  assert.match(error.message, new RegExp(`^lost the connection to the database at ${server.host}:${server.port}: `));
+  assert.doesNotMatch(error.message, new RegExp(server.password));
+});

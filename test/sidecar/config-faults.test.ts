@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadDatabaseConfig, loadSidecarConfig, type Env } from '../../src/config.ts';
+import { loadKopiaConnection } from '../../src/kopia/config.ts';
+import { runCli } from '../support/cli.ts';
+
+/** Issue 13 items 6 and 7: configuration that would leak a password or mislead is refused, saying why. */
+const base: Env = { DB_PASSWORD: 'db-secret-value', KOPIA_SERVER_PASSWORD: 'kopia-secret-value' };
+
+function problems(env: Env): string {
+  try {
+    loadSidecarConfig({ ...base, ...env });
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+test('http:// with the Kopia password: only to the stack-internal name or loopback, unless KOPIA_ALLOW_INSECURE_HTTP=true', () => {
+  for (const url of ['http://kopia:51515', 'http://localhost:51515', 'http://127.0.0.1:51515', 'http://[::1]:51515', 'https://backup.example.com:51515']) {
+    assert.equal(problems({ KOPIA_SERVER_URL: url }), '', url);
+  }
+  const remote = problems({ KOPIA_SERVER_URL: 'http://nas.example.com:51515' });
+  assert.match(remote, /KOPIA_SERVER_URL: http:\/\/ to nas\.example\.com would send the Kopia password unencrypted over the network: use https:\/\//);
+  assert.match(problems({ KOPIA_SERVER_URL: 'http://192.168.1.20:51515' }), /http:\/\/ to 192\.168\.1\.20 would send the Kopia password unencrypted/);
+  assert.equal(problems({ KOPIA_SERVER_URL: 'http://nas.example.com:51515', KOPIA_ALLOW_INSECURE_HTTP: 'true' }), '');
+  // Local backups only: no Kopia password is sent anywhere.
+  assert.equal(problems({ KOPIA_SERVER_URL: 'http://nas.example.com:51515', KOPIA_ENABLED: 'false' }), '');
+  // restore-library reads the connection with the same rule.
+  assert.throws(() => loadKopiaConnection({ ...base, KOPIA_SERVER_URL: 'http://nas.example.com:51515' }), /unencrypted over the network/);
+});
+
+test('a certificate fingerprint with an http:// URL is a configuration error (exit 78 listing it), secrets never echoed', async () => {
+  const fingerprint = 'ab'.repeat(32);
+  assert.match(
+    problems({ KOPIA_SERVER_URL: 'http://kopia:51515', KOPIA_SERVER_CERT_FINGERPRINT: fingerprint }),
+    /KOPIA_SERVER_CERT_FINGERPRINT: is set, but KOPIA_SERVER_URL is http:\/\/ \(no TLS, no certificate to pin\)/,
+  );
+  const cli = await runCli(['backup'], { ...base, KOPIA_SERVER_URL: 'http://kopia:51515', KOPIA_SERVER_CERT_FINGERPRINT: fingerprint, BACKUP_DIR: '/nonexistent-backups' });
+  assert.equal(cli.code, 78);
+  assert.match(cli.stderr, /invalid configuration:\n\s+- KOPIA_SERVER_CERT_FINGERPRINT: is set, but KOPIA_SERVER_URL is http:\/\//);
+  assert.doesNotMatch(cli.stderr, /db-secret-value|kopia-secret-value/);
+});
+
+test('BACKUP_SCHEDULE "61 * * * *" names the minute field out of range, not the number of fields', () => {
+  assert.match(problems({ BACKUP_SCHEDULE: '61 * * * *' }), /BACKUP_SCHEDULE: the minute field is out of range: 61 \(allowed 0-59\)/);
+  assert.match(problems({ BACKUP_SCHEDULE: '0 2 * 13 *' }), /BACKUP_SCHEDULE: the month field is out of range: 13 \(allowed 1-12\)/);
+  assert.match(problems({ BACKUP_SCHEDULE: '0 2 * *' }), /BACKUP_SCHEDULE: must be a cron expression with 5 or 6 fields, e\.g\. "0 2 \* \* \*" \(got 4 fields\)/);
+  assert.match(problems({ VERIFY_SCHEDULE: '0 25 1 * *' }), /VERIFY_SCHEDULE: the hour field is out of range: 25/);
+  assert.equal(problems({ BACKUP_SCHEDULE: '*/15 1-5 * * mon-fri' }), '');
+});
+
+test('DB_PORT takes decimal digits only, 1-65535: 0x15AC and 1e3 are refused', () => {
+  for (const value of ['0x15AC', '1e3', '5432.0', ' 5432', '0', '65536', '-1']) {
+    assert.throws(() => loadDatabaseConfig({ DB_PASSWORD: 'x', DB_PORT: value }), /DB_PORT: must be a port number: decimal digits, 1-65535/, value);
+  }
+  assert.equal(loadDatabaseConfig({ DB_PASSWORD: 'x', DB_PORT: '5433' }).connection.port, 5433);
+  assert.equal(loadDatabaseConfig({ DB_PASSWORD: 'x' }).connection.port, 5432);
+  assert.match(problems({ HTTP_PORT: '0x1F90' }), /HTTP_PORT: must be a port number/);
+});
