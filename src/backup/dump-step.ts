@@ -29,6 +29,7 @@ export function dumpStep(config: SidecarConfig) {
       sha256: result.sha256,
       uncompressedBytes: result.uncompressedBytes,
       unsupportedObjects: result.unsupportedObjects.map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
+      fingerprint: result.fingerprint,
     };
   };
 }

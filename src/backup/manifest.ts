@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fileEntrySchema, objectRefSchema, tableSummarySchema } from '../postgres/dump-manifest.ts';
+import { storedFingerprintSchema } from '../postgres/fingerprint.ts';
 
 export { dumpFileName, manifestFileName, objectRefSchema, tableSummarySchema, type ObjectRef, type TableSummary } from '../postgres/dump-manifest.ts';
 
@@ -8,7 +9,7 @@ export { dumpFileName, manifestFileName, objectRefSchema, tableSummarySchema, ty
  * It is the run's proof of completeness: a folder whose manifest is missing, unreadable or not
  * `status: "complete"` is never treated as a good backup (not restored by default, not counted as
  * "last good" by retention). restore-db checks the dump against `files[].sha256`; verify compares a
- * restored database with `database.tables`.
+ * restored database with `database.tables` and `database.fingerprint`.
  */
 export const manifestFormatVersion = 1;
 export const kopiaSnapshotRefSchema = z.object({ id: z.string(), source: z.string() });
@@ -30,6 +31,12 @@ export const manifestSchema = z.object({
       tables: z.array(tableSummarySchema),
       /** Objects the dump could not write (only with --allow-unsupported; otherwise the dump fails). */
       unsupportedObjects: z.array(objectRefSchema).default([]),
+      /**
+       * Every object the dump wrote with all its catalog properties, read in the dump's snapshot
+       * independently of the DDL generator (src/postgres/fingerprint.ts); verify compares the
+       * restored database with it. Absent in manifests of older versions.
+       */
+      fingerprint: storedFingerprintSchema.optional(),
     })
     .nullable(),
   /** Every file of the run folder except the manifest itself, paths relative to the folder. */

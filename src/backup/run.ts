@@ -13,6 +13,7 @@ import type { RetentionResult } from './retention.ts';
 import { ChecksumCache } from './checksums.ts';
 import { checkManifestFiles, partialFolderName, runFolderName } from './run-folders.ts';
 import { recordRun } from './state.ts';
+import type { StoredFingerprint } from '../postgres/fingerprint.ts';
 
 export interface DumpStepResult {
   serverVersion: string;
@@ -22,6 +23,7 @@ export interface DumpStepResult {
   sha256: string;
   uncompressedBytes: number;
   unsupportedObjects?: ObjectRef[];
+  fingerprint?: StoredFingerprint;
 }
 
 export interface StepContext {
@@ -228,6 +230,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
             file: dumpFileName,
             tables: dump.tables,
             unsupportedObjects: dump.unsupportedObjects ?? [],
+            ...(dump.fingerprint === undefined ? {} : { fingerprint: dump.fingerprint }),
           },
           files: [
             { path: dumpFileName, size: dump.size, sha256: dump.sha256 },

@@ -10,6 +10,7 @@ import { applyDumpSessionSettings, copyTableData } from '../postgres/table-data.
 import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
+import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../postgres/fingerprint.ts';
 import type { RunReport, RunTrigger } from './report.ts';
 import { lastGoodRun } from './run-folders.ts';
 import { recordVerify } from './state.ts';
@@ -107,6 +108,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
           );
         }
       }
+      problems.push(...(await compareCatalog(client, database.fingerprint, options.log)));
       problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)))));
       if (options.kopia !== undefined) files = await crossCheckLibrary(client, options.kopia, options.mediaLocations ?? defaultMediaLocations);
       if (files !== null && files.missing > 0) {
@@ -150,6 +152,30 @@ async function recopy(client: pg.ClientBase, schema: string, name: string, piece
   const summary = { schema, name, rows: 0, bytes: 0, sha256: '' };
   for await (const _ of copyTableData(client, `COPY ${target} TO STDOUT`, summary, new TableHasher(pieceBytes))) void _;
   return { rows: summary.rows, sha256: summary.sha256 };
+}
+
+/** Problem lines shown for a catalog that differs; the count says how many more there are. */
+const shownCatalogDifferences = 50;
+
+/**
+ * The restored database's catalog against the fingerprint the dump took in its snapshot: every
+ * object missing, added or changed, each changed one with the properties that differ.
+ */
+async function compareCatalog(restored: pg.ClientBase, stored: StoredFingerprint | undefined, log: Logger | undefined): Promise<string[]> {
+  if (stored === undefined) {
+    log?.warn('verify: the manifest has no catalog fingerprint (made by an older version); the catalog is compared by object names only');
+    return [];
+  }
+  let expected;
+  try {
+    expected = loadFingerprint(stored);
+  } catch (error) {
+    return [`the manifest's catalog fingerprint is damaged: ${errorMessage(error)}`];
+  }
+  const differences = compareFingerprints(expected, await captureFingerprint(restored, { owner: expected.owner }));
+  const lines = differences.slice(0, shownCatalogDifferences).map((difference) => `catalog: ${describeDifference(difference)}`);
+  if (differences.length > shownCatalogDifferences) lines.push(`catalog: and ${differences.length - shownCatalogDifferences} more object(s) differ from the dump's fingerprint`);
+  return lines;
 }
 
 /** Objects of the live database missing from the restored one (beyond those the dump said it skipped). */

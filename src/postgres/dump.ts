@@ -19,6 +19,7 @@ import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
 import { applyDumpSessionSettings, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
+import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 
 export interface DumpOptions {
   connection: pg.ClientConfig;
@@ -61,6 +62,8 @@ export interface DumpResult {
   tables: TableSummary[];
   /** Objects in the database that the dump did not write (only with allowUnsupported). */
   unsupportedObjects: InventoryObject[];
+  /** Every object the dump wrote with all its catalog properties, read in the dump's snapshot (for manifest.json; verify compares it). */
+  fingerprint: StoredFingerprint;
   objectCount: number;
   uncompressedBytes: number;
   compressedBytes: number;
@@ -126,6 +129,8 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       for (const name of names) options.log?.warn({ object: name }, 'not in the dump: this kind of object is not supported yet');
       leaveOut(catalog, unsupported);
     }
+    // In the dump's snapshot, before any row is copied: the description of what this dump must restore.
+    const fingerprint = storeFingerprint(await captureFingerprint(client, { owner: options.owner ?? false, exclude: unsupported }));
     const quoter = new IdentifierQuoter(catalog.server.reservedKeywords);
     const ddlOptions: DdlOptions = { owner: options.owner ?? false };
 
@@ -176,6 +181,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       database: catalog.server.database,
       tables,
       unsupportedObjects: unsupported,
+      fingerprint,
       objectCount: catalog.entries.length,
       uncompressedBytes,
       compressedBytes,

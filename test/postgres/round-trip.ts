@@ -8,6 +8,7 @@ import pg from 'pg';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
 import { applyDumpSessionSettings, copyTableData } from '../../src/postgres/table-data.ts';
 import { TableHasher } from '../../src/postgres/table-hash.ts';
+import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint } from '../../src/postgres/fingerprint.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
 
@@ -38,6 +39,17 @@ export function assertSameLines(actual: string[], expected: string[], what: stri
 
 export function connectionFor(server: PostgresServer, database: string) {
   return { host: server.host, port: server.port, user: server.user, password: server.password, database };
+}
+
+/** What the catalog fingerprint of `database` differs in from the one `dump` stored (how verify compares a restore). */
+export async function fingerprintDifferences(server: PostgresServer, database: string, dump: DumpFileResult): Promise<string[]> {
+  const client = await server.connect(database);
+  try {
+    const expected = loadFingerprint(dump.fingerprint);
+    return compareFingerprints(expected, await captureFingerprint(client, { owner: expected.owner })).map(describeDifference);
+  } finally {
+    await client.end();
+  }
 }
 
 export async function describeBoth(server: PostgresServer, database: string) {
@@ -95,6 +107,7 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     assertSameLines(restored.schema, source.schema, 'schema');
     assertSameLines(restored.data, source.data, 'data');
     assert.ok(source.data.some((line) => line.startsWith('big_row rows=1')));
+    assert.deepEqual(await fingerprintDifferences(server, 'restored', dump), [], 'catalog fingerprint');
 
     if (Number(version) <= 15) {
       // The reference: the machine's pg_dump 15 sees no difference either.
@@ -106,6 +119,7 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
     const again = await describeBoth(server, 'restored');
     assertSameLines(again.schema, source.schema, 'schema after the second restore');
     assertSameLines(again.data, source.data, 'data after the second restore');
+    assert.deepEqual(await fingerprintDifferences(server, 'restored', dump), [], 'catalog fingerprint after the second restore');
     if (Number(version) <= 15) {
       assertSameLines(
         comparableSchemaDump(await server.pgDump('restored', ['--schema-only'])),
