@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { KopiaClient } from '../../src/kopia/client.ts';
 import type { Env } from '../../src/config.ts';
@@ -91,6 +93,58 @@ test('verify fails, naming the table, when the manifest and the dump disagree', 
     const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { lastVerify?: { ok: boolean; problems: string[] } };
     assert.equal(status.lastVerify?.ok, false);
     assert.match(status.lastVerify?.problems.join('\n') ?? '', /public\.asset/);
+  } finally {
+    writeFileSync(manifestPath, original);
+  }
+});
+
+test('verify fails naming the object and property when the restore loses one (a comment, a trigger state, a column default)', async () => {
+  const folder = runFolder();
+  const manifestPath = join(folder, 'manifest.json');
+  const dumpPath = join(folder, 'dump.sql.gz');
+  const originalManifest = readFileSync(manifestPath, 'utf8');
+  const originalDump = readFileSync(dumpPath);
+  try {
+    const manifest = JSON.parse(originalManifest) as { database: { fingerprint?: { objects: Record<string, string> } }; files: Array<{ path: string; size: number; sha256: string }> };
+    assert.ok(manifest.database.fingerprint?.objects['table column public.asset."originalPath"'], 'the manifest carries the catalog fingerprint');
+    // What a dump that forgot these properties would restore: the same script, losing them at its end.
+    const script = gunzipSync(originalDump).toString('utf8');
+    const trailer = '--\n-- PostgreSQL database dump complete\n--\n';
+    assert.ok(script.includes(trailer));
+    const lossy = gzipSync(
+      script.replace(
+        trailer,
+        `COMMENT ON COLUMN public.asset."originalPath" IS NULL;\nALTER TABLE public.asset DISABLE TRIGGER "asset_updatedAt";\nALTER TABLE public.asset ALTER COLUMN "updatedAt" DROP DEFAULT;\n\n${trailer}`,
+      ),
+    );
+    writeFileSync(dumpPath, lossy);
+    const entry = manifest.files.find((file) => file.path === 'dump.sql.gz')!;
+    entry.size = lossy.length;
+    entry.sha256 = createHash('sha256').update(lossy).digest('hex');
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+
+    const result = await runCli(['verify'], env);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stdout, /problem: catalog: table column public\.asset\."originalPath": comment \(dump: "absolute path inside the immich container", restored: none\)/);
+    assert.match(result.stdout, /problem: catalog: trigger "asset_updatedAt" on public\.asset: tgenabled \(dump: "O", restored: "D"\)/);
+    assert.match(result.stdout, /problem: catalog: table column public\.asset\."updatedAt": atthasdef \(dump: true, restored: false\); default \(dump: "now\(\)", restored: none\)/);
+    assert.equal(result.stdout.match(/problem: catalog:/g)?.length, 3, result.stdout);
+  } finally {
+    writeFileSync(dumpPath, originalDump);
+    writeFileSync(manifestPath, originalManifest);
+  }
+});
+
+test('verify refuses a manifest whose catalog fingerprint was edited', async () => {
+  const manifestPath = join(runFolder(), 'manifest.json');
+  const original = readFileSync(manifestPath, 'utf8');
+  try {
+    const manifest = JSON.parse(original) as { database: { fingerprint: { objects: Record<string, string> } } };
+    manifest.database.fingerprint.objects['table public.asset'] = '0'.repeat(64);
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const result = await runCli(['verify'], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /problem: the manifest's catalog fingerprint is damaged: the fingerprint's properties of table public\.asset do not match its digest/);
   } finally {
     writeFileSync(manifestPath, original);
   }
