@@ -8,7 +8,7 @@ import pg from 'pg';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
 import { applyDumpSessionSettings, copyTableData } from '../../src/postgres/table-data.ts';
 import { TableHasher } from '../../src/postgres/table-hash.ts';
-import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint } from '../../src/postgres/fingerprint.ts';
+import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type CatalogFingerprint, type ObjectProperties } from '../../src/postgres/fingerprint.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
 
@@ -41,12 +41,28 @@ export function connectionFor(server: PostgresServer, database: string) {
   return { host: server.host, port: server.port, user: server.user, password: server.password, database };
 }
 
+/** The fingerprint without the per-database `pg_attver` column option of this machine's PostgreSQL 15 build (see comparableSchemaDump). */
+export function withoutAttver(fingerprint: CatalogFingerprint): CatalogFingerprint {
+  const objects = new Map<string, ObjectProperties>();
+  for (const [object, properties] of fingerprint.objects) {
+    const options = properties.attoptions;
+    if (!Array.isArray(options)) {
+      objects.set(object, properties);
+      continue;
+    }
+    const kept = options.filter((option) => typeof option !== 'string' || !option.startsWith('pg_attver='));
+    const { attoptions: _, ...rest } = properties;
+    objects.set(object, kept.length === 0 ? rest : { ...rest, attoptions: kept });
+  }
+  return { ...fingerprint, objects };
+}
+
 /** What the catalog fingerprint of `database` differs in from the one `dump` stored (how verify compares a restore). */
 export async function fingerprintDifferences(server: PostgresServer, database: string, dump: DumpFileResult): Promise<string[]> {
   const client = await server.connect(database);
   try {
     const expected = loadFingerprint(dump.fingerprint);
-    return compareFingerprints(expected, await captureFingerprint(client, { owner: expected.owner })).map(describeDifference);
+    return compareFingerprints(withoutAttver(expected), withoutAttver(await captureFingerprint(client, { owner: expected.owner }))).map(describeDifference);
   } finally {
     await client.end();
   }
