@@ -1,5 +1,6 @@
-import { chown, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { access, chown, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { loadKopiaConnection } from '../kopia/config.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { ExitCode, UserError } from '../errors.ts';
@@ -10,13 +11,18 @@ const command: Command = {
   name: 'restore-library',
   summary: 'Restore the photo library (or one folder of it) from a Kopia snapshot, through the Kopia server.',
   help: [
-    '--snapshot latest|ID   the snapshot of KOPIA_LIBRARY_PATH (default latest)',
+    '--snapshot latest|ID   the snapshot of KOPIA_LIBRARY_PATH (default latest): its manifest id (as in the',
+    '                       notifications, `kopia snapshot list -m`) or its root object id (`kopia snapshot list`)',
     '--target DIR           where to restore, as the Kopia server sees it (it writes the files)',
     '--path SUBPATH         only this folder of the library, e.g. library/<user id>',
-    '--chown UID:GID        give the restored files to this owner (when DIR is visible here too)',
+    '--chown UID:GID        give the restored files to this owner (DIR must be visible and writable here too, e.g.',
+    '                       with compose.restore.yml, and this command must run as root: docker compose exec -u 0).',
+    '                       Checked before anything is restored. Without it files get their owners from the snapshot.',
     '--force                restore into a non-empty DIR, overwriting what is there',
     '--source backups       restore the snapshot of the backup folder (KOPIA_BACKUPS_PATH: dumps, manifests',
-    '                       and config) instead of the library, e.g. when the local backups are lost',
+    '                       and config) instead of the library, e.g. when the local backups are lost. These',
+    '                       files are copied by this command itself into DIR as seen *here* (e.g. under',
+    '                       /backups), owned by this user, so that restore-db can read them.',
     'Immich checks a hidden .immich file in each top folder (library, upload, thumbs, encoded-video,',
     'profile, backups): a whole-library restore brings them back; a one-folder restore does not.',
   ].join('\n'),
@@ -40,20 +46,28 @@ const command: Command = {
     if (!force && (await isNonEmptyDirectory(target))) {
       throw new UserError(`${target} is not empty: nothing was restored (use --force to restore over it)`);
     }
+    // Before anything is written: a --chown that cannot work must not fail after a long restore.
+    if (owner !== undefined && source === 'library') await checkChownPossible(target, owner);
     const client = new KopiaClient(loadKopiaConnection(env));
     try {
       const wanted = stringOption(values, 'snapshot') ?? 'latest';
       const snapshots = await client.listSnapshots(libraryPath);
-      const snapshot = wanted === 'latest' ? snapshots.at(-1) : snapshots.find((s) => s.id === wanted);
+      // `kopia snapshot list` prints root object ids (k…), `-m` and our notifications manifest ids:
+      // both name a snapshot; the newest one with that root if several share it.
+      const snapshot = wanted === 'latest' ? snapshots.at(-1) : (snapshots.find((s) => s.id === wanted) ?? snapshots.findLast((s) => s.rootID === wanted));
       if (snapshot === undefined) {
         throw new UserError(wanted === 'latest' ? `there is no snapshot of ${libraryPath} yet` : `no snapshot ${wanted} of ${libraryPath}`, { exitCode: 2 });
       }
       if (subPath !== '' && (await client.listDirectory(snapshot.rootID, subPath)) === undefined) {
         throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });
       }
-      log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target }, 'library restore started');
+      log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target, source }, 'restore started');
       let lastLog = 0;
-      const result = await client.restore({
+      const result = source === 'backups' ? await client.downloadTree(
+        subPath === '' ? snapshot.rootID : (await resolveFolder(client, snapshot.rootID, subPath)),
+        target,
+        { overwrite: force, signal },
+      ) : await client.restore({
         snapshotId: snapshot.id,
         subPath,
         targetPath: target,
@@ -67,6 +81,10 @@ const command: Command = {
         },
       });
       if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
+      if (source === 'backups') {
+        stdout.write(`restored ${result.files} files (${formatBytes(result.bytes)}) from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}; next: immich-backup restore-db --input ${target}/<run folder>/dump.sql.gz\n`);
+        return ExitCode.ok;
+      }
       stdout.write(
         `restored ${result.files} files (${formatBytes(result.bytes)}) in ${result.directories} folders from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}\n`,
       );
@@ -104,6 +122,45 @@ async function markerNotes(client: KopiaClient, rootId: string, subPath: string)
     }
   }
   return notes;
+}
+
+async function resolveFolder(client: KopiaClient, rootId: string, subPath: string): Promise<string> {
+  const parts = subPath.split('/').filter((part) => part !== '' && part !== '.');
+  const name = parts.pop()!;
+  const entries = await client.listDirectory(rootId, parts.join('/'));
+  const entry = entries?.find((candidate) => candidate.name === name && candidate.type === 'd');
+  if (entry === undefined) throw new UserError(`the snapshot has no folder ${subPath}`, { exitCode: 2 });
+  return entry.obj;
+}
+
+/**
+ * --chown works only where this process sees the restored files and may change their owner: the
+ * target (or the folder it will be created in) must be here and writable, and changing an owner to
+ * someone else needs root.
+ */
+async function checkChownPossible(target: string, owner: { uid: number; gid: number }): Promise<void> {
+  let existing = target;
+  for (;;) {
+    try {
+      await stat(existing);
+      break;
+    } catch {
+      const parent = dirname(existing);
+      if (parent === existing) break;
+      existing = parent;
+    }
+  }
+  try {
+    await access(existing, constants.W_OK);
+  } catch {
+    throw new UserError(
+      `--chown: ${target} is not writable from here (${existing} is read-only or absent): nothing was restored. Restore with compose.restore.yml, which mounts Immich's upload location read-write here and in the kopia service`,
+    );
+  }
+  const self = process.getuid?.();
+  if (self !== 0 && self !== owner.uid) {
+    throw new UserError(`--chown ${owner.uid}:${owner.gid}: only root may give files to another user (this runs as uid ${self}): nothing was restored. Run it as root: docker compose exec -u 0 immich-backup immich-backup restore-library …`);
+  }
 }
 
 function parseOwner(text: string | undefined): { uid: number; gid: number } | undefined {

@@ -1,4 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { link, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
@@ -405,6 +409,70 @@ export class KopiaClient {
   async #directory(objectId: string): Promise<DirEntry[]> {
     const directory = await this.#call('GET', `/api/v1/objects/${encodeURIComponent(objectId)}`, directorySchema);
     return directory.entries ?? [];
+  }
+
+  /**
+   * Copies a snapshot's tree (from its root object id) into `targetPath` on *this* machine, through
+   * the API (GET /api/v1/objects): the files are written by this process, so they are its own
+   * (folders 0700, files 0600: dumps and .env are secrets), whoever the Kopia server runs as. Meant
+   * for the small backups snapshot; each file is written as `.partial` and renamed when complete.
+   */
+  async downloadTree(rootId: string, targetPath: string, options: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+    const result: RestoreResult = { files: 0, directories: 0, bytes: 0, errors: 0 };
+    const walk = async (objectId: string, directory: string): Promise<void> => {
+      await mkdir(directory, { recursive: true, mode: 0o700 });
+      result.directories += 1;
+      for (const entry of await this.#directory(objectId)) {
+        options.signal?.throwIfAborted();
+        if (entry.name === '' || entry.name === '.' || entry.name === '..' || entry.name.includes('/')) {
+          throw new KopiaError(`the snapshot has an entry named ${JSON.stringify(entry.name)}: refusing to write it`);
+        }
+        const path = join(directory, entry.name);
+        if (entry.type === 'd') {
+          await walk(entry.obj, path);
+        } else if (entry.type === 'f') {
+          const bytes = await this.#download(entry.obj, path, options.overwrite ?? false, options.signal);
+          if (bytes !== (entry.size ?? 0)) throw new KopiaError(`${path}: got ${bytes} bytes from the Kopia server, the snapshot says ${entry.size ?? 0}`);
+          result.files += 1;
+          result.bytes += bytes;
+        }
+      }
+    };
+    await walk(rootId, targetPath);
+    return result;
+  }
+
+  async #download(objectId: string, path: string, overwrite: boolean, signal: AbortSignal | undefined): Promise<number> {
+    const partial = `${path}.partial`;
+    try {
+      // No overall deadline (a big file takes its time); the dispatcher's header and body timeouts end a stalled transfer.
+      const response = await request(new URL(`/api/v1/objects/${encodeURIComponent(objectId)}`, `${this.connection.url}/`), {
+        method: 'GET',
+        headers: { authorization: this.#authorization },
+        dispatcher: this.#dispatcher,
+        ...(signal === undefined ? {} : { signal }),
+      });
+      if (response.statusCode !== 200) {
+        throw this.#httpError(response.statusCode, await response.body.text(), `GET /api/v1/objects/${objectId}`);
+      }
+      let bytes = 0;
+      response.body.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      await pipeline(response.body, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+      if (overwrite) {
+        await rename(partial, path);
+      } else {
+        // rename() would replace an existing file; link() refuses (EEXIST), as Kopia's own restore does.
+        await link(partial, path);
+        await rm(partial);
+      }
+      return bytes;
+    } catch (error) {
+      await rm(partial, { force: true }).catch(() => undefined);
+      if (error instanceof KopiaError) throw error;
+      throw new KopiaError(`could not copy ${path} from the Kopia server: ${errorMessage(error)}`, { cause: error });
+    }
   }
 
   /**

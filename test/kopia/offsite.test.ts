@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,8 @@ import { createLogger } from '../../src/log.ts';
 import { runCli } from '../support/cli.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { describeData, describeSchema } from '../support/schema.ts';
+import { hashTree } from '../support/tree.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -86,7 +88,7 @@ before(async () => {
     startWebhookReceiver(),
   ]);
   await postgres.createDatabase('immich');
-  await postgres.query('immich', `CREATE TABLE asset (id serial PRIMARY KEY, path text NOT NULL); INSERT INTO asset (path) SELECT 'library/admin/2026/IMG_' || g || '.jpg' FROM generate_series(0, 4) g`);
+  await postgres.psql('immich', readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)));
   const added = await vault.cli(['server', 'user', 'add', vaultUser, '--user-password', vaultUserPassword]);
   assert.equal(added.code, 0, added.stderr);
   await vault.refresh();
@@ -232,4 +234,72 @@ test('wrong repository password: a failure naming what the server reports, never
   const recovered = await backup({ KOPIA_CONNECT_TIMEOUT: '2m' });
   assert.equal(recovered.code, 0, recovered.stderr);
   assert.equal(recovered.report.offsite, true);
+});
+
+test('disaster recovery from the vault alone: a new host connects to the vault, restores the backups, the database and the library', async () => {
+  // The newest backup in the vault, and the state of the originals it holds.
+  const last = await backup();
+  assert.equal(last.code, 0, last.stderr);
+  const original = await postgres.connect('immich');
+  const [originalSchema, originalData] = await Promise.all([describeSchema(original), describeData(original)]);
+  await original.end();
+
+  // A fresh host: a new stack Kopia server (no repository), an empty backups folder, an empty upload location.
+  const host = join(work, 'new-host');
+  const newBackups = join(host, 'backups');
+  const newLibrary = join(host, 'upload-location');
+  mkdirSync(newBackups, { recursive: true });
+  const newStack = await startKopiaServer({
+    withRepository: false,
+    asyncRepoConnect: true,
+    env: { KOPIA_PASSWORD: vaultUserPassword, KOPIA_PERSIST_CREDENTIALS_ON_CONNECT: 'false' },
+  });
+  try {
+    const newEnv: Env = { ...env, ...newStack.env(), BACKUP_DIR: newBackups, ...postgres.env('immich_restored') };
+    const connected = await runCli(
+      ['kopia', 'connect', '--url', vault.url, '--fingerprint', vault.fingerprint, '--username', vaultUser, '--password-file', passwordFile],
+      newEnv,
+    );
+    assert.equal(connected.code, 0, connected.stderr);
+
+    // 1. The backups snapshot, copied by the sidecar itself: its own files, readable for restore-db.
+    const restoredBackups = join(newBackups, 'restored');
+    const backups = await runCli(['restore-library', '--source', 'backups', '--target', restoredBackups], newEnv);
+    assert.equal(backups.code, 0, backups.stderr);
+    const runFolder = readdirSync(restoredBackups).filter((name) => /^immich-\d{8}_\d{6}(-\d+)?$/.test(name)).sort().at(-1)!;
+    const dump = join(restoredBackups, runFolder, 'dump.sql.gz');
+    assert.equal(statSync(dump).uid, process.getuid!(), 'the restored dump belongs to the sidecar');
+    assert.equal(statSync(dump).mode & 0o777, 0o600);
+
+    // 2. The database from that dump (checked against its manifest's sha256).
+    await postgres.createDatabase('immich_restored');
+    const restoredDb = await runCli(['restore-db', '--input', dump], newEnv);
+    assert.equal(restoredDb.code, 0, restoredDb.stderr);
+    const restored = await postgres.connect('immich_restored');
+    try {
+      assert.deepEqual(await describeSchema(restored), originalSchema);
+      assert.deepEqual(await describeData(restored), originalData);
+    } finally {
+      await restored.end();
+    }
+
+    // 3. The library, by the snapshot id in the notification (manifest id), where Immich reads it.
+    const libraryId = last.report.snapshots.library!.id;
+    const whole = await runCli(['restore-library', '--snapshot', libraryId, '--target', newLibrary], newEnv);
+    assert.equal(whole.code, 0, whole.stderr);
+    assert.deepEqual(hashTree(newLibrary), hashTree(library));
+    assert.equal(statSync(join(newLibrary, 'library/admin/2026/IMG_0.jpg')).uid, statSync(join(library, 'library/admin/2026/IMG_0.jpg')).uid, 'owners as in the snapshot');
+
+    // One user's folder by the id `kopia snapshot list` prints (the root object id).
+    const listed = await vault.cli(['snapshot', 'list', '--all', '--json']);
+    const rootId = (JSON.parse(listed.stdout) as { id: string; rootEntry: { obj: string } }[]).find((s) => s.id === libraryId)!.rootEntry.obj;
+    const listedText = await vault.cli(['snapshot', 'list', '--all']);
+    assert.ok(listedText.stdout.includes(rootId), 'kopia snapshot list prints the root object id');
+    const oneUser = join(host, 'one-user');
+    const user = await runCli(['restore-library', '--snapshot', rootId, '--path', 'library/admin', '--target', oneUser], newEnv);
+    assert.equal(user.code, 0, user.stderr);
+    assert.deepEqual(hashTree(oneUser), hashTree(join(library, 'library/admin')));
+  } finally {
+    await newStack.destroy();
+  }
 });
