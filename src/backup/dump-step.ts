@@ -1,6 +1,6 @@
 import type { SidecarConfig } from '../config.ts';
-import { UserError, errorMessage } from '../errors.ts';
 import { describeServer } from '../postgres/connection.ts';
+import { withServerNamed } from '../postgres/connection-loss.ts';
 import { dumpToFile } from '../postgres/dump.ts';
 import type { DumpStepResult, StepContext } from './run.ts';
 
@@ -32,17 +32,4 @@ export function dumpStep(config: SidecarConfig) {
       fingerprint: result.fingerprint,
     };
   };
-}
-
-/** Errors of a connection that went away while in use (the server restarted, was killed, or the network dropped). */
-const connectionLossCodes = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
-const connectionLossMessage = /Connection terminated|server closed the connection|terminating connection|ECONNRESET|EPIPE|socket hang up/i;
-
-/** A lost connection names the server (host:port, never the password), so the reader knows which one went away. */
-function withServerNamed(error: unknown, server: string): unknown {
-  const message = errorMessage(error);
-  const code = (error as { code?: string }).code;
-  if (message.includes(server)) return error;
-  if (!(connectionLossMessage.test(message) || (code !== undefined && connectionLossCodes.has(code)))) return error;
-  return new UserError(`lost the connection to the database at ${server}: ${message}`, { cause: error });
 }

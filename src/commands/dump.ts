@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { dumpLimitsEnvShape, loadDatabaseConfig, parseEnv } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
+import { describeServer } from '../postgres/connection.ts';
+import { withServerNamed } from '../postgres/connection-loss.ts';
 import { dumpDatabase, dumpToFile, type DumpProgress } from '../postgres/dump.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 
@@ -41,7 +43,9 @@ const command: Command = {
     const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, jobs, signal, onProgress, log,
       timeoutMs: limits.DUMP_TIMEOUT, stallTimeoutMs: limits.DUMP_STALL_TIMEOUT };
     log.info({ database: database.description }, 'dump started');
-    const result = output === '-' ? await dumpDatabase({ ...common, output: stdout }) : await dumpToFile({ ...common, path: output });
+    const result = await (output === '-' ? dumpDatabase({ ...common, output: stdout }) : dumpToFile({ ...common, path: output })).catch((error: unknown) => {
+      throw withServerNamed(error, describeServer(database.connection));
+    });
     log.info(
       {
         database: database.description,
