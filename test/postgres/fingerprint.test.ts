@@ -111,12 +111,27 @@ test('objects missing or added are named; owners and grants count only when the 
   assert.ok(differences.includes("table public.stray: in the restored database but not in the dump's fingerprint"));
   assert.ok(!differences.some((line) => /fingerprint_reader|acl/.test(line)), 'without --owner, grants are not compared');
 
-  const withOwners = compareFingerprints(await fingerprintOf('source', true), await fingerprintOf('reshaped', true)).map(describeDifference);
-  assert.ok(
-    withOwners.some((line) => line.startsWith('table column public.asset.id: acl (dump: none, restored: ["fingerprint_reader=r/postgres"])')),
-    withOwners.join('\n'),
+  // With --owner, grants on built-in and extension objects (compared with pg_init_privs) count too.
+  await server.query(
+    'reshaped',
+    `REVOKE ALL ON LANGUAGE plpgsql FROM PUBLIC;
+     REVOKE EXECUTE ON FUNCTION public.similarity(text, text) FROM PUBLIC;
+     GRANT EXECUTE ON FUNCTION pg_catalog.pg_sleep(double precision) TO fingerprint_reader`,
   );
-  await server.query('reshaped', 'REVOKE ALL ON public.asset FROM fingerprint_reader; DROP ROLE fingerprint_reader');
+  const withOwners = compareFingerprints(await fingerprintOf('source', true), await fingerprintOf('reshaped', true)).map(describeDifference);
+  for (const expected of [
+    'table column public.asset.id: acl (dump: none, restored: ["fingerprint_reader=r/postgres"])',
+    'language plpgsql: in the restored database',
+    'function public.similarity(pg_catalog.text,pg_catalog.text): in the restored database',
+    'function pg_catalog.pg_sleep(double precision): in the restored database',
+  ]) {
+    assert.ok(withOwners.some((line) => line.startsWith(expected)), `${expected}\n${withOwners.join('\n')}`);
+  }
+  await server.query(
+    'reshaped',
+    `REVOKE ALL ON public.asset FROM fingerprint_reader; REVOKE ALL ON FUNCTION pg_catalog.pg_sleep(double precision) FROM fingerprint_reader;
+     DROP ROLE fingerprint_reader`,
+  );
 });
 
 test('objects the dump listed as unsupported are left out of its fingerprint, with what lives on them', async () => {
