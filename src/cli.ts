@@ -4,7 +4,7 @@ import { commandLoaders } from './commands/index.ts';
 import type { Command } from './commands/command.ts';
 import { ConfigError } from './config.ts';
 import { ExitCode, UserError, errorMessage } from './errors.ts';
-import { createLogger } from './log.ts';
+import { createLogger, logFormatFor } from './log.ts';
 
 const usage = `usage: immich-backup <command> [options]
 
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
 
-  const log = createLogger();
+  const log = createLogger({ format: logFormatFor(name) });
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     log.warn({ signal }, 'stopping: signal received');

@@ -489,11 +489,22 @@ function sidecarCrossProblems(env: Env): string[] {
 }
 
 /**
+ * `KOPIA_PASSWORD`, Kopia's own name for the repository password, stands for
+ * KOPIA_REPOSITORY_PASSWORD when that is not set: compose.sidecar.yml gives one env file
+ * (immich-backup.env) to the sidecar and to the kopia service, which opens its repository with it.
+ */
+function withKopiaPasswordAlias(env: Env): Env {
+  const set = (name: string) => env[name] !== undefined && env[name] !== '';
+  if (set('KOPIA_REPOSITORY_PASSWORD') || set('KOPIA_REPOSITORY_PASSWORD_FILE') || !set('KOPIA_PASSWORD')) return env;
+  return { ...env, KOPIA_REPOSITORY_PASSWORD: env.KOPIA_PASSWORD };
+}
+
+/**
  * The whole sidecar configuration. Every problem (database, sidecar, unreadable *_FILE, pairs
  * that only make sense together) is collected and thrown as one ConfigError.
  */
 export function loadSidecarConfig(env: Env): SidecarConfig {
-  const secrets = resolveSecretFiles(env, sidecarSecretNames);
+  const secrets = resolveSecretFiles(withKopiaPasswordAlias(env), sidecarSecretNames);
   const schema = z.object({ ...sidecarEnvSchema.shape }).and(databaseEnvSchema);
   // Checks across variables run on the raw values, so they are reported together with everything
   // else (zod skips refinements of an object that already has problems).

@@ -1,4 +1,6 @@
+import { writeSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
+import { localIso } from './time.ts';
 
 export type { Logger };
 
@@ -20,20 +22,71 @@ const secretFields = [
 
 export const redactPaths = secretFields.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
+export type LogFormat = 'json' | 'pretty';
+
 /**
- * The program's logger. It writes JSON lines to stderr, so that `dump --output -` can use stdout for
- * the dump itself. LOG_LEVEL picks the level (info by default).
+ * LOG_FORMAT: `json` (one JSON object a line) or `pretty` (one readable line a record). Unset:
+ * JSON for the service (`serve`: its logs are collected and searched), readable on a terminal
+ * for the other commands, JSON when their stderr is a pipe or a file.
  */
-export function createLogger(options: { level?: string; destination?: number } = {}): Logger {
+export function logFormatFor(command: string | undefined, env: Record<string, string | undefined> = process.env, stderrIsTty = process.stderr.isTTY === true): LogFormat {
+  const chosen = env.LOG_FORMAT?.trim().toLowerCase();
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  if (command === 'serve') return 'json';
+  return stderrIsTty ? 'pretty' : 'json';
+}
+
+/**
+ * The program's logger. It writes to stderr, so that `dump --output -` can use stdout for the dump
+ * itself. LOG_LEVEL picks the level (info by default). Times are local (TZ) with their offset, as
+ * everywhere a person reads a time.
+ */
+export function createLogger(options: { level?: string; destination?: number; format?: LogFormat } = {}): Logger {
+  const fd = options.destination ?? 2;
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: 'immich-backup' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: () => `,"time":"${localIso(Date.now())}"`,
       redact: { paths: redactPaths, censor: '[redacted]' },
     },
-    pino.destination({ dest: options.destination ?? 2, sync: true }),
+    options.format === 'pretty' ? prettyDestination(fd) : pino.destination({ dest: fd, sync: true }),
   );
+}
+
+const levelNames: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every record has, or that the line already shows. */
+const hiddenFields = new Set(['level', 'time', 'msg', 'service', 'pid', 'hostname']);
+
+function fieldValue(value: unknown): string {
+  if (typeof value === 'string') return /[\s"=]/.test(value) ? JSON.stringify(value) : value;
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/** One record as a person reads it: `19:40:02+01:00 WARN  message  key=value …`. */
+export function formatPrettyLine(record: Record<string, unknown>): string {
+  const time = typeof record.time === 'string' ? record.time.replace(/^\d{4}-\d{2}-\d{2}T/, '').replace(/\.\d+(?=[+-]|Z)/, '') : '';
+  const level = (levelNames[Number(record.level)] ?? String(record.level)).padEnd(5);
+  const fields = Object.entries(record)
+    .filter(([key, value]) => !hiddenFields.has(key) && value !== undefined)
+    .map(([key, value]) => `${key}=${fieldValue(value)}`);
+  return `${time} ${level} ${String(record.msg ?? '')}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}\n`;
+}
+
+/** A pino destination that writes readable lines (synchronously, like the JSON one). */
+function prettyDestination(fd: number): { write(line: string): void } {
+  return {
+    write(line: string) {
+      let text: string;
+      try {
+        text = formatPrettyLine(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        text = line;
+      }
+      writeSync(fd, text);
+    },
+  };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { RepositoryCheck } from './kopia-step.ts';
 import type { LibraryCheck } from './library-check.ts';
 import { acquireRunLock } from './lock.ts';
 import { dumpFileName, manifestFileName, manifestFormatVersion, type Manifest, type ObjectRef, type TableSummary } from './manifest.ts';
-import type { DumpFigures, RunReport, RunTrigger, SnapshotRef, StepName, StepReport } from './report.ts';
+import { formatBytes, type DumpFigures, type RunReport, type RunTrigger, type SnapshotRef, type StepName, type StepReport } from './report.ts';
 import type { RetentionResult } from './retention.ts';
 import { ChecksumCache } from './checksums.ts';
 import { checkManifestFiles, partialFolderName, runFolderName } from './run-folders.ts';
@@ -63,6 +63,31 @@ export interface RunOptions {
   now?(): Date;
 }
 
+/** How often a long step's progress goes to the log (every update goes to /status). */
+const progressLogIntervalMs = 15_000;
+
+/** "30/63 tables, 1.2 GiB, 1,204,332 rows, table public.asset" from a step's progress figures. */
+export function describeProgress(figures: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const number = (key: string) => (typeof figures[key] === 'number' ? (figures[key] as number) : undefined);
+  const tablesDone = number('tablesDone');
+  const tablesTotal = number('tablesTotal');
+  if (tablesDone !== undefined) parts.push(`${tablesDone}${tablesTotal === undefined ? '' : `/${tablesTotal}`} tables`);
+  for (const key of ['files', 'hashedFiles', 'cachedFiles']) {
+    const value = number(key);
+    if (value !== undefined) parts.push(`${value.toLocaleString('en-US')} ${key === 'files' ? 'files' : key.replace(/Files$/, ' files')}`);
+  }
+  for (const key of ['bytes', 'hashedBytes', 'cachedBytes', 'uploadedBytes']) {
+    const value = number(key);
+    if (value !== undefined) parts.push(`${formatBytes(value)}${key === 'bytes' ? '' : ` ${key.replace(/Bytes$/, '')}`}`);
+  }
+  const rows = number('rows');
+  if (rows !== undefined) parts.push(`${rows.toLocaleString('en-US')} rows`);
+  if (typeof figures.table === 'string') parts.push(`table ${figures.table}`);
+  if (typeof figures.phase === 'string' && figures.phase !== 'data') parts.push(String(figures.phase));
+  return parts.length > 0 ? parts.join(', ') : 'in progress';
+}
+
 class StepFailure extends Error {
   readonly step: StepName;
   constructor(step: StepName, cause: unknown) {
@@ -114,6 +139,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     offsite: false,
   };
   const update = () => options.onUpdate?.(structuredClone(report));
+  let lastProgressLog = 0;
   const context = (step: StepName): StepContext => ({
     runId,
     signal: options.signal,
@@ -121,6 +147,11 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     progress(figures) {
       report.progress = { step, ...figures };
       update();
+      // A long step says how far it got, now and then (the log of a manual run on a terminal).
+      if (Date.now() - lastProgressLog >= progressLogIntervalMs) {
+        lastProgressLog = Date.now();
+        log.info({ step }, `${step}: ${describeProgress(figures)}`);
+      }
     },
   });
   let startNotice: Promise<unknown> | undefined;

@@ -8,6 +8,7 @@ import { RunLockedError } from './lock.ts';
 import type { RunReport, RunTrigger } from './report.ts';
 import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
 import { Schedule, systemTimeZone } from './schedule.ts';
+import { localIso } from '../time.ts';
 import { runStartupChecks, type CheckResult } from './preflight.ts';
 
 export interface ServiceOptions {
@@ -58,7 +59,7 @@ export class BackupService {
       backupDir: config.backupDir,
       maxAgeMs: config.maxAgeMs,
       schedule: config.schedule,
-      ...(config.timeZone === undefined ? {} : { timeZone: config.timeZone }),
+      timeZone: config.timeZone ?? systemTimeZone(),
       current: this.current,
       nextRun: this.task?.nextRun() ?? null,
       serviceStartedAt: this.startedAt,
@@ -111,7 +112,7 @@ export class BackupService {
     const timeZone = config.timeZone ?? systemTimeZone();
     this.task = new Schedule({ expression: config.schedule, timeZone, run: () => void this.trigger('schedule') });
     this.task.start();
-    this.log.info({ schedule: config.schedule, timeZone, nextRun: this.task.nextRun()?.toISOString() }, 'backup scheduled');
+    this.log.info({ schedule: config.schedule, timeZone, nextRun: localIso(this.task.nextRun() ?? Date.now(), timeZone) }, 'backup scheduled');
     if (config.verifySchedule !== undefined && this.options.verify !== undefined) {
       const verify = this.options.verify;
       this.verifyTask = new Schedule({
@@ -127,7 +128,7 @@ export class BackupService {
         },
       });
       this.verifyTask.start();
-      this.log.info({ schedule: config.verifySchedule, timeZone, nextRun: this.verifyTask.nextRun()?.toISOString() }, 'restore test scheduled');
+      this.log.info({ schedule: config.verifySchedule, timeZone, nextRun: localIso(this.verifyTask.nextRun() ?? Date.now(), timeZone) }, 'restore test scheduled');
     }
     if (config.backupOnStart) void this.trigger('start');
   }

@@ -1,12 +1,13 @@
 import type { Command } from './command.ts';
 import { loadSidecarConfig } from '../config.ts';
 import { formatBytes, formatDuration, type RunReport } from '../backup/report.ts';
+import { formatLocalTime } from '../time.ts';
 import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
 import { ExitCode, UserError } from '../errors.ts';
 
 export function describeRun(report: RunReport): string {
   const lines = [
-    `${report.status === 'success' ? 'OK' : 'FAILED'}: run ${report.runId} (exit ${report.exitCode}), ${formatDuration(report.durationMs ?? 0)}`,
+    `${report.status === 'success' ? 'OK' : 'FAILED'}: run ${report.runId} (exit ${report.exitCode}), started ${formatLocalTime(report.startedAt)}, ${formatDuration(report.durationMs ?? 0)}`,
   ];
   for (const step of report.steps) {
     lines.push(`  ${step.status.padEnd(8)} ${step.name.padEnd(14)} ${formatDuration(step.durationMs).padStart(10)}  ${step.error ?? step.summary ?? ''}`);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { RunReport } from '../backup/report.ts';
 import { formatDuration } from '../backup/report.ts';
+import { formatLocalTime, localIso } from '../time.ts';
 import { liveLockHolder, lockFileName } from '../backup/lock.ts';
 import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';
 import { loadState, type SidecarState } from '../backup/state.ts';
@@ -94,7 +95,7 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     const started = inputs.serviceStartedAt;
     if (started !== undefined && now.getTime() - started.getTime() < inputs.maxAgeMs) {
       healthy = true;
-      reason = `no backup yet; waiting for the first run${inputs.nextRun ? ` at ${inputs.nextRun.toISOString()}` : ''}`;
+      reason = `no backup yet; waiting for the first run${inputs.nextRun ? ` at ${formatLocalTime(inputs.nextRun, inputs.timeZone)}` : ''}`;
     } else {
       healthy = false;
       reason = `no good backup in ${inputs.backupDir}`;
@@ -118,10 +119,11 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
   return {
     healthy,
     reason,
-    now: now.toISOString(),
+    // Times a person reads: in the schedule's zone, with the offset (still ISO 8601).
+    now: localIso(now, inputs.timeZone),
     schedule: inputs.schedule ?? null,
     timeZone: inputs.timeZone ?? null,
-    nextRun: inputs.nextRun?.toISOString() ?? null,
+    nextRun: inputs.nextRun ? localIso(inputs.nextRun, inputs.timeZone) : null,
     serviceStartedAt: inputs.serviceStartedAt?.toISOString() ?? null,
     running: inputs.current ?? holder,
     lastRun,

@@ -1,4 +1,5 @@
 import { formatBytes, formatDuration } from '../backup/report.ts';
+import { formatLocalTime } from '../time.ts';
 import type { Notification } from './notifier.ts';
 
 export interface Message {
@@ -13,7 +14,7 @@ export function describe(notification: Notification): Message {
   const { run, event, host } = notification;
   const lines: string[] = [];
   if (event === 'start') {
-    return { title: `Immich backup started on ${host}`, lines: [`Run ${run.runId} (${run.trigger})`], severity: 'info' };
+    return { title: `Immich backup started on ${host}`, lines: [`Run ${run.runId} (${run.trigger}), started ${formatLocalTime(run.startedAt)}`], severity: 'info' };
   }
   if (event === 'failure') {
     lines.push(`Failed step: ${run.failedStep ?? 'unknown'}`);
@@ -21,7 +22,7 @@ export function describe(notification: Notification): Message {
     if (run.exitCode === 2) lines.push('The local backup was kept; the offsite copy (Kopia) is missing for this run.');
     if (run.exitCode === 1) lines.push('No new backup was made.');
   }
-  lines.push(`Run ${run.runId} (${run.trigger}), ${run.durationMs === null ? 'running' : formatDuration(run.durationMs)}`);
+  lines.push(`Run ${run.runId} (${run.trigger}), started ${formatLocalTime(run.startedAt)}, ${run.durationMs === null ? 'running' : formatDuration(run.durationMs)}`);
   if (run.dump !== null) {
     lines.push(
       `Database ${run.dump.database} (PostgreSQL ${run.dump.serverVersion}): ${formatBytes(run.dump.size)}, ` +

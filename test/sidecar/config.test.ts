@@ -132,3 +132,12 @@ test('the sidecar and the restore-library command read the Kopia connection the 
     assert.throws(() => load({ ...env, KOPIA_SERVER_URL: 'kopia:51515' }), /KOPIA_SERVER_URL: must be an http:\/\/ or https:\/\/ URL/);
   }
 });
+
+test("KOPIA_PASSWORD (the kopia service's name, from immich-backup.env) is the repository password unless KOPIA_REPOSITORY_PASSWORD is set; CONFIG_FILES_OPTIONAL", () => {
+  const env = { DB_PASSWORD: 'pw', KOPIA_SERVER_PASSWORD: 'kp', KOPIA_PASSWORD: 'repo-from-kopia-name' };
+  assert.equal(loadSidecarConfig(env).kopia.repositoryPassword, 'repo-from-kopia-name');
+  assert.equal(loadSidecarConfig({ ...env, KOPIA_REPOSITORY_PASSWORD: 'explicit' }).kopia.repositoryPassword, 'explicit');
+  assert.equal(loadSidecarConfig({ DB_PASSWORD: 'pw', KOPIA_SERVER_PASSWORD: 'kp' }).kopia.repositoryPassword, undefined);
+  assert.deepEqual(loadSidecarConfig(env).configFilesOptional, []);
+  assert.deepEqual(loadSidecarConfig({ ...env, CONFIG_FILES_OPTIONAL: '/config/.env' }).configFilesOptional, ['/config/.env']);
+});
