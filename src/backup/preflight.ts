@@ -139,12 +139,17 @@ export async function configFileProblem(file: string, error?: unknown): Promise<
 export interface PreflightOptions {
   /** Asks the Kopia server for its status (default: probeKopia). */
   kopiaStatus?: () => Promise<unknown>;
+  /** SIGTERM: the Kopia probe stops at once. */
+  signal?: AbortSignal;
 }
 
 /** Asks the Kopia server for its repository status, once, within 10 s (no retries: this is a check). */
-export async function probeKopia(config: SidecarConfig): Promise<void> {
+export async function probeKopia(config: SidecarConfig, signal?: AbortSignal): Promise<void> {
   const { KopiaClient } = await import('../kopia/client.ts');
-  const client = new KopiaClient({ ...config.kopia.connection, fingerprint: config.kopia.connection.fingerprint }, { requestTimeoutMs: 10_000, attempts: 1 });
+  const client = new KopiaClient(
+    { ...config.kopia.connection, fingerprint: config.kopia.connection.fingerprint },
+    { requestTimeoutMs: 10_000, attempts: 1, ...(signal === undefined ? {} : { signal }) },
+  );
   try {
     await client.status();
   } finally {
@@ -160,7 +165,7 @@ export async function runStartupChecks(config: SidecarConfig, options: Preflight
     checkConfigFiles(config.configFiles, config.configFilesOptional),
   ];
   if (config.kopia.enabled) {
-    const kopiaStatus = options.kopiaStatus ?? (() => probeKopia(config));
+    const kopiaStatus = options.kopiaStatus ?? (() => probeKopia(config, options.signal));
     checks.push(
       kopiaStatus().then(
         (): CheckResult => ({ name: 'kopia', ok: true, message: `the Kopia server at ${config.kopia.connection.url} answers` }),

@@ -38,14 +38,14 @@ const command: Command = {
     const { runStartupChecks } = await import('../backup/preflight.ts');
     // Each failed check is said with its fix before anything runs. Only an unwritable backups
     // folder stops here (nothing could be written); the run reports the others as its own failures.
-    const checks = await runStartupChecks(config);
+    const checks = await runStartupChecks(config, { signal: context.signal });
     for (const check of checks.filter((result) => !result.ok)) context.log.error({ check: check.name }, check.message);
     const backupsFolder = checks.find((check) => check.name === 'backups-folder');
     if (backupsFolder !== undefined && !backupsFolder.ok) throw new UserError(backupsFolder.message, { exitCode: ExitCode.databaseFailed });
     const notifiers = notifiersFromConfig(config.notify);
     const report = await runBackup({
       backupDir: config.backupDir,
-      steps: createSteps(config, context.log),
+      steps: createSteps(config, context.log, context.signal),
       log: context.log,
       signal: context.signal,
       trigger: 'manual',

@@ -24,7 +24,7 @@ const command: Command = {
       },
       'immich-backup service starting',
     );
-    const steps = createSteps(config, context.log);
+    const steps = createSteps(config, context.log, context.signal);
     const service = new BackupService({
       config,
       log: context.log,

@@ -78,6 +78,11 @@ export interface KopiaClientOptions {
   pollIntervalMs?: number;
   /** A long operation whose server stops answering for this long fails instead of waiting forever. */
   unreachableTimeoutMs?: number;
+  /**
+   * The program is stopping (SIGTERM): every request in flight is cut and every later one fails at
+   * once with the signal's reason, so a server that never answers cannot hold the process.
+   */
+  signal?: AbortSignal;
 }
 
 /** Failures worth another try: the request never reached a handler (nothing can have happened twice). */
@@ -101,7 +106,8 @@ export class KopiaClient {
   readonly connection: KopiaConnection;
   readonly #dispatcher: Dispatcher;
   readonly #authorization: string;
-  readonly #options: Required<KopiaClientOptions>;
+  readonly #options: Required<Omit<KopiaClientOptions, 'signal'>>;
+  readonly #stop: AbortSignal | undefined;
   #csrf: { cookie: string; token: string } | undefined;
   #identity: { userName: string; host: string } | undefined;
 
@@ -113,6 +119,7 @@ export class KopiaClient {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       unreachableTimeoutMs: options.unreachableTimeoutMs ?? 60_000,
     };
+    this.#stop = options.signal;
     this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
     this.#dispatcher = new Agent({
       connect: pinningConnector(connection.fingerprint, this.#options.requestTimeoutMs),
@@ -613,7 +620,7 @@ export class KopiaClient {
         return await this.#callOnce(method, path, schema, options, true);
       } catch (error) {
         if (!(error instanceof KopiaError && error.code === 'UNREACHABLE') || attempt >= attempts) throw error;
-        await sleep(250 * 2 ** (attempt - 1));
+        await sleep(250 * 2 ** (attempt - 1), undefined, this.#stop === undefined ? undefined : { signal: this.#stop });
       }
     }
   }
@@ -674,9 +681,12 @@ export class KopiaClient {
   }
 
   async #send(url: URL, options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string }): Promise<Dispatcher.ResponseData> {
+    this.#stop?.throwIfAborted();
+    const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs);
     try {
-      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: AbortSignal.timeout(this.#options.requestTimeoutMs) });
+      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: this.#stop === undefined ? timeout : AbortSignal.any([timeout, this.#stop]) });
     } catch (error) {
+      if (this.#stop?.aborted) throw this.#stop.reason;
       if (error instanceof FingerprintMismatchError) throw new KopiaError(error.message, { code: 'FINGERPRINT', cause: error });
       const cause = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       if (cause.cause instanceof FingerprintMismatchError) throw new KopiaError(cause.cause.message, { code: 'FINGERPRINT', cause: error });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { lockFileName } from '../../src/backup/lock.ts';
 import { startCli } from '../support/cli.ts';
@@ -9,11 +10,12 @@ import { runCommand, startPostgres, type PostgresServer } from '../support/postg
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
- * Issue 13, item 2, mid-dump: a database that stops answering while the dump copies (the server
+ * Issue 13, item 2, servers that stop answering mid-run. Mid-dump: a database that stops answering while the dump copies (the server
  * frozen with `docker pause`, as a hung host or a dead network path would leave it). The stall
  * timeout ends the run naming the table, with progress lines while it waits; the overall deadline
  * ends it too; SIGTERM ends it within seconds. Each time: exit 1, failure notified, no .partial,
- * no lock.
+ * no lock. In the Kopia step: a Kopia server that accepts connections and never answers, and
+ * SIGTERM while the run waits for it.
  */
 let server: PostgresServer;
 let receiver: WebhookReceiver;
@@ -130,3 +132,80 @@ test('SIGTERM while the dump waits on a server that stopped answering: the proce
     await resume();
   }
 });
+
+/** A Kopia server that accepts connections and never answers; counts the connections it got. */
+async function startSilentKopia() {
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const listener = createServer((socket) => {
+    connections += 1;
+    sockets.add(socket);
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(listener.address() as AddressInfo).port}`,
+    connections: () => connections,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => listener.close(resolve));
+    },
+  };
+}
+
+for (const [phase, connection] of [
+  ['the start-up check of the Kopia server', 1],
+  ['the Kopia step (the dump is done)', 2],
+] as const) {
+  test(`SIGTERM while ${phase} waits on a Kopia server that never answers: the process ends within 5 s, failure notified, lock released`, { timeout: 90_000 }, async () => {
+    const database = `small_${connection}`;
+    await server.createDatabase(database);
+    await server.psql(database, 'CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10);');
+    const kopia = await startSilentKopia();
+    const backupDir = mkdtempSync(join(tmpdir(), 'stalled-kopia-'));
+    const library = mkdtempSync(join(tmpdir(), 'stalled-kopia-library-'));
+    mkdirSync(join(library, 'library'));
+    writeFileSync(join(library, 'library', 'photo.jpg'), 'jpeg');
+    const compose = join(backupDir, '..', `${database}-compose.yml`);
+    writeFileSync(compose, 'services: {}\n');
+    const before = receiver.requests.length;
+    const running = startCli(['backup'], {
+      ...server.env(database),
+      BACKUP_DIR: backupDir,
+      LIBRARY_PATH: library,
+      KOPIA_LIBRARY_PATH: library,
+      KOPIA_BACKUPS_PATH: backupDir,
+      KOPIA_SERVER_URL: kopia.url,
+      KOPIA_SERVER_PASSWORD: 'kopia-password-not-secret',
+      CONFIG_FILES: compose,
+      WEBHOOK_URL: `${receiver.url}/hook`,
+    });
+    try {
+      // The start-up check opens the first connection; after its 10 s limit, the run dumps and the Kopia step opens the second.
+      const deadline = Date.now() + 60_000;
+      while (kopia.connections() < connection) {
+        if (Date.now() > deadline) {
+          running.child.kill('SIGKILL');
+          assert.fail(`the run never reached ${phase}: ${(await running.exited).stdout}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const signalled = Date.now();
+      running.child.kill('SIGTERM');
+      const result = await running.exited;
+      const seconds = (Date.now() - signalled) / 1000;
+      assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
+      assert.equal(result.signal, null);
+      assert.notEqual(result.code, 0, result.stdout);
+      assert.match(result.stdout, /interrupted by SIGTERM/);
+      const notified = receiver.requests.slice(before).map((request) => JSON.parse(request.body) as { event: string });
+      assert.deepEqual(notified.map((n) => n.event), ['failure']);
+      assert.deepEqual(readdirSync(backupDir).filter((name) => name.endsWith('.partial') || name === lockFileName), []);
+    } finally {
+      running.child.kill('SIGKILL');
+      await kopia.close();
+    }
+  });
+}
