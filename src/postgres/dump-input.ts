@@ -175,7 +175,11 @@ export async function checkDumpInput(input: string, signal?: AbortSignal): Promi
 
   const expected = await manifestEntry(input);
   // Size first: a truncated file is refused without reading it.
-  if (expected !== undefined && info.size !== expected.size) checkManifest(input, expected, info.size, '0'.repeat(64));
+  if (expected !== undefined && info.size !== expected.size) {
+    throw new UserError(
+      `${input} does not match its manifest (size ${info.size} vs ${expected.size} bytes): the file is damaged or truncated; nothing was restored`,
+    );
+  }
 
   const first = Buffer.alloc(512);
   const handle = await open(input, 'r');

@@ -8,7 +8,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkDumpInput } from './dump-input.ts';
-import { openClient } from './connection.ts';
+import { describeServer, openClient } from './connection.ts';
+import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
 
 export interface RestoreOptions {
@@ -152,7 +153,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       } catch (error) {
         if (error instanceof UserError) throw error;
         const excerpt = redactSecrets(item.kind === 'meta' ? `\\${item.command}` : item.sql).trim().replace(/\s+/g, ' ').slice(0, 120);
-        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${errorMessage(error)}${partlyRestored()}`, { cause: error });
+        const message = errorMessage(withServerNamed(error, describeServer(options.connection)));
+        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${message}${partlyRestored()}`, { cause: error });
       }
     }
     if (statements === 0) throw new UserError(`${options.input} holds no SQL statements: it is not a database dump; nothing was restored`);
@@ -164,7 +166,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     if (error instanceof UserError) throw error;
-    throw new UserError(`restore failed: ${errorMessage(error)}${partlyRestored()}`, { cause: error });
+    throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
   } finally {
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
