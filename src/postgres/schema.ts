@@ -121,84 +121,106 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     list.push(column);
     columnsByRelation.set(column.relid, list);
   }
-  // CHECKs that are local and validated stay inside CREATE TABLE (partitions also keep inherited ones, like pg_dump).
-  const inlineChecks = constraints.filter((c) => {
+  // CHECKs that are local and validated stay inside CREATE TABLE (partitions also keep inherited ones, like pg_dump),
+  // unless they sit in a dependency loop with their table (below).
+  const canBeInline = (c: ConstraintRow) => {
     if (c.type !== 'c' || !c.validated) return false;
     const relation = relationsByOid.get(c.relid);
     return c.isLocal || (relation?.isPartition ?? false);
-  });
-  const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
+  };
   // A CHECK an inheritance child only inherited comes back with INHERITS (or with the parent's NOT
   // VALID ALTER, which reaches the children): adding it to the child too makes it local, and a
   // restore over that one then fails with "cannot drop inherited constraint".
   const isInheritedOnly = (c: ConstraintRow) => !c.isLocal && c.inheritCount > 0 && !(relationsByOid.get(c.relid)?.isPartition ?? false);
 
-  const entries: Entry[] = [];
-  for (const schema of schemas) {
-    const entry = schemaEntry(schema, q, options);
-    if (entry !== null) entries.push(entry);
-  }
-  for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(extensionEntry(extension, q));
-  for (const type of types) entries.push(...typeEntries(type, q, options));
-  for (const fn of functions) entries.push(functionEntry(fn, q, options));
-  const dataTables: DataTable[] = [];
-  for (const relation of relations) {
-    const relationColumns = columnsByRelation.get(relation.oid) ?? [];
-    if (relation.relkind === 'r' || relation.relkind === 'p') {
-      entries.push(
-        tableEntry({ relation, columns: relationColumns, inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid) }, q, options),
-      );
-      if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
-        const parentOid = await parentOf(client, relation.oid);
-        entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
-      }
-      if (relation.rowSecurity) entries.push(rowSecurityEntry(relation, q));
-      for (const column of relationColumns) {
-        const notNull = notNullEntry(relation, column, q);
-        if (notNull !== null) entries.push(notNull);
-      }
-      if (relation.relkind === 'r') {
-        dataTables.push({
-          oid: relation.oid,
-          schema: relation.schema,
-          name: relation.name,
-          owner: relation.owner,
-          columns: relationColumns.filter((c) => c.generated === '').map((c) => c.name),
-        });
-      }
-    } else if (relation.relkind === 'v' || relation.relkind === 'm') {
-      entries.push(...viewEntries(relation, relationColumns, q, options));
+  const build = async (separateChecks: Set<number>) => {
+    const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
+    const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
+    const entries: Entry[] = [];
+    for (const schema of schemas) {
+      const entry = schemaEntry(schema, q, options);
+      if (entry !== null) entries.push(entry);
     }
-  }
-  for (const sequence of sequences) {
-    const owner = sequence.ownedByTable === null ? undefined : relationsByOid.get(sequence.ownedByTable);
-    const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
-    entries.push(...sequenceEntries(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
-  }
-  for (const constraint of constraints) {
-    if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(constraintEntry(constraint, q));
-  }
-  entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
-  const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
-  for (const index of indexes) {
-    entries.push(indexEntry(index, q));
-    const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
-    if (parent !== undefined) entries.push(indexAttachEntry(index, q.qualified(parent.schema, parent.name), q));
-  }
-  for (const trigger of triggers) entries.push(triggerEntry(trigger, q));
-  for (const rule of rules) entries.push(ruleEntry(rule, q));
-  for (const policy of policies) entries.push(policyEntry(policy, q));
-  const settingsEntry = databaseSettingsEntry(settings.map((s) => s.setting));
-  if (settingsEntry !== null) entries.push(settingsEntry);
-  for (const acl of builtinAcls) entries.push(builtinAclEntry(acl, q));
-  for (const acl of defaultAcls) {
-    const entry = defaultAclEntry(acl, q);
-    if (entry !== null) entries.push(entry);
-  }
+    for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(extensionEntry(extension, q));
+    for (const type of types) entries.push(...typeEntries(type, q, options));
+    for (const fn of functions) entries.push(functionEntry(fn, q, options));
+    const dataTables: DataTable[] = [];
+    for (const relation of relations) {
+      const relationColumns = columnsByRelation.get(relation.oid) ?? [];
+      if (relation.relkind === 'r' || relation.relkind === 'p') {
+        entries.push(
+          tableEntry({ relation, columns: relationColumns, inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid) }, q, options),
+        );
+        if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
+          const parentOid = await parentOf(client, relation.oid);
+          entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
+        }
+        if (relation.rowSecurity) entries.push(rowSecurityEntry(relation, q));
+        for (const column of relationColumns) {
+          const notNull = notNullEntry(relation, column, q);
+          if (notNull !== null) entries.push(notNull);
+        }
+        if (relation.relkind === 'r') {
+          dataTables.push({
+            oid: relation.oid,
+            schema: relation.schema,
+            name: relation.name,
+            owner: relation.owner,
+            columns: relationColumns.filter((c) => c.generated === '').map((c) => c.name),
+          });
+        }
+      } else if (relation.relkind === 'v' || relation.relkind === 'm') {
+        entries.push(...viewEntries(relation, relationColumns, q, options));
+      }
+    }
+    for (const sequence of sequences) {
+      const owner = sequence.ownedByTable === null ? undefined : relationsByOid.get(sequence.ownedByTable);
+      const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
+      entries.push(...sequenceEntries(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
+    }
+    for (const constraint of constraints) {
+      if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(constraintEntry(constraint, q));
+    }
+    entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
+    const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
+    for (const index of indexes) {
+      entries.push(indexEntry(index, q));
+      const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
+      if (parent !== undefined) entries.push(indexAttachEntry(index, q.qualified(parent.schema, parent.name), q));
+    }
+    for (const trigger of triggers) entries.push(triggerEntry(trigger, q));
+    for (const rule of rules) entries.push(ruleEntry(rule, q));
+    for (const policy of policies) entries.push(policyEntry(policy, q));
+    const settingsEntry = databaseSettingsEntry(settings.map((s) => s.setting));
+    if (settingsEntry !== null) entries.push(settingsEntry);
+    for (const acl of builtinAcls) entries.push(builtinAclEntry(acl, q));
+    for (const acl of defaultAcls) {
+      const entry = defaultAclEntry(acl, q);
+      if (entry !== null) entries.push(entry);
+    }
 
-  const stranded = await addDependencies(client, entries, inlineChecks, types);
+    const { stranded, checkTargets } = await addDependencies(client, entries, inlineChecks, types);
+    return { entries, dataTables, inlineChecks, checkTargets, stranded };
+  };
 
-  const pre = sortByDependencies(entries.filter((e) => e.section === 'pre-data'));
+  // pg_dump's repairTableConstraintMultiLoop: a CHECK that needs something which itself needs the
+  // table (a function taking the table's row type) cannot be inside CREATE TABLE. Such CHECKs become
+  // separate post-data ALTER TABLE ... ADD CONSTRAINT entries, and the order is worked out again.
+  const separateChecks = new Set<number>();
+  let built = await build(separateChecks);
+  let pre = sortByDependencies(built.entries.filter((e) => e.section === 'pre-data'));
+  for (;;) {
+    const inLoop = new Set(pre.loops.map((entry) => entry.id));
+    const looping = built.inlineChecks.filter(
+      (check) => inLoop.has(`pg_class:${check.relid}`) && [...(built.checkTargets.get(check.oid) ?? [])].some((id) => inLoop.has(id)),
+    );
+    if (looping.length === 0) break;
+    for (const check of looping) separateChecks.add(check.oid);
+    built = await build(separateChecks);
+    pre = sortByDependencies(built.entries.filter((e) => e.section === 'pre-data'));
+  }
+  const { entries, dataTables, stranded } = built;
+
   const post = sortByDependencies(entries.filter((e) => e.section === 'post-data'));
   // Materialized views are refreshed in the order their definitions were created (readers after what they read).
   const preOrder = new Map(pre.entries.map((entry, index) => [entry.id, index]));
@@ -270,8 +292,15 @@ async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
  * a default's off pg_attrdef, an inline CHECK's off pg_constraint, a row type's and an array type's
  * off the relation or element type they stand for, and an extension member stands for its
  * extension. Ownership edges of sequences are left out: OWNED BY is its own entry after both.
+ * Returns the entries that cannot restore (see postponeWhatNeedsPostData) and, for each inline
+ * CHECK, the entries it needs (its table's entry needs them on its behalf).
  */
-async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineChecks: ConstraintRow[], types: TypeRow[]): Promise<Entry[]> {
+async function addDependencies(
+  client: pg.ClientBase,
+  entries: Entry[],
+  inlineChecks: ConstraintRow[],
+  types: TypeRow[],
+): Promise<{ stranded: Entry[]; checkTargets: Map<number, Set<string>> }> {
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
   // One connection runs one query at a time: these are sequential on purpose.
   const dependencies = await rows<DependencyRow>(dependenciesQuery);
@@ -344,10 +373,16 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
     }
   };
 
+  const checkTargets = new Map<number, Set<string>>();
   for (const dependency of dependencies) {
     const from = resolve(dependency.classid, dependency.objid);
     const to = resolve(dependency.refclassid, dependency.refobjid);
     if (from === to) continue;
+    if (catalogName(dependency.classid) === 'pg_constraint' && checkOwner.has(dependency.objid)) {
+      const targets = checkTargets.get(dependency.objid) ?? new Set<string>();
+      targets.add(to);
+      checkTargets.set(dependency.objid, targets);
+    }
     const source = byId.get(from);
     const target = byId.get(to);
     if (source === undefined || target === undefined) continue;
@@ -355,7 +390,7 @@ async function addDependencies(client: pg.ClientBase, entries: Entry[], inlineCh
     if ((dependency.deptype === 'a' || dependency.deptype === 'i') && source.type === 'SEQUENCE') continue;
     source.dependsOn.add(to);
   }
-  return postponeWhatNeedsPostData(entries, byId);
+  return { stranded: postponeWhatNeedsPostData(entries, byId), checkTargets };
 }
 
 /** Pre-data kinds that can just as well be created after the data (nothing stored depends on them being early). */

@@ -1,25 +1,52 @@
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync } from 'node:fs';
+import { createReadStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
 import { describeObject, inventoryObjects, type InventoryObject } from '../../src/postgres/inventory.ts';
-import { runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { buildRegressionDatabase } from '../support/regress.ts';
+import { runCommand, startPostgres, type CommandOutput, type PostgresServer } from '../support/postgres.ts';
+import { buildRegressionDatabase, dropListedObjects } from '../support/regress.ts';
 import { comparableSchemaDump, connectionFor } from './round-trip.ts';
 
 /**
- * Issue 7, acceptance 2 and 3, on PostgreSQL's regression database (PG 15, so the machine's
- * pg_dump 15 can give the reference): with --allow-unsupported the dump restores with psql, and
- * nothing is missing from the restored database that the dump did not name as unsupported.
+ * Issue 11, item 3, on PostgreSQL's regression database (PG 15, so the machine's pg_dump 15 gives
+ * the reference). The dump runs with --allow-unsupported and --owner (owners and privileges too,
+ * so the comparison below needs no -O/-x). The expected result is the source without the objects
+ * the dump listed as unsupported: a copy of the source (CREATE DATABASE ... TEMPLATE keeps every
+ * OID, so the dump's list names the copy's objects exactly) with each of them dropped, CASCADE.
+ * `pg_dump --schema-only` of that copy must equal `pg_dump --schema-only` of the restore, and a
+ * second restore over the first (the --clean path) must succeed and change nothing.
+ * Before comparing, comparableSchemaDump removes only lines that differ between any two databases:
+ * the random \restrict key, and the pg_attver column option this machine's PostgreSQL build stamps
+ * on every new column itself (pg_dump's own round trip differs there too).
  */
 let server: PostgresServer;
 let dump: DumpFileResult;
-let restoreErrors: string[];
+let sourceInventory: InventoryObject[];
+let firstRestore: CommandOutput;
+let expectedSchema: string[];
+let restoredSchema: string[];
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-regress-'));
 const withoutReason = (object: InventoryObject) => describeObject({ ...object, reason: undefined });
+
+/**
+ * Lines of `diff` between the expected and the restored `pg_dump -s` that are not differences of
+ * ours, each named with why. Only these exact lines are forgiven; anything else fails the test.
+ */
+const knownDifferences: Array<{ lines: string[]; why: string }> = [
+  {
+    // pg_dump has the same difference on its own round trip: an inheritance child whose columns were
+    // in another order when it was attached (ALTER TABLE ... INHERIT) is written as CREATE TABLE ...
+    // INHERITS, which puts the parent's columns first.
+    why: 'inheritance children test_type_diff2_c1 and _c2 come back with their columns in the parent\'s order',
+    lines: [
+      '+    int_two smallint,', '-    int_eight bigint,', '-    int_two smallint', '+    int_eight bigint',
+      '-    int_eight bigint,', '-    int_four bigint', '+    int_four bigint,', '+    int_eight bigint',
+    ],
+  },
+];
 
 async function inventory(database: string): Promise<InventoryObject[]> {
   const client = await server.connect(database);
@@ -31,48 +58,101 @@ async function inventory(database: string): Promise<InventoryObject[]> {
   }
 }
 
+/** `gunzip < dump | psql -v ON_ERROR_STOP=1`, as the README tells users to restore. */
+async function restore(database: string): Promise<CommandOutput> {
+  const env = { ...process.env, PGHOST: server.host, PGPORT: String(server.port), PGUSER: server.user, PGPASSWORD: server.password };
+  return runCommand('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database], createReadStream(dump.path).pipe(createGunzip()), { env });
+}
+
+const errorsIn = (output: CommandOutput) =>
+  output.stderr.split('\n').filter((line) => line.includes('ERROR:')).map((line) => line.replace(/^psql:[^:]*:\d+: /, ''));
+
+async function schemaOf(database: string): Promise<string[]> {
+  return comparableSchemaDump(await server.pgDump(database, ['--schema-only']));
+}
+
+/** The changed lines (`-expected` / `+restored`) of an ordered diff: column order and entry order count too. */
+async function changedLines(expected: string[], actual: string[]): Promise<string[]> {
+  const expectedPath = join(directory, 'expected.sql');
+  const actualPath = join(directory, 'actual.sql');
+  writeFileSync(expectedPath, `${expected.join('\n')}\n`);
+  writeFileSync(actualPath, `${actual.join('\n')}\n`);
+  const result = await runCommand('diff', ['--unchanged-line-format=', '--old-line-format=-%L', '--new-line-format=+%L', expectedPath, actualPath]);
+  if (result.code > 1) throw new Error(`diff failed: ${result.stderr}`);
+  return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+function unexplained(lines: string[]): string[] {
+  const forgiven = new Map<string, number>();
+  for (const known of knownDifferences) for (const line of known.lines) forgiven.set(line, (forgiven.get(line) ?? 0) + 1);
+  return lines.filter((line) => {
+    const left = forgiven.get(line) ?? 0;
+    if (left === 0) return true;
+    forgiven.set(line, left - 1);
+    return false;
+  });
+}
+
 before(async () => {
   server = await startPostgres('15');
   await buildRegressionDatabase(server, 'regression');
-  dump = await dumpToFile({ connection: connectionFor(server, 'regression'), path: join(directory, 'regression.sql.gz'), allowUnsupported: true });
+  dump = await dumpToFile({
+    connection: connectionFor(server, 'regression'),
+    path: join(directory, 'regression.sql.gz'),
+    allowUnsupported: true,
+    owner: true,
+  });
+  sourceInventory = await inventory('regression');
+  await server.query('postgres', 'CREATE DATABASE expected TEMPLATE regression');
+  const expected = await server.connect('expected');
+  try {
+    await dropListedObjects(expected, dump.unsupportedObjects);
+  } finally {
+    await expected.end();
+  }
+  expectedSchema = await schemaOf('expected');
   await server.createDatabase('restored');
-  // Without ON_ERROR_STOP, like pg_dump's reference figures: count the errors instead.
-  const env = { ...process.env, PGHOST: server.host, PGPORT: String(server.port), PGUSER: server.user, PGPASSWORD: server.password };
-  const restore = await runCommand('psql', ['-X', '-q', '-d', 'restored'], createReadStream(dump.path).pipe(createGunzip()), { env });
-  restoreErrors = restore.stderr.split('\n').filter((line) => line.includes('ERROR:'));
+  firstRestore = await restore('restored');
+  restoredSchema = await schemaOf('restored');
 });
 after(async () => {
   await server?.stop();
 });
 
+test('regression database: the dump restores with gunzip | psql -v ON_ERROR_STOP=1', () => {
+  assert.equal(firstRestore.code, 0, firstRestore.stderr);
+  assert.deepEqual(errorsIn(firstRestore), []);
+});
+
 test('regression database: nothing is missing after the restore that the dump did not list as unsupported', async () => {
-  const source = await inventory('regression');
   const restored = new Set((await inventory('restored')).map(withoutReason));
   const listed = new Set(dump.unsupportedObjects.map(withoutReason));
-  const missing = source.map(withoutReason).filter((name) => !restored.has(name));
-  const missingUnlisted = missing.filter((name) => !listed.has(name));
+  const missingUnlisted = sourceInventory.map(withoutReason).filter((name) => !restored.has(name) && !listed.has(name));
   assert.deepEqual(missingUnlisted, [], 'objects lost without being named');
   assert.ok(dump.unsupportedObjects.length > 0, 'the regression database has objects the dump does not support');
-  assert.deepEqual(restoreErrors, [], 'the restore of what was written has no errors');
+});
 
-  const written = source.length - dump.unsupportedObjects.length;
-  const schemaSource = comparableSchemaDump(await server.pgDump('regression', ['--schema-only']));
-  const schemaRestored = comparableSchemaDump(await server.pgDump('restored', ['--schema-only']));
-  const restoredSet = new Set(schemaRestored);
-  const sourceSet = new Set(schemaSource);
-  const diffLines = schemaSource.filter((line) => !restoredSet.has(line)).length + schemaRestored.filter((line) => !sourceSet.has(line)).length;
+test('regression database: pg_dump -s of the source without the unsupported objects equals pg_dump -s of the restore', async () => {
+  const lines = await changedLines(expectedSchema, restoredSchema);
   const byKind = new Map<string, number>();
   for (const object of dump.unsupportedObjects) byKind.set(object.kind, (byKind.get(object.kind) ?? 0) + 1);
-  // The figures issue 7 asks for (pg_dump --clean --if-exists on the same database: 1 restore error, 30 diff lines).
+  // The figures issue 11 asks for (pg_dump --clean --if-exists of the whole database: 1 restore error, 30 diff lines).
   console.log(
     [
-      `regression database (PG ${dump.serverVersion}): ${source.length} objects in the inventory`,
-      `  written by the dump: ${written}`,
+      `regression database (PG ${dump.serverVersion}): ${sourceInventory.length} objects in the inventory`,
+      `  written by the dump: ${sourceInventory.length - dump.unsupportedObjects.length} (${dump.objectCount} script entries)`,
       `  listed as unsupported (incl. dependents): ${dump.unsupportedObjects.length}`,
       `  unsupported by kind: ${[...byKind].map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
-      `  psql restore errors: ${restoreErrors.length} (pg_dump: 1)`,
-      `  pg_dump --schema-only lines differing, source vs restored: ${diffLines} (pg_dump's own round trip: 30; ours omits the unsupported objects)`,
+      `  pg_dump -s lines differing, source without unsupported vs restored: ${lines.length} (${unexplained(lines).length} unexplained)`,
       `  tables with data: ${dump.tables.length}`,
     ].join('\n'),
   );
+  assert.deepEqual(unexplained(lines), [], 'pg_dump -s differs beyond the known differences');
+});
+
+test('regression database: a second restore over the first (--clean) has no errors and changes nothing', async () => {
+  const second = await restore('restored');
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(errorsIn(second), []);
+  assert.deepEqual(await changedLines(restoredSchema, await schemaOf('restored')), [], 'the second restore changed the schema');
 });

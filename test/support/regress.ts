@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
 import { runCommand } from './postgres.ts';
 import type { PostgresServer } from './postgres.ts';
 
@@ -15,4 +16,84 @@ export async function buildRegressionDatabase(server: PostgresServer, database: 
   const result = await runCommand('bash', [regressBuildScript, database], undefined, { env });
   if (result.code !== 0) throw new Error(`build.sh failed: ${result.stderr}`);
   return result.stdout.trim();
+}
+
+/**
+ * Drops, in `client`'s database, the objects a dump listed as unsupported, by the catalog row the
+ * dump reported for each (`catalog` + `oid`; a copy made with CREATE DATABASE ... TEMPLATE keeps
+ * every OID). pg_identify_object names each object the way DROP expects it; CASCADE takes what
+ * depends on it too. Objects already gone with an earlier CASCADE are skipped. Returns the
+ * statements run.
+ */
+export async function dropListedObjects(client: pg.ClientBase, objects: Array<{ catalog?: string; oid?: number; kind: string }>): Promise<string[]> {
+  const statements: string[] = [];
+  for (const object of objects) {
+    if (object.catalog === undefined || object.oid === undefined) throw new Error(`no catalog row for unsupported ${object.kind}`);
+    const { rows } = await client.query<{ type: string; identity: string | null; exists: boolean }>(
+      `SELECT i.type, i.identity FROM pg_catalog.pg_identify_object($1::pg_catalog.regclass, $2::pg_catalog.oid, 0) i`,
+      [`pg_catalog.${object.catalog}`, object.oid],
+    );
+    const { type, identity } = rows[0]!;
+    if (identity === null) continue; // dropped with something else already
+    if (object.catalog === 'pg_subscription') {
+      // A shared catalog: the copy sees the source database's subscriptions, but they are not its own (pg_dump skips them too).
+      const own = await client.query(
+        `SELECT 1 FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid
+          WHERE s.oid = $1::pg_catalog.oid AND d.datname = pg_catalog.current_database()`,
+        [object.oid],
+      );
+      if (own.rowCount === 0) continue;
+    }
+    const statement = dropStatement(type, identity, object.oid);
+    statements.push(statement);
+    try {
+      await client.query(statement);
+    } catch (error) {
+      throw new Error(`${statement}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return statements;
+}
+
+/** A DROP for one object as pg_identify_object describes it (type, identity). */
+function dropStatement(type: string, identity: string, oid: number): string {
+  const onTable = /^(.*) on (.*)$/s.exec(identity);
+  switch (type) {
+    case 'table constraint':
+      return `ALTER TABLE ${onTable![2]} DROP CONSTRAINT ${onTable![1]} CASCADE`;
+    case 'domain constraint':
+      return `ALTER DOMAIN ${onTable![2]} DROP CONSTRAINT ${onTable![1]} CASCADE`;
+    case 'trigger':
+    case 'rule':
+    case 'policy':
+      return `DROP ${type.toUpperCase()} ${onTable![1]} ON ${onTable![2]} CASCADE`;
+    case 'foreign-data wrapper':
+      return `DROP FOREIGN DATA WRAPPER ${identity} CASCADE`;
+    case 'statistics object':
+      return `DROP STATISTICS ${identity} CASCADE`;
+    case 'composite type':
+      return `DROP TYPE ${identity} CASCADE`;
+    case 'user mapping': {
+      const mapping = /^(.*) on server (.*)$/s.exec(identity)!;
+      return `DROP USER MAPPING FOR ${mapping[1]} SERVER ${mapping[2]}`;
+    }
+    case 'transform': {
+      const transform = /^for (.*) on language (.*)$/s.exec(identity)!;
+      return `DROP TRANSFORM FOR ${transform[1]} LANGUAGE ${transform[2]} CASCADE`;
+    }
+    case 'aggregate':
+      // pg_identify_object names a zero-argument aggregate `a()`; DROP AGGREGATE wants `a(*)`.
+      return `DROP AGGREGATE ${identity.replace(/\(\)$/, '(*)')} CASCADE`;
+    case 'large object':
+      return `SELECT pg_catalog.lo_unlink(${oid})`;
+    case 'table': case 'view': case 'materialized view': case 'index': case 'sequence': case 'foreign table': case 'type':
+    case 'domain': case 'function': case 'procedure': case 'operator': case 'operator class':
+    case 'operator family': case 'cast': case 'collation': case 'conversion': case 'text search parser':
+    case 'text search template': case 'text search dictionary': case 'text search configuration': case 'server':
+    case 'publication': case 'subscription': case 'event trigger': case 'language': case 'access method': case 'schema':
+    case 'extension':
+      return `DROP ${type.toUpperCase()} ${identity} CASCADE`;
+    default:
+      throw new Error(`the test does not know how to drop a ${type} (${identity})`);
+  }
 }
