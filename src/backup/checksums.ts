@@ -23,7 +23,17 @@ interface CachedChecksum {
 
 type CacheEntries = Record<string, CachedChecksum>;
 
-const memory = new Map<string, CacheEntries>();
+/** Per BACKUP_DIR: the entries, and the cache file's mtime when it was last read or written. */
+const memory = new Map<string, { entries: CacheEntries; fileMtimeMs: number }>();
+
+async function readCacheFile(path: string): Promise<CacheEntries> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
+    return typeof parsed === 'object' && parsed !== null ? (parsed as CacheEntries) : {};
+  } catch {
+    return {};
+  }
+}
 
 function fileKey(info: { dev: number; ino: number }): string {
   return `${info.dev}:${info.ino}`;
@@ -49,14 +59,14 @@ export class ChecksumCache {
   #load(): Promise<CacheEntries> {
     // One load per instance, however many files are checked at once.
     this.#entries ??= (async () => {
+      const path = join(this.#backupDir, checksumCacheFileName);
+      const fileMtimeMs = (await stat(path).catch(() => undefined))?.mtimeMs ?? 0;
       const known = memory.get(this.#backupDir);
-      if (known !== undefined) return known;
-      try {
-        const parsed = JSON.parse(await readFile(join(this.#backupDir, checksumCacheFileName), 'utf8')) as unknown;
-        return typeof parsed === 'object' && parsed !== null ? (parsed as CacheEntries) : {};
-      } catch {
-        return {};
-      }
+      if (known !== undefined && known.fileMtimeMs === fileMtimeMs) return known.entries;
+      // Another process (a `docker exec … backup`) wrote the file since: take what it learned too.
+      const entries = { ...known?.entries, ...(await readCacheFile(path)) };
+      memory.set(this.#backupDir, { entries, fileMtimeMs });
+      return entries;
     })();
     return this.#entries;
   }
@@ -94,7 +104,8 @@ export class ChecksumCache {
       for (const key of this.#used) if (entries[key] !== undefined) kept[key] = entries[key];
       if (Object.keys(kept).length !== Object.keys(entries).length) this.#changed = true;
     }
-    memory.set(this.#backupDir, kept);
+    const previous = memory.get(this.#backupDir);
+    memory.set(this.#backupDir, { entries: kept, fileMtimeMs: previous?.fileMtimeMs ?? 0 });
     this.#entries = Promise.resolve(kept);
     if (!this.#changed) return;
     this.#changed = false;
@@ -103,6 +114,8 @@ export class ChecksumCache {
     try {
       await writeFile(temporary, `${JSON.stringify(kept)}\n`, { mode: 0o600 });
       await rename(temporary, path);
+      const fileMtimeMs = (await stat(path)).mtimeMs;
+      memory.set(this.#backupDir, { entries: kept, fileMtimeMs });
     } catch {
       await unlink(temporary).catch(() => undefined);
     }

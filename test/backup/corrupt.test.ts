@@ -44,6 +44,11 @@ test('a flipped byte in the newest dump: list says corrupt, /healthz is 503 nami
   const first = JSON.parse((await runCli(['list', '--local', '--json'], env)).stdout) as { local: { name: string; state: string }[] };
   assert.deepEqual(first.local.map((folder) => folder.state), ['good', 'good', 'good', 'good']);
   assert.ok(existsSync(join(backupDir, checksumCacheFileName)), 'checksum cache written');
+  const dumpInfo = statSync(join(backupDir, newest, dumpFileName));
+  const cache = JSON.parse(readFileSync(join(backupDir, checksumCacheFileName), 'utf8')) as Record<string, { size: number; sha256: string }>;
+  const manifest = JSON.parse(readFileSync(join(backupDir, newest, 'manifest.json'), 'utf8')) as { files: { sha256: string }[] };
+  assert.equal(cache[`${dumpInfo.dev}:${dumpInfo.ino}`]?.sha256, manifest.files[0]!.sha256, 'remembered by inode, size, mtime and ctime');
+  assert.equal(Object.keys(cache).length, 4);
 
   // Damage the newest dump without changing its size or modification time.
   flipByte(join(backupDir, newest, dumpFileName), 5);
