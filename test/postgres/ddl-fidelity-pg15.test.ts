@@ -8,7 +8,7 @@ import { dumpToFile } from '../../src/postgres/dump.ts';
 import { describeObject } from '../../src/postgres/inventory.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeFidelityProperties, dumpEntries, prepareCluster, runFidelityRoundTrip, type FidelityRoundTrip } from './ddl-fidelity.ts';
-import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth } from './round-trip.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
 /**
  * Issue 11 ("Found"), on PostgreSQL 15 so the machine's pg_dump 15 is the reference: each item of
@@ -91,6 +91,7 @@ test('the whole restored schema equals the source, pg_dump --schema-only and ser
   assertSameLines(restored.schema, source.schema, 'schema');
   assertSameLines(restored.data, source.data, 'data');
   assertSameLines(await describeFidelityProperties(server, 'restored'), await describeFidelityProperties(server, 'source'), 'catalog properties');
+  assert.deepEqual(await fingerprintDifferences(server, 'restored', roundTrip.dump), [], "the dump's catalog fingerprint (with owners and privileges)");
 });
 
 test('--allow-unsupported leaves out everything built on a skipped type (composite types, domains, functions, tables) and lists it', async () => {

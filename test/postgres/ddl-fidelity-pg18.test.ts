@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeFidelityProperties, prepareCluster, runFidelityRoundTrip, type FidelityRoundTrip } from './ddl-fidelity.ts';
-import { assertSameLines, describeBoth } from './round-trip.ts';
+import { assertSameLines, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
 /**
  * Issue 11 ("Found") on PostgreSQL 18, where NOT NULL is a constraint with a name, NO INHERIT and
@@ -56,4 +56,5 @@ test('PG 18: the whole fixture (constraints, indexes, privileges, comments) rest
     assertSameLines(restored[stage].data, source.data, `data after the ${stage} restore`);
     assertSameLines(restored[stage].properties, source.properties, `catalog properties after the ${stage} restore`);
   }
+  assert.deepEqual(await fingerprintDifferences(server, 'restored', roundTrip.dump), [], "the dump's catalog fingerprint (with owners and privileges)");
 });

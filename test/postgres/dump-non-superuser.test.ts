@@ -7,6 +7,7 @@ import { after, before, suite, test } from 'node:test';
 import pg from 'pg';
 import { dumpToFile } from '../../src/postgres/dump.ts';
 import { restoreDatabase } from '../../src/postgres/restore.ts';
+import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../../src/postgres/fingerprint.ts';
 import { runCommand } from '../support/postgres.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeSchema, describeData } from '../support/schema.ts';
@@ -63,6 +64,18 @@ for (const version of ['14', '17']) {
     }
   }
 
+  /** The dump's catalog fingerprint against `database`, read as the role (as verify would, with DB_USERNAME). */
+  async function fingerprintDifferencesAsRole(database: string, stored: StoredFingerprint): Promise<string[]> {
+    const client = new pg.Client(asRole(database));
+    await client.connect();
+    try {
+      const expected = loadFingerprint(stored);
+      return compareFingerprints(expected, await captureFingerprint(client, { owner: expected.owner })).map(describeDifference);
+    } finally {
+      await client.end();
+    }
+  }
+
   before(async () => {
     server = await startPostgres(version);
     await server.query('postgres', `CREATE ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '${rolePassword}'`);
@@ -94,6 +107,8 @@ for (const version of ['14', '17']) {
     const byTool = await describe('restored_by_tool');
     assertSameLines(byTool.schema, source.schema, 'schema (restore-db)');
     assertSameLines(byTool.data, source.data, 'data (restore-db)');
+    assert.deepEqual(await fingerprintDifferencesAsRole('restored', dump.fingerprint), [], 'catalog fingerprint after the second psql restore');
+    assert.deepEqual(await fingerprintDifferencesAsRole('restored_by_tool', dump.fingerprint), [], 'catalog fingerprint (restore-db)');
   });
  });
 }
