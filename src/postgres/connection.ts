@@ -1,3 +1,4 @@
+import { connect as connectSocket } from 'node:net';
 import pg from 'pg';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -30,6 +31,27 @@ export function destroyConnection(client: pg.Client): void {
 }
 
 /**
+ * Asks the server to cancel what `client`'s backend is running (the protocol's CancelRequest, on a
+ * connection of its own), without waiting for the answer. Cutting our socket alone is not enough:
+ * a backend waiting for a lock does not notice its client left, and would hold its own locks (the
+ * dump's ACCESS SHARE on every table) until the lock it waits for is granted.
+ */
+export function cancelRunningQuery(client: pg.Client): void {
+  const { processID, secretKey, host, port } = client as unknown as { processID: number | null; secretKey: number | null; host: string; port: number };
+  if (processID === null || secretKey === null) return;
+  const request = Buffer.alloc(16);
+  request.writeInt32BE(16, 0);
+  request.writeInt32BE(80877102, 4); // the CancelRequest code
+  request.writeInt32BE(processID, 8);
+  request.writeInt32BE(secretKey, 12);
+  const socket = host.startsWith('/') ? connectSocket(`${host}/.s.PGSQL.${port}`) : connectSocket(port, host);
+  socket.on('error', () => undefined);
+  socket.setTimeout(2000, () => socket.destroy());
+  socket.unref();
+  socket.on('connect', () => socket.end(request));
+}
+
+/**
  * Opens a connection that cannot hang: the connect (TCP, TLS, authentication) must finish within
  * `connectionTimeoutMillis` (default 30 s), and `signal` (SIGTERM, a deadline) cuts the connection
  * whenever it fires, during the connect or any query after it.
@@ -43,7 +65,10 @@ export async function openClient(
   // A connection lost mid-query surfaces as that query's error; without a listener it would crash the process.
   client.on('error', (error) => log?.debug({ err: error }, 'database connection error'));
   signal?.throwIfAborted();
-  const onAbort = () => destroyConnection(client);
+  const onAbort = () => {
+    cancelRunningQuery(client);
+    destroyConnection(client);
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   client.once('end', () => signal?.removeEventListener('abort', onAbort));
   const started = Date.now();

@@ -118,3 +118,31 @@ test('with one job the leader copies under its own locks: an ALTER TABLE waits f
     await migration.end();
   }
 });
+
+test('DUMP_TIMEOUT while the dump waits for its locks: the dump fails at the deadline and its server backends are gone, not left waiting with their locks', { timeout: 60_000 }, async () => {
+  const path = join(directory, 'deadline.sql.gz');
+  const blocker = await server.connect('immich');
+  const observer = await server.connect('immich');
+  try {
+    // A migration holding the table: the dump's LOCK TABLE waits for it (up to its 60 s lock timeout).
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE public.z_target IN ACCESS EXCLUSIVE MODE');
+    const started = Date.now();
+    await assert.rejects(
+      dumpToFile({ connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: 'immich' }, path, jobs: 2, timeoutMs: 2000 }),
+      /the dump did not finish within 2 s \(DUMP_TIMEOUT\)/,
+    );
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(seconds < 6, `failed after ${seconds} s`);
+    // The backend that was waiting for the lock was cancelled, though the blocker still holds it.
+    await until('the dump backend to go', async () => {
+      const rows = (await observer.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'immich-backup dump%'`)).rows;
+      return rows[0].n === 0 ? true : undefined;
+    }, 5000);
+    assert.equal(existsSync(`${path}.partial`), false);
+  } finally {
+    await blocker.query('ROLLBACK').catch(() => undefined);
+    await blocker.end();
+    await observer.end();
+  }
+});
