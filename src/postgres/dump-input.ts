@@ -80,7 +80,9 @@ function checkScriptText(input: string, head: Buffer, tail: Buffer, wholeScript:
     // Only comments in the part that was looked at: with nothing after it, there is nothing to restore.
     if (wholeScript) throw refuse(input, 'holds no SQL statements: it is not a database dump');
   } else if (!firstWord.startsWith('\\') && !sqlCommandWords.has(firstWord.toUpperCase())) {
-    throw refuse(input, `does not start like a SQL script (first word "${firstWord.slice(0, 40)}")`);
+    // Control characters are never echoed to the terminal.
+    const shown = firstWord.slice(0, 40).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+    throw refuse(input, `does not start like a SQL script (first word "${shown}")`);
   }
   // pg_dump and our dump end with this comment: a plain .sql cut short has no other sign of it.
   if (text.includes(dumpHeader) && !tail.toString('utf8').includes(dumpTrailer)) {

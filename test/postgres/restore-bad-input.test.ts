@@ -75,6 +75,11 @@ test('restore-db --clean refuses a file that is not gzip, a truncated gzip and a
   const words = join(directory, 'words.sql.gz');
   writeFileSync(words, gzipSync('hello world\n'));
   await assertRefusedUntouched(words, /does not start like a SQL script \(first word "hello"\)/);
+
+  // Terminal control sequences in a file are never echoed.
+  const escapes = join(directory, 'escapes.sql');
+  writeFileSync(escapes, '\u001b[2J\u001b]0;owned\u0007 DROP everything;\n');
+  await assertRefusedUntouched(escapes, /does not start like a SQL script \(first word "\?\[2J\?\]0"\)/);
 });
 
 test('restore-db recognises pg_dump custom, tar and directory archives and pg_dumpall output, and names the tool to use', async () => {
