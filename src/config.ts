@@ -269,6 +269,16 @@ const pathList = z.string().transform((value) =>
     .filter((item) => item !== ''),
 );
 const absolutePath = z.string().refine((value) => value.startsWith('/'), { message: 'must be an absolute path' });
+/** Like `duration`, but `0` is allowed (e.g. "do not wait"). */
+const durationOrZero = z.string().transform((value, context) => {
+  if (/^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$/.test(value)) return 0;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    context.addIssue({ code: 'custom', message: `must be 0 or a duration such as 30m, 90s or 2h (got "${value}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /**
  * How to reach the Kopia server: shared by the sidecar's schema and the CLI's restore-library
@@ -384,6 +394,14 @@ export const sidecarEnvSchema = z.object({
   ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
+  IMMICH_URL: httpUrl("Immich's server as the sidecar reaches it, e.g. http://immich-server:2283, or off")
+    .or(z.literal('off'))
+    .transform((value) => (value === 'off' ? undefined : value.replace(/\/+$/, '')))
+    .default('http://immich-server:2283'),
+  IMMICH_API_TIMEOUT: duration.default(10_000),
+  IMMICH_MAINTENANCE_WAIT: durationOrZero.default(30 * 60_000),
+  IMMICH_BACKUPS_PATH: absolutePath.optional(),
+  VERIFY_HEALTHCHECKS_URL: httpUrl('a healthchecks.io-style ping URL for the restore test').optional(),
   VERIFY_SCHEDULE: cronExpression('0 5 * * 0')
     // Monthly, as the runbook says (1st of the month, 05:00, after the night's backup); "off" disables it.
     .or(z.literal('off'))
@@ -401,6 +419,7 @@ export const sidecarSecretNames = [
   'SLACK_WEBHOOK_URL',
   'GOTIFY_TOKEN',
   'HEALTHCHECKS_URL',
+  'VERIFY_HEALTHCHECKS_URL',
   'VERIFY_DATABASE_URL',
 ] as const;
 
@@ -450,12 +469,23 @@ export interface SidecarConfig {
     gotifyUrl?: string;
     gotifyToken?: string;
     healthchecksUrl?: string;
+    /** The restore test's own ping URL: verify never pings the backup's HEALTHCHECKS_URL. */
+    verifyHealthchecksUrl?: string;
     onStart: boolean;
     onSuccess: boolean;
     timeoutMs: number;
     retries: number;
   };
   httpPort: number;
+  immich: {
+    /** Immich's server (IMMICH_URL); undefined when set to "off". */
+    url?: string;
+    apiTimeoutMs: number;
+    /** How long a run waits for Immich's maintenance mode to end before it is skipped. */
+    maintenanceWaitMs: number;
+    /** Immich's `UPLOAD_LOCATION/backups`, mounted read-write: each good run places a copy of its dump there. */
+    backupsPath?: string;
+  };
   /** Dump even when the database has objects the dump cannot write (they are listed in the manifest). */
   allowUnsupported: boolean;
   /** Connections copying table data at once (default: two per core, at most 4). */
@@ -556,12 +586,19 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
       gotifyUrl: parsed.GOTIFY_URL,
       gotifyToken: parsed.GOTIFY_TOKEN,
       healthchecksUrl: parsed.HEALTHCHECKS_URL,
+      ...(parsed.VERIFY_HEALTHCHECKS_URL === undefined ? {} : { verifyHealthchecksUrl: parsed.VERIFY_HEALTHCHECKS_URL }),
       onStart: parsed.NOTIFY_ON_START,
       onSuccess: parsed.NOTIFY_ON_SUCCESS,
       timeoutMs: parsed.NOTIFY_TIMEOUT,
       retries: parsed.NOTIFY_RETRIES,
     },
     httpPort: parsed.HTTP_PORT,
+    immich: {
+      ...(parsed.IMMICH_URL === undefined ? {} : { url: parsed.IMMICH_URL }),
+      apiTimeoutMs: parsed.IMMICH_API_TIMEOUT,
+      maintenanceWaitMs: parsed.IMMICH_MAINTENANCE_WAIT,
+      ...(parsed.IMMICH_BACKUPS_PATH === undefined ? {} : { backupsPath: parsed.IMMICH_BACKUPS_PATH }),
+    },
     allowUnsupported: parsed.DUMP_ALLOW_UNSUPPORTED,
     ...(parsed.DUMP_JOBS === undefined ? {} : { dumpJobs: parsed.DUMP_JOBS }),
     dumpTimeoutMs: parsed.DUMP_TIMEOUT,

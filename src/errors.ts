@@ -20,6 +20,8 @@ export const ExitCode = {
   kopiaFailed: 2,
   /** Another backup run holds the lock (EX_TEMPFAIL): nothing was done. */
   busy: 75,
+  /** Immich stayed in maintenance mode (its own restore?): the run was skipped, nothing done (EX_TEMPFAIL). */
+  skipped: 75,
   usage: 64,
   config: 78,
 } as const;

@@ -28,6 +28,7 @@ export function dumpStep(config: SidecarConfig) {
       size: result.size,
       sha256: result.sha256,
       uncompressedBytes: result.uncompressedBytes,
+      immichMigration: result.immichMigration,
       unsupportedObjects: result.unsupportedObjects.map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
       fingerprint: result.fingerprint,
     };

@@ -41,6 +41,12 @@ export const manifestSchema = z.object({
     .nullable(),
   /** Every file of the run folder except the manifest itself, paths relative to the folder. */
   files: z.array(fileEntrySchema),
+  /**
+   * Immich when the dump was taken: its server's version (null: not reachable) and the newest
+   * kysely_migrations row read in the dump's snapshot (null: no such table). restore-db warns
+   * when the target's Immich is older (Immich cannot migrate a database down).
+   */
+  immich: z.object({ version: z.string().nullable(), migration: z.string().nullable() }).optional(),
   /** Step durations in milliseconds, by step name. */
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()).default([]),

@@ -4,7 +4,7 @@
  */
 import type { RepositoryFacts } from '../kopia/repository.ts';
 
-export const stepNames = ['dump', 'library-check', 'config-copy', 'manifest', 'retention', 'kopia-repository', 'kopia-backups', 'kopia-library'] as const;
+export const stepNames = ['immich', 'dump', 'library-check', 'config-copy', 'manifest', 'immich-copy', 'retention', 'kopia-repository', 'kopia-backups', 'kopia-library'] as const;
 export type StepName = (typeof stepNames)[number];
 
 export type StepStatus = 'ok' | 'warning' | 'failed' | 'skipped';
@@ -42,7 +42,14 @@ export interface DumpFigures {
   rows: number;
 }
 
-export type RunStatus = 'running' | 'success' | 'failed';
+/** `skipped`: nothing was dumped on purpose (Immich stayed in maintenance mode); not a failure. */
+export interface ImmichFigures {
+  version: string | null;
+  migration: string | null;
+  copy?: string;
+}
+
+export type RunStatus = 'running' | 'success' | 'failed' | 'skipped';
 export type RunTrigger = 'schedule' | 'manual' | 'start';
 
 export interface RunReport {
@@ -61,6 +68,11 @@ export interface RunReport {
   steps: StepReport[];
   warnings: string[];
   dump: DumpFigures | null;
+  /**
+   * Immich as the run saw it: its server's version (null: not reachable), the newest
+   * kysely_migrations row in the dump (null: none), and the copy placed in IMMICH_BACKUPS_PATH.
+   */
+  immich?: ImmichFigures;
   snapshots: { backups?: SnapshotRef; library?: SnapshotRef };
   /** The Kopia repository this run checked and snapshotted to (null: Kopia disabled, or the check failed). */
   repository: RepositoryFacts | null;

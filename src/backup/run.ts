@@ -2,6 +2,7 @@ import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import type { ImmichCheck } from '../immich/api.ts';
 import { toolVersion } from '../version.ts';
 import type { ConfigCopyResult } from './config-copy.ts';
 import type { RepositoryCheck } from './kopia-step.ts';
@@ -24,6 +25,18 @@ export interface DumpStepResult {
   uncompressedBytes: number;
   unsupportedObjects?: ObjectRef[];
   fingerprint?: StoredFingerprint;
+  /** The newest kysely_migrations row, read in the dump's snapshot (null: no such table). */
+  immichMigration?: string | null;
+}
+
+/** What the copy into Immich's backups folder is made from. */
+export interface ImmichCopySource {
+  runId: string;
+  dumpPath: string;
+  sha256: string;
+  size: number;
+  immichVersion: string;
+  postgresVersion: string;
 }
 
 export interface StepContext {
@@ -46,6 +59,10 @@ export interface BackupSteps {
   retention(context: StepContext): Promise<RetentionResult>;
   /** Before the snapshots: is the Kopia server connected to the repository this sidecar uses? */
   checkRepository?(context: StepContext): Promise<RepositoryCheck>;
+  /** Immich's version and maintenance mode, asked before the dump (absent: IMMICH_URL=off). */
+  checkImmich?(context: StepContext): Promise<ImmichCheck>;
+  /** Places a copy of the dump in Immich's backups folder (IMMICH_BACKUPS_PATH); returns its path. */
+  placeImmichCopy?(source: ImmichCopySource, context: StepContext): Promise<string>;
   snapshotBackups?(context: StepContext): Promise<SnapshotRef>;
   snapshotLibrary?(context: StepContext): Promise<SnapshotRef>;
 }
@@ -57,7 +74,7 @@ export interface RunOptions {
   signal: AbortSignal;
   trigger: RunTrigger;
   /** Sends notifications; must not throw (notify/index.ts never does). */
-  notify?(event: 'start' | 'success' | 'failure', report: RunReport): Promise<unknown>;
+  notify?(event: 'start' | 'success' | 'failure' | 'skipped', report: RunReport): Promise<unknown>;
   /** Called whenever the report changes (step done, progress), for /status. */
   onUpdate?(report: RunReport): void;
   now?(): Date;
@@ -87,6 +104,8 @@ export function describeProgress(figures: Record<string, unknown>): string {
   if (typeof figures.phase === 'string' && figures.phase !== 'data') parts.push(String(figures.phase));
   return parts.length > 0 ? parts.join(', ') : 'in progress';
 }
+/** Thrown to end a run on purpose before anything is written (Immich in maintenance mode). */
+class RunSkipped extends Error {}
 
 class StepFailure extends Error {
   readonly step: StepName;
@@ -201,6 +220,21 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     // Not awaited here: a slow notifier must not hold up the dump (it is awaited before the result).
     startNotice = options.notify?.('start', structuredClone(report));
 
+    // Immich first: its version goes into the manifest, and no dump is taken during its own restore.
+    let immichVersion: string | null = null;
+    if (options.steps.checkImmich !== undefined) {
+      const check = await step('immich', () => options.steps.checkImmich!(context('immich')), (result) => ({
+        summary: result.maintenance
+          ? 'Immich is in maintenance mode'
+          : `Immich ${result.version === null ? 'version unknown' : `v${result.version}`}${result.waitedMs > 0 ? `, after waiting ${Math.round(result.waitedMs / 1000)} s for maintenance mode to end` : ''}`,
+        details: { version: result.version, maintenance: result.maintenance, waitedMs: result.waitedMs },
+        warnings: result.warnings,
+      }));
+      immichVersion = check.version;
+      report.immich = { version: check.version, migration: null };
+      if (check.maintenance) throw new RunSkipped(check.warnings.at(-1) ?? 'Immich is in maintenance mode');
+    }
+
     // Local part: dump, library check, config copies, manifest; then the folder gets its name.
     const partial = join(options.backupDir, partialFolderName(runId));
     let manifest: Manifest;
@@ -229,6 +263,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
         tables: dump.tables.length,
         rows: dump.tables.reduce((sum, table) => sum + table.rows, 0),
       } satisfies DumpFigures;
+      report.immich = { version: immichVersion, migration: dump.immichMigration ?? null };
 
       await step(
         'library-check',
@@ -263,6 +298,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
             unsupportedObjects: dump.unsupportedObjects ?? [],
             ...(dump.fingerprint === undefined ? {} : { fingerprint: dump.fingerprint }),
           },
+          immich: { version: immichVersion, migration: dump.immichMigration ?? null },
           files: [
             { path: dumpFileName, size: dump.size, sha256: dump.sha256 },
             ...copies.copied.map((file) => ({ path: file.path, size: file.size, sha256: file.sha256 })),
@@ -296,6 +332,33 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     } catch (error) {
       await rm(partial, { recursive: true, force: true }).catch(() => undefined);
       throw error;
+    }
+
+    if (options.steps.placeImmichCopy !== undefined) {
+      const place = options.steps.placeImmichCopy;
+      const dumpFigures = report.dump!;
+      await step(
+        'immich-copy',
+        async () => {
+          if (immichVersion === null) {
+            throw new Error("not placed in Immich's backups folder: Immich's version is unknown, and its web restore reads the version from the name");
+          }
+          return place.call(
+            options.steps,
+            { runId, dumpPath: join(report.folder!, dumpFileName), sha256: dumpFigures.sha256, size: dumpFigures.size, immichVersion, postgresVersion: dumpFigures.serverVersion },
+            context('immich-copy'),
+          );
+        },
+        (path) => ({ summary: `placed ${path} for Immich's web restore`, details: { path } }),
+      )
+        .then((path) => {
+          report.immich = { ...(report.immich ?? { version: immichVersion, migration: null }), copy: path };
+        })
+        .catch((error: unknown) => {
+          // The local backup is good whatever happens here: a copy that could not be placed is a warning.
+          report.steps.at(-1)!.status = 'warning';
+          report.warnings.push(`the dump was not copied to Immich's backups folder: ${errorMessage(error instanceof StepFailure ? error.cause : error)}`);
+        });
     }
 
     await step(
@@ -375,11 +438,18 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       report.exitCode = ExitCode.ok;
     }
   } catch (error) {
-    report.status = 'failed';
-    report.exitCode = ExitCode.databaseFailed;
-    report.failedStep = error instanceof StepFailure ? error.step : 'dump';
-    report.error = `${report.failedStep}: ${errorMessage(error)}`;
-    report.folder = null;
+    if (error instanceof RunSkipped) {
+      report.status = 'skipped';
+      report.exitCode = ExitCode.skipped;
+      report.error = error.message;
+      report.folder = null;
+    } else {
+      report.status = 'failed';
+      report.exitCode = ExitCode.databaseFailed;
+      report.failedStep = error instanceof StepFailure ? error.step : 'dump';
+      report.error = `${report.failedStep}: ${errorMessage(error)}`;
+      report.folder = null;
+    }
   }
 
   const finished = now();
@@ -394,9 +464,10 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   }
   update();
   if (report.status === 'success') log.info({ exitCode: 0, durationMs: report.durationMs, folder: report.folder }, 'backup run succeeded');
+  else if (report.status === 'skipped') log.warn({ exitCode: report.exitCode, reason: report.error }, 'backup run skipped');
   else log.error({ exitCode: report.exitCode, failedStep: report.failedStep, error: report.error }, 'backup run failed');
   await startNotice;
-  await options.notify?.(report.status === 'success' ? 'success' : 'failure', structuredClone(report));
+  await options.notify?.(report.status === 'success' ? 'success' : report.status === 'skipped' ? 'skipped' : 'failure', structuredClone(report));
   return report;
 }
 

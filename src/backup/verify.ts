@@ -3,7 +3,7 @@ import pg from 'pg';
 import type { DatabaseConfig, SidecarConfig } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import { KopiaClient } from '../kopia/client.ts';
-import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
+import { notifyAll, verifyNotifiersFromConfig } from '../notify/index.ts';
 import type { Logger } from '../log.ts';
 import { openClient } from '../postgres/connection.ts';
 import { applyDumpSessionSettings, copyTableData } from '../postgres/table-data.ts';
@@ -275,8 +275,8 @@ export async function verifyAndReport(
       repository: null,
       offsite: false,
     };
-    const notifiers = notifiersFromConfig(config.notify);
-    await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log });
+    const notifiers = verifyNotifiersFromConfig(config.notify);
+    await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log, subject: 'restore-test' });
     return result;
   } finally {
     await kopiaClient?.close();

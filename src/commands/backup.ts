@@ -7,12 +7,16 @@ import { ExitCode, UserError } from '../errors.ts';
 
 export function describeRun(report: RunReport): string {
   const lines = [
-    `${report.status === 'success' ? 'OK' : 'FAILED'}: run ${report.runId} (exit ${report.exitCode}), started ${formatLocalTime(report.startedAt)}, ${formatDuration(report.durationMs ?? 0)}`,
+    `${report.status === 'success' ? 'OK' : report.status === 'skipped' ? 'SKIPPED' : 'FAILED'}: run ${report.runId} (exit ${report.exitCode}), started ${formatLocalTime(report.startedAt)}, ${formatDuration(report.durationMs ?? 0)}`,
   ];
   for (const step of report.steps) {
     lines.push(`  ${step.status.padEnd(8)} ${step.name.padEnd(14)} ${formatDuration(step.durationMs).padStart(10)}  ${step.error ?? step.summary ?? ''}`);
   }
   if (report.dump) lines.push(`  dump: ${formatBytes(report.dump.size)}, ${report.dump.tables} tables, ${report.dump.rows} rows`);
+  if (report.immich) {
+    lines.push(`  immich: ${report.immich.version === null ? 'version unknown' : `v${report.immich.version}`}${report.immich.migration === null ? '' : `, newest migration ${report.immich.migration}`}`);
+    if (report.immich.copy) lines.push(`  copy for Immich's web restore: ${report.immich.copy}`);
+  }
   if (report.folder) lines.push(`  folder: ${report.folder}`);
   for (const warning of report.warnings) lines.push(`  warning: ${warning}`);
   if (report.error) lines.push(`  error: ${report.error}`);
@@ -24,7 +28,8 @@ const command: Command = {
   summary: 'Run one backup now: dump, config copy, local retention, Kopia snapshots of the backups and the library.',
   help: [
     'Exit codes: 0 ok; 1 the database step failed (no new backup); 2 a Kopia step failed (the local',
-    'backup was kept); 75 another run is in progress (nothing done); 78 invalid configuration.',
+    'backup was kept); 75 another run is in progress or Immich stayed in maintenance mode (nothing',
+    'done); 78 invalid configuration.',
     'Configuration comes from the environment (see README); notifications are sent as in service mode.',
   ].join('\n'),
   options: {

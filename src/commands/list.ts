@@ -18,6 +18,8 @@ const command: Command = {
       startedAt: folder.startedAt.toISOString(),
       size: folder.manifest?.files.reduce((sum, file) => sum + file.size, 0) ?? 0,
       rows: folder.manifest?.database?.tables.reduce((sum, table) => sum + table.rows, 0) ?? null,
+      immichVersion: folder.manifest?.immich?.version ?? null,
+      immichMigration: folder.manifest?.immich?.migration ?? null,
       ...(folder.reason === undefined ? {} : { reason: folder.reason }),
     }));
     let kopia: Record<string, unknown> | undefined;
@@ -44,7 +46,9 @@ const command: Command = {
     for (const folder of local) {
       lines.push(
         `  ${folder.name.padEnd(30)} ${folder.state.padEnd(10)} ${formatBytes(folder.size).padStart(10)}` +
-          `${folder.rows === null ? '' : `  ${folder.rows} rows`}${folder.reason ? `  (${folder.reason})` : ''}`,
+          `${folder.rows === null ? '' : `  ${folder.rows} rows`}` +
+          `${folder.immichVersion === null ? '' : `  Immich v${folder.immichVersion}`}` +
+          `${folder.immichMigration === null ? '' : ` (${folder.immichMigration})`}${folder.reason ? `  (${folder.reason})` : ''}`,
       );
     }
     if (kopia !== undefined) {

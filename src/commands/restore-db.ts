@@ -1,5 +1,6 @@
 import { loadDatabaseConfig } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
+import { immichRestoreNotes } from '../immich/restore-check.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 
@@ -13,6 +14,8 @@ const command: Command = {
     'integrity, a plain SQL script, not a pg_dump custom/tar/directory archive or pg_dumpall output).',
     'A database that already has tables is refused unless --clean. --clean drops and restores in one',
     'transaction (all or nothing) unless --no-single-transaction; --single-transaction does that without --clean too.',
+    "Prints the Immich version and newest migration the backup was made with (from its manifest), and warns",
+    "when the target database's Immich (its kysely_migrations) is older: Immich cannot migrate a database down.",
     'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it.',
   ].join('\n'),
   options: {
@@ -31,6 +34,10 @@ const command: Command = {
     const config = loadDatabaseConfig(env);
     const database = stringOption(values, 'database');
     const connection = database === undefined ? config.connection : { ...config.connection, database };
+    // Which Immich made the backup, and whether the target's is older (it cannot migrate down).
+    const notes = await immichRestoreNotes(input, connection);
+    stdout.write(`${notes.lines.join('\n')}\n`);
+    if (notes.targetOlder) log.warn({ target: notes.target, backup: notes.backup }, "the target's Immich is older than the backup's");
     log.info({ input, database: database ?? config.description }, 'restore started');
     const result = await restoreDatabase({
       connection,

@@ -26,7 +26,8 @@ export function describeStatus(status: Status): string {
   lines.push(`runs: ${status.counters.runs} finished, ${status.counters.failures} failed`);
   lines.push(`local backups (${status.localBackups.length}):`);
   for (const backup of status.localBackups) {
-    lines.push(`  ${backup.name.padEnd(30)} ${backup.state.padEnd(10)} ${formatBytes(backup.size).padStart(10)}${backup.reason ? `  (${backup.reason})` : ''}`);
+    const immich = backup.immich?.version ? `  Immich v${backup.immich.version}` : '';
+    lines.push(`  ${backup.name.padEnd(30)} ${backup.state.padEnd(10)} ${formatBytes(backup.size).padStart(10)}${immich}${backup.reason ? `  (${backup.reason})` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -29,6 +29,8 @@ export interface LocalBackup {
   finishedAt: string | null;
   reason?: string;
   size: number;
+  /** Immich's version and newest migration when the backup was taken (from its manifest). */
+  immich: { version: string | null; migration: string | null } | null;
 }
 
 export interface Status {
@@ -141,6 +143,7 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
       finishedAt: folder.manifest?.finishedAt ?? null,
       ...(folder.reason === undefined ? {} : { reason: folder.reason }),
       size: folder.manifest?.files.reduce((sum, file) => sum + file.size, 0) ?? 0,
+      immich: folder.manifest?.immich ?? null,
     })),
     counters: state.counters,
     lastVerify: state.lastVerify ?? null,

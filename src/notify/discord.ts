@@ -1,7 +1,7 @@
 import { jsonRequest, type Notifier } from './notifier.ts';
 import { describe } from './message.ts';
 
-const colors = { info: 0x3b82f6, success: 0x22c55e, error: 0xef4444 } as const;
+const colors = { info: 0x3b82f6, success: 0x22c55e, warning: 0xf59e0b, error: 0xef4444 } as const;
 
 /** A Discord channel webhook (DISCORD_WEBHOOK_URL): one embed per notification. */
 export function discordNotifier(url: string): Notifier {

@@ -12,7 +12,7 @@ export function gotifyNotifier(serverUrl: string, token: string): Notifier {
       const message = describe(notification);
       return jsonRequest(
         url,
-        { title: message.title, message: message.lines.join('\n'), priority: message.severity === 'error' ? 8 : 4 },
+        { title: message.title, message: message.lines.join('\n'), priority: message.severity === 'error' ? 8 : message.severity === 'warning' ? 6 : 4 },
         { 'x-gotify-key': token },
       );
     },

@@ -14,7 +14,8 @@ export function healthchecksNotifier(url: string): Notifier {
     url: base,
     kind: 'ping',
     request(notification) {
-      const suffix = notification.event === 'start' ? '/start' : notification.event === 'failure' ? '/fail' : '';
+      // A skipped run is logged without changing the check's state: the missing success is what alerts.
+      const suffix = { start: '/start', failure: '/fail', skipped: '/log', success: '' }[notification.event];
       const message = describe(notification);
       return {
         method: 'POST',

@@ -6,13 +6,13 @@ import { deliver, type DeliveryResult } from './deliver.ts';
 import { discordNotifier } from './discord.ts';
 import { gotifyNotifier } from './gotify.ts';
 import { healthchecksNotifier } from './healthchecks.ts';
-import type { NotificationEvent, Notifier } from './notifier.ts';
+import type { NotificationEvent, NotificationSubject, Notifier } from './notifier.ts';
 import { ntfyNotifier } from './ntfy.ts';
 import { slackNotifier } from './slack.ts';
 import { webhookNotifier } from './webhook.ts';
 import { toolVersion } from '../version.ts';
 
-export type { Notifier, NotificationEvent } from './notifier.ts';
+export type { Notifier, NotificationEvent, NotificationSubject } from './notifier.ts';
 
 export function notifiersFromConfig(notify: SidecarConfig['notify']): Notifier[] {
   const notifiers: Notifier[] = [];
@@ -25,6 +25,16 @@ export function notifiersFromConfig(notify: SidecarConfig['notify']): Notifier[]
   return notifiers;
 }
 
+/**
+ * The restore test's targets: the same chat and webhook targets, but never the backup's
+ * HEALTHCHECKS_URL (a passed restore test is not a backup) — VERIFY_HEALTHCHECKS_URL instead.
+ */
+export function verifyNotifiersFromConfig(notify: SidecarConfig['notify']): Notifier[] {
+  const notifiers = notifiersFromConfig({ ...notify, healthchecksUrl: undefined });
+  if (notify.verifyHealthchecksUrl !== undefined) notifiers.push(healthchecksNotifier(notify.verifyHealthchecksUrl));
+  return notifiers;
+}
+
 export interface NotifyOptions {
   notifiers: Notifier[];
   onStart: boolean;
@@ -33,15 +43,16 @@ export interface NotifyOptions {
   retries: number;
   backoffMs?: number;
   log: Logger;
+  subject?: NotificationSubject;
 }
 
 /** Sends `event` for `run` to every notifier that wants it, in parallel. Never throws. */
 export async function notifyAll(event: NotificationEvent, run: RunReport, options: NotifyOptions): Promise<DeliveryResult[]> {
   const wanted = options.notifiers.filter(
     (notifier) =>
-      notifier.kind === 'ping' || event === 'failure' || (event === 'start' ? options.onStart : options.onSuccess),
+      notifier.kind === 'ping' || event === 'failure' || event === 'skipped' || (event === 'start' ? options.onStart : options.onSuccess),
   );
-  const notification = { event, run, host: hostname(), toolVersion };
+  const notification = { event, run, host: hostname(), toolVersion, ...(options.subject === undefined ? {} : { subject: options.subject }) };
   return Promise.all(
     wanted.map((notifier) =>
       deliver(notifier, notification, {

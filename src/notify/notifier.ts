@@ -1,10 +1,16 @@
 import type { RunReport } from '../backup/report.ts';
 
-export type NotificationEvent = 'start' | 'success' | 'failure';
+/** `skipped`: the run did nothing on purpose (Immich in maintenance mode), a warning rather than a failure. */
+export type NotificationEvent = 'start' | 'success' | 'failure' | 'skipped';
+
+/** What was run: a backup, or the restore test (`verify`), which reports "passed"/"failed". */
+export type NotificationSubject = 'backup' | 'restore-test';
 
 /** What every notifier is given: the event and the run as it stands (see README "Notifications"). */
 export interface Notification {
   event: NotificationEvent;
+  /** Absent: a backup run. */
+  subject?: NotificationSubject;
   run: RunReport;
   /** The host name the sidecar runs on, to tell several installations apart. */
   host: string;

@@ -14,7 +14,7 @@ export function ntfyNotifier(url: string, token?: string): Notifier {
         // ntfy reads the title from a header; HTTP headers must stay ASCII.
         title: message.title.replace(/[^\x20-\x7e]/g, '?'),
         priority: message.severity === 'error' ? 'high' : 'default',
-        tags: message.severity === 'error' ? 'rotating_light' : message.severity === 'success' ? 'white_check_mark' : 'hourglass',
+        tags: { error: 'rotating_light', warning: 'warning', success: 'white_check_mark', info: 'hourglass' }[message.severity],
       };
       if (token !== undefined) headers.authorization = `Bearer ${token}`;
       return { method: 'POST', url, headers, body: message.lines.join('\n') };

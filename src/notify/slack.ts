@@ -9,7 +9,7 @@ export function slackNotifier(url: string): Notifier {
     kind: 'message',
     request(notification) {
       const message = describe(notification);
-      const icon = message.severity === 'error' ? ':rotating_light:' : message.severity === 'success' ? ':white_check_mark:' : ':hourglass:';
+      const icon = { error: ':rotating_light:', warning: ':warning:', success: ':white_check_mark:', info: ':hourglass:' }[message.severity];
       return jsonRequest(url, { text: `${icon} *${message.title}*\n${message.lines.join('\n')}` });
     },
   };

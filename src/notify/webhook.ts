@@ -3,12 +3,14 @@ import { describe } from './message.ts';
 
 /**
  * The generic JSON webhook (WEBHOOK_URL). Payload, documented in the README:
- * `{ event, tool, toolVersion, host, title, message, run }` where `run` is the RunReport.
+ * `{ event, subject, tool, toolVersion, host, title, message, run }` where `run` is the RunReport and
+ * `subject` is "backup" or "restore-test" (verify).
  */
 export function webhookPayload(notification: Notification) {
   const message = describe(notification);
   return {
     event: notification.event,
+    subject: notification.subject ?? 'backup',
     tool: 'immich-backup',
     toolVersion: notification.toolVersion,
     host: notification.host,

@@ -20,6 +20,7 @@ import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
 import { applyDumpSessionSettings, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
+import { newestImmichMigration } from '../immich/migrations.ts';
 
 export interface DumpOptions {
   connection: pg.ClientConfig;
@@ -65,6 +66,8 @@ export interface DumpResult {
   /** Every object the dump wrote with all its catalog properties, read in the dump's snapshot (for manifest.json; verify compares it). */
   fingerprint: StoredFingerprint;
   objectCount: number;
+  /** The newest row of Immich's kysely_migrations, read in the dump's snapshot (null: no such table). */
+  immichMigration: string | null;
   uncompressedBytes: number;
   compressedBytes: number;
   startedAt: Date;
@@ -109,6 +112,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
   try {
     client = await guard.open(options.connection, 'immich-backup dump');
     const catalog = await guard.waitFor('the catalogs', beginSnapshot(client, options));
+    const immichMigration = await newestImmichMigration(client);
     // Objects in a dependency loop the dump cannot break (pg_dump splits some of these; we don't yet).
     const inLoops = catalog.loops.map((entry): InventoryObject => {
       const [catalogName, oid] = entry.id.split(':');
@@ -185,6 +189,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       unsupportedObjects: unsupported,
       fingerprint,
       objectCount: catalog.entries.length,
+      immichMigration,
       uncompressedBytes,
       compressedBytes,
       startedAt,

@@ -1,0 +1,67 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
+import type { DatabaseConfig } from '../config.ts';
+import { compareMigrations, newestImmichMigration } from './migrations.ts';
+
+export interface ImmichRestoreNotes {
+  /** What the backup says about its Immich (from the manifest beside the dump), if anything. */
+  backup: { version: string | null; migration: string | null } | null;
+  /** The newest kysely_migrations row of the target before the restore (null: none). */
+  target: string | null;
+  /** Lines for the person restoring: what the backup holds, and warnings. */
+  lines: string[];
+  /** True when the target's Immich is older than the backup's: it cannot migrate the database down. */
+  targetOlder: boolean;
+}
+
+/**
+ * Before restore-db: which Immich made the backup, and whether the Immich of the target database
+ * is older (Immich runs migrations forward only, so it cannot start on a database from a newer
+ * version). Never fails the restore: a manifest without Immich figures or a target without
+ * kysely_migrations just gives fewer lines.
+ */
+export async function immichRestoreNotes(input: string, connection: DatabaseConfig['connection']): Promise<ImmichRestoreNotes> {
+  let backup: ImmichRestoreNotes['backup'] = null;
+  const manifestPath = join(dirname(input), manifestFileName);
+  if (existsSync(manifestPath)) {
+    try {
+      const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+      if (parsed.success) backup = parsed.data.immich ?? null;
+    } catch {
+      // An unreadable manifest is the restore's own check to report (it refuses the dump).
+    }
+  }
+  let target: string | null = null;
+  const client = new pg.Client({ ...connection, application_name: 'immich-backup restore check' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    target = await newestImmichMigration(client);
+  } catch {
+    // The restore itself reports a connection problem with its own words.
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const lines: string[] = [];
+  if (backup === null) {
+    lines.push('backup: no Immich version recorded (no manifest.json beside the dump, or made before it was recorded)');
+  } else {
+    lines.push(
+      `backup: made with Immich ${backup.version === null ? '(version unknown)' : `v${backup.version}`}` +
+        `${backup.migration === null ? '' : `, newest migration ${backup.migration}`}`,
+    );
+  }
+  const targetOlder = backup?.migration != null && target !== null && compareMigrations(target, backup.migration) < 0;
+  if (target !== null) lines.push(`target: newest Immich migration ${target}`);
+  if (targetOlder) {
+    lines.push(
+      `warning: the target database's Immich is older than the backup's (migration ${target} < ${backup!.migration}): ` +
+        `Immich cannot migrate a database down, so run Immich ${backup!.version === null ? 'at the backup\'s version' : `v${backup!.version}`} or newer on it after the restore`,
+    );
+  } else if (backup?.version != null && target === null) {
+    lines.push(`note: run Immich v${backup.version} or newer on the restored database (Immich cannot migrate a database down)`);
+  }
+  return { backup, target, lines, targetOlder };
+}
