@@ -1,20 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '../../src/config.ts';
 import type { KopiaConnection } from '../../src/kopia/config.ts';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { Agent, request } from 'undici';
-import { runCommand } from './postgres.ts';
 
 const insecureAgent = new Agent({ connect: { rejectUnauthorized: false } });
 
 /**
- * A real `kopia server` (the kopia binary on PATH) over TLS with a generated certificate, serving
- * a filesystem repository in a temp folder, for tests. The repository connection's user and host
- * are fixed, so every local path the server snapshots is a "local" source.
+ * A real `kopia server` over TLS with a generated certificate, serving a filesystem repository in a
+ * temp folder, for tests. It runs from the kopia/kopia image (testcontainers, no kopia binary needed
+ * on this machine) on the host's network, with the temp folder (where the tests keep the
+ * repositories and the folders they snapshot and restore) mounted at the same path, so every path
+ * means the same inside and outside. The repository connection's user and host are fixed, so every
+ * local path the server snapshots is a "local" source.
  */
+const image = 'kopia/kopia:0.23.1';
 export interface KopiaServer {
   directory: string;
   url: string;
@@ -48,14 +51,34 @@ export interface KopiaServerOptions {
 }
 
 export async function startKopiaServer(options: KopiaServerOptions = {}): Promise<KopiaServer> {
-  const directory = mkdtempSync(join(tmpdir(), 'immich-backup-kopia-'));
+  const shared = tmpdir();
+  const directory = mkdtempSync(join(shared, 'immich-backup-kopia-'));
   const configFile = join(directory, 'repository.config');
-  const common = ['--config-file', configFile, '--log-dir', join(directory, 'logs'), '--no-check-for-updates'];
+  const common = ['--config-file', configFile, '--log-dir', join(directory, 'logs')];
+  let serverEnv: Record<string, string> = { KOPIA_PASSWORD: repositoryPassword, ...options.env };
+  const container = (command: string[]) =>
+    new GenericContainer(image)
+      .withCommand(command)
+      .withEnvironment(serverEnv)
+      .withNetworkMode('host')
+      .withBindMounts([{ source: shared, target: shared, mode: 'rw' }])
+      .withStartupTimeout(120_000);
+  /** The kopia CLI in a container of its own, when no server container runs to exec it in. */
+  const once = async (args: string[]) => {
+    try {
+      const done = await container(args).withWaitStrategy(Wait.forOneShotStartup()).start();
+      await done.stop();
+      return { code: 0, stdout: '', stderr: '' };
+    } catch (error) {
+      return { code: 1, stdout: '', stderr: String(error) };
+    }
+  };
   if (options.withRepository ?? true) {
-    const created = await runCommand('kopia', [
+    const created = await once([
       'repository', 'create', 'filesystem', '--path', join(directory, 'repo'), '--password', repositoryPassword,
-      '--cache-directory', join(directory, 'cache'), '--override-hostname', 'testhost', '--override-username', 'tester', ...common,
-    ], undefined, { env: { ...process.env, KOPIA_PASSWORD: repositoryPassword } });
+      '--cache-directory', join(directory, 'cache'), '--override-hostname', 'testhost', '--override-username', 'tester',
+      '--no-check-for-updates', ...common,
+    ]);
     if (created.code !== 0) throw new Error(`kopia repository create failed: ${created.stderr}`);
   }
   const username = 'kopia';
@@ -63,34 +86,32 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
   const certFile = join(directory, 'server.cert');
   const keyFile = join(directory, 'server.key');
   let address = '127.0.0.1:0';
-  let child: ChildProcess | undefined;
-  let serverEnv: Record<string, string> = { KOPIA_PASSWORD: repositoryPassword, ...options.env };
+  let running: StartedTestContainer | undefined;
   const controlPassword = 'test-control-password';
 
   const start = async (firstStart: boolean): Promise<string> => {
     const args = [
-      'server', 'start', ...common, '--address', address,
+      'server', 'start', ...common, '--no-check-for-updates', '--address', address,
       '--tls-cert-file', certFile, '--tls-key-file', keyFile,
       ...(firstStart ? ['--tls-generate-cert', '--tls-generate-rsa-key-size', '2048'] : []),
       '--server-username', username, '--server-password', password,
       '--server-control-password', controlPassword, '--shutdown-grace-period', '1s',
       ...(options.asyncRepoConnect === true ? ['--async-repo-connect'] : []),
     ];
-    child = spawn('kopia', args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...serverEnv } });
+    running = await container(args).withWaitStrategy(Wait.forLogMessage(/SERVER ADDRESS: /)).start();
+    // The readiness line carries the real address (the port when :0 was asked for).
+    const logs = await running.logs();
     return new Promise<string>((resolve, reject) => {
-      let stderr = '';
-      const timer = setTimeout(() => reject(new Error(`kopia server did not start in 60 s:\n${stderr}`)), 60_000);
-      child!.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /SERVER ADDRESS: (https?:\/\/\S+)/.exec(stderr);
+      let text = '';
+      const timer = setTimeout(() => reject(new Error(`no SERVER ADDRESS line:\n${text}`)), 30_000);
+      logs.on('data', (chunk: Buffer | string) => {
+        text += chunk.toString();
+        const match = /SERVER ADDRESS: (https?:\/\/[0-9.:]+)/.exec(text);
         if (match !== null) {
           clearTimeout(timer);
+          logs.destroy();
           resolve(match[1]!);
         }
-      });
-      child!.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`kopia server exited with ${code}:\n${stderr}`));
       });
     });
   };
@@ -100,11 +121,9 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
   const fingerprint = createHash('sha256').update(new X509Certificate(readFileSync(certFile)).raw).digest('hex');
 
   const stop = async (stopOptions: { kill?: boolean } = {}) => {
-    const running = child;
-    if (running === undefined || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill(stopOptions.kill === true ? 'SIGKILL' : 'SIGTERM');
-    await exited;
+    const current = running;
+    running = undefined;
+    await current?.stop({ timeout: stopOptions.kill === true ? 0 : 10_000 });
   };
   return {
     directory,
@@ -125,7 +144,11 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
       if (restartOptions.env !== undefined) serverEnv = { ...serverEnv, ...restartOptions.env };
       await start(false);
     },
-    cli: (args) => runCommand('kopia', [...args, '--config-file', configFile, '--log-dir', join(directory, 'logs')], undefined, { env: { ...process.env, ...serverEnv } }),
+    cli: async (args) => {
+      if (running === undefined) return once([...args, ...common]);
+      const result = await running.exec(['/bin/kopia', ...args, ...common], { env: serverEnv });
+      return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+    },
     refresh: async () => {
       const response = await request(`${url}/api/v1/control/refresh`, {
         method: 'POST',
