@@ -127,16 +127,9 @@ export async function tryLockFile(path: string, content: Omit<LockContent, 'pid'
   const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
   await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
   try {
-    let tookOverFrom: SeenLock | undefined;
     for (let attempt = 0; attempt < 50; attempt += 1) {
       try {
         await link(temporary, path);
-        if (tookOverFrom !== undefined) {
-          log?.warn(
-            { lock: path, previous: tookOverFrom.holder ?? { content: 'unreadable' } },
-            `took over a stale lock${tookOverFrom.holder === undefined ? ' (unreadable content)' : ` left by pid ${tookOverFrom.holder.pid} (run ${tookOverFrom.holder.runId}), which no longer runs`}`,
-          );
-        }
         return {
           acquired: true,
           async release() {
@@ -151,8 +144,14 @@ export async function tryLockFile(path: string, content: Omit<LockContent, 'pid'
       const seen = await readLock(path);
       if (seen === undefined) continue; // released meanwhile
       if (seen.holder !== undefined && isLockHolderAlive(seen.holder)) return { acquired: false, holder: seen.holder };
-      if (await takeOver(path, seen, temporary)) tookOverFrom = seen;
-      else await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      if (await takeOver(path, seen, temporary)) {
+        log?.warn(
+          { lock: path, previous: seen.holder ?? { content: 'unreadable' } },
+          `took over a stale lock${seen.holder === undefined ? ' (unreadable content)' : ` left by pid ${seen.holder.pid} (run ${seen.holder.runId}), which no longer runs`}`,
+        );
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      }
     }
     const last = await readLock(path);
     return { acquired: false, holder: last?.holder ?? unknownHolder(new Date().toISOString()) };

@@ -6,10 +6,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { lockFileName } from '../../src/backup/lock.ts';
+import { acquireRunLock, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
 import { renderMetrics } from '../../src/http/metrics.ts';
 import { collectStatus } from '../../src/http/status.ts';
 import { runCli } from '../support/cli.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { runCommand, startPostgres } from '../support/postgres.ts';
 
 const worker = fileURLToPath(new URL('../support/lock-worker.ts', import.meta.url));
@@ -33,6 +34,20 @@ test('the run lock taken by 8 processes at once, 50 rounds, stale locks among th
   assert.ok(total('staleLeft') > 0 && total('takeovers') > 0, `stale locks were left and taken over: ${JSON.stringify(figures)}`);
   // Only a stale lock of the last rounds may be left; no temporary or takeover files.
   assert.deepEqual(readdirSync(dir).filter((name) => name !== '.immich-backup.lock'), []);
+});
+
+test('a stale lock is taken over with a warning naming the dead holder; a live one is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stale-'));
+  const gone = spawn(process.execPath, ['-e', '']);
+  await once(gone, 'exit');
+  writeFileSync(join(dir, lockFileName), JSON.stringify({ pid: gone.pid, host: hostname(), processStart: null, runId: 'immich-20261124_020000', since: new Date().toISOString() }));
+  const capture = captureLog();
+  const lock = await acquireRunLock(dir, 'immich-20261125_020000', capture.log);
+  const warning = capture.records.find((record) => record.level === 40);
+  assert.equal(warning?.msg, `took over a stale lock left by pid ${gone.pid} (run immich-20261124_020000), which no longer runs`);
+  await assert.rejects(acquireRunLock(dir, 'second'), RunLockedError);
+  await lock.release();
+  assert.deepEqual(readdirSync(dir), []);
 });
 
 test('after a SIGKILL the lock left behind is no running run: status, /status and /metrics say nothing is running', async () => {
