@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
 import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
 import type { DatabaseConfig } from '../config.ts';
+import { closeClient, openClient } from '../postgres/connection.ts';
 import { compareMigrations, newestImmichMigration } from './migrations.ts';
 
 export interface ImmichRestoreNotes {
@@ -34,15 +34,16 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
     }
   }
   let target: string | null = null;
-  const client = new pg.Client({ ...connection, application_name: 'immich-backup restore check' });
-  client.on('error', () => undefined);
   try {
-    await client.connect();
-    target = await newestImmichMigration(client);
+    // DB_CONNECT_TIMEOUT applies here too; closeClient does not wait on a server that stopped answering.
+    const client = await openClient(connection, { applicationName: 'immich-backup restore check' });
+    try {
+      target = await newestImmichMigration(client);
+    } finally {
+      await closeClient(client);
+    }
   } catch {
     // The restore itself reports a connection problem with its own words.
-  } finally {
-    await client.end().catch(() => undefined);
   }
   const lines: string[] = [];
   if (backup === null) {
