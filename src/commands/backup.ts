@@ -54,7 +54,7 @@ const command: Command = {
       log: context.log,
       signal: context.signal,
       trigger: 'manual',
-      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log }),
+      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log, stopping: context.signal }),
     });
     context.stdout.write(args.values.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeRun(report));
     return report.exitCode ?? 1;

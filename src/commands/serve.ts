@@ -29,7 +29,7 @@ const command: Command = {
       config,
       log: context.log,
       steps,
-      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log }),
+      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log, stopping: context.signal }),
       verify: async (signal) => {
         const { verifyAndReport } = await import('../backup/verify.ts');
         return verifyAndReport(config, { log: context.log, signal, trigger: 'schedule' });

@@ -44,7 +44,14 @@ export interface NotifyOptions {
   backoffMs?: number;
   log: Logger;
   subject?: NotificationSubject;
+  /**
+   * The program is stopping (SIGTERM): each notifier gets one attempt of at most 5 s, so that the
+   * failure still goes out within `docker stop`'s 10 s grace, before the SIGKILL.
+   */
+  stopping?: AbortSignal;
 }
+
+const stoppingTimeoutMs = 5000;
 
 /** Sends `event` for `run` to every notifier that wants it, in parallel. Never throws. */
 export async function notifyAll(event: NotificationEvent, run: RunReport, options: NotifyOptions): Promise<DeliveryResult[]> {
@@ -53,11 +60,12 @@ export async function notifyAll(event: NotificationEvent, run: RunReport, option
       notifier.kind === 'ping' || event === 'failure' || event === 'skipped' || (event === 'start' ? options.onStart : options.onSuccess),
   );
   const notification = { event, run, host: hostname(), toolVersion, ...(options.subject === undefined ? {} : { subject: options.subject }) };
+  const stopping = options.stopping?.aborted ?? false;
   return Promise.all(
     wanted.map((notifier) =>
       deliver(notifier, notification, {
-        timeoutMs: options.timeoutMs,
-        retries: options.retries,
+        timeoutMs: stopping ? Math.min(options.timeoutMs, stoppingTimeoutMs) : options.timeoutMs,
+        retries: stopping ? 0 : options.retries,
         ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
         log: options.log,
       }),

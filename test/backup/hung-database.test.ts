@@ -51,6 +51,31 @@ function env(backupDir: string, extra: Record<string, string>) {
   };
 }
 
+test('SIGTERM with a webhook that never answers: the failure is still sent, once, and the process ends before docker stop would kill it (10 s)', { timeout: 60_000 }, async () => {
+  const hanging = await startWebhookReceiver();
+  hanging.respondWith('hang');
+  try {
+    const backupDir = mkdtempSync(join(tmpdir(), 'hung-db-hook-'));
+    const connectionsBefore = sockets.size;
+    const running = startCli(['backup'], env(backupDir, { DB_CONNECT_TIMEOUT: '10m', WEBHOOK_URL: `${hanging.url}/hook` }));
+    const deadline = Date.now() + 20_000;
+    while (sockets.size <= connectionsBefore) {
+      assert.ok(Date.now() < deadline, 'the backup never connected');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const signalled = Date.now();
+    running.child.kill('SIGTERM');
+    const result = await running.exited;
+    const seconds = (Date.now() - signalled) / 1000;
+    assert.ok(seconds < 9, `ended ${seconds} s after SIGTERM`);
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(hanging.requests.map((request) => (JSON.parse(request.body) as { event: string }).event), ['failure']);
+    assertNothingLeft(backupDir);
+  } finally {
+    await hanging.close();
+  }
+});
+
 function assertNothingLeft(backupDir: string): void {
   const left = readdirSync(backupDir).filter((name) => name.endsWith('.partial') || name === lockFileName || name.startsWith('immich-'));
   assert.deepEqual(left, [], 'no run folder, .partial folder or lock may be left');
