@@ -303,3 +303,29 @@ test('disaster recovery from the vault alone: a new host connects to the vault, 
     await newStack.destroy();
   }
 });
+
+test('connected to another repository behind the sidecar\'s back: the run fails naming both; kopia accept makes it the one', async () => {
+  // What a user's own `kopia repository connect` would do: the stack's server now writes to a local repository.
+  const client = new KopiaClient(stack.connection(), { pollIntervalMs: 200 });
+  try {
+    await client.disconnect();
+    await client.createFilesystemRepositoryIfMissing(join(work, 'another-repository'), 'another-password');
+  } finally {
+    await client.close();
+  }
+  const refused = await backup();
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.report.error ?? '', /^kopia-repository: the Kopia server is connected to a different repository: expected Kopia repository server https:\/\/127\.0\.0\.1:\d+ "vault".*, the server reports local filesystem repository/);
+  assert.deepEqual(refused.report.snapshots, {}, 'nothing was snapshotted into it');
+  const status = await runCli(['kopia', 'status'], env);
+  assert.equal(status.code, 2);
+  assert.match(status.stdout, /^connected: local filesystem repository/m);
+  assert.match(status.stdout, /^the sidecar backs up to: Kopia repository server/m);
+
+  const accepted = await runCli(['kopia', 'accept'], env);
+  assert.equal(accepted.code, 0, accepted.stderr);
+  const run = await backup();
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.report.offsite, false);
+  assert.equal(run.report.repository?.storage, 'filesystem');
+});
