@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig, SidecarConfig } from '../config.ts';
@@ -43,7 +44,18 @@ export interface VerifyResult {
   /** Each problem found, one line each (a table whose rows differ, an object missing...). */
   problems: string[];
   /** Database-to-library cross-check; null when there was no Kopia or no asset table. */
-  files: { checked: number; missing: number; examples: string[]; snapshotId: string } | null;
+  files: { checked: number; missing: number; examples: string[]; snapshotId: string; external?: ExternalFiles } | null;
+}
+
+/**
+ * Assets of Immich's external libraries: never in the upload location's snapshot, so never counted
+ * missing from it. `checked`: those whose library folder is mounted in the sidecar, looked up there.
+ */
+export interface ExternalFiles {
+  count: number;
+  checked: number;
+  missing: number;
+  examples: string[];
 }
 
 const defaultMediaLocations = ['/data', '/usr/src/app/upload'];
@@ -113,6 +125,11 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       if (options.kopia !== undefined) files = await crossCheckLibrary(client, options.kopia, options.mediaLocations ?? defaultMediaLocations);
       if (files !== null && files.missing > 0) {
         problems.push(`${files.missing} of ${files.checked} files the database references are not in library snapshot ${files.snapshotId}, e.g. ${files.examples.join(', ')}`);
+      }
+      if (files?.external !== undefined && files.external.missing > 0) {
+        problems.push(
+          `${files.external.missing} of ${files.external.checked} external-library files the database references are missing from their mounted folder, e.g. ${files.external.examples.join(', ')}`,
+        );
       }
     } finally {
       await client.end().catch(() => undefined);
@@ -193,47 +210,114 @@ async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.C
   }
 }
 
+/** Rows fetched from the asset cursor at a time: memory stays flat however many assets there are. */
+const assetBatchRows = 1000;
+/** Directory listings of the snapshot kept at once (paths come sorted, so nearby ones repeat). */
+const cachedListings = 256;
+
 /**
  * Every original file the database references must be in the newest library snapshot. Immich
  * stores absolute container paths (`/data/library/...`, or `/usr/src/app/upload/...` in older
  * installs); the snapshot's root is the upload location, so the prefix is what maps them.
+ * Assets of external libraries (a `libraryId`, or a path outside the upload location) live in
+ * their own folders, never in that snapshot: they are counted apart, and when their library's
+ * import path is mounted in the sidecar at the same path, checked to exist there. The rows are
+ * read through a server-side cursor in batches, never all at once.
  */
 async function crossCheckLibrary(
   client: pg.ClientBase,
   kopia: { client: KopiaClient; libraryPath: string },
   mediaLocations: string[],
 ): Promise<VerifyResult['files']> {
-  const hasAssets = await client.query(
-    `SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass('public.asset') AND attname = 'originalPath' AND NOT attisdropped`,
+  const { rows: columns } = await client.query<{ name: string }>(
+    `SELECT attname AS name FROM pg_catalog.pg_attribute
+      WHERE attrelid = pg_catalog.to_regclass('public.asset') AND attname IN ('originalPath', 'libraryId') AND NOT attisdropped`,
   );
-  if (hasAssets.rowCount === 0) return null;
+  if (!columns.some((column) => column.name === 'originalPath')) return null;
+  const hasLibraryId = columns.some((column) => column.name === 'libraryId');
   const snapshot = (await kopia.client.listSnapshots(kopia.libraryPath)).at(-1);
-  if (snapshot === undefined) return { checked: 0, missing: 0, examples: [], snapshotId: 'none' };
+  if (snapshot === undefined) return { checked: 0, missing: 0, examples: [], snapshotId: 'none', external: emptyExternal() };
+  const importPaths = await mountedImportPaths(client);
+
   const listings = new Map<string, Promise<Set<string> | undefined>>();
   const listing = (directory: string) => {
     let names = listings.get(directory);
     if (names === undefined) {
       names = kopia.client.listDirectory(snapshot.rootID, directory).then((entries) => (entries === undefined ? undefined : new Set(entries.map((e) => e.name))));
       listings.set(directory, names);
+      if (listings.size > cachedListings) listings.delete(listings.keys().next().value!);
     }
     return names;
   };
+  const locations = mediaLocations.map((location) => `${location.replace(/\/+$/, '')}/`);
   let checked = 0;
   let missing = 0;
   const examples: string[] = [];
-  const cursor = await client.query<{ path: string }>(`SELECT "originalPath" AS path FROM public.asset ORDER BY 1`);
-  for (const { path } of cursor.rows) {
-    checked += 1;
-    const prefix = mediaLocations.find((location) => path.startsWith(`${location.replace(/\/+$/, '')}/`));
-    const relative = prefix === undefined ? path.replace(/^\/+/, '') : path.slice(prefix.replace(/\/+$/, '').length + 1);
-    const cut = relative.lastIndexOf('/');
-    const names = await listing(cut === -1 ? '' : relative.slice(0, cut));
-    if (names === undefined || !names.has(relative.slice(cut + 1))) {
-      missing += 1;
-      if (examples.length < 5) examples.push(path);
+  const external = emptyExternal();
+
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  try {
+    await client.query(
+      `DECLARE immich_backup_assets NO SCROLL CURSOR FOR
+         SELECT "originalPath" AS path, ${hasLibraryId ? '"libraryId" IS NOT NULL' : 'false'} AS external FROM public.asset ORDER BY 1`,
+    );
+    for (;;) {
+      const { rows } = await client.query<{ path: string; external: boolean }>(`FETCH ${assetBatchRows} FROM immich_backup_assets`);
+      if (rows.length === 0) break;
+      for (const { path, external: inExternalLibrary } of rows) {
+        const location = locations.find((prefix) => path.startsWith(prefix));
+        if (inExternalLibrary || location === undefined) {
+          external.count += 1;
+          const mounted = importPaths.find((prefix) => path.startsWith(prefix));
+          if (mounted === undefined) continue;
+          external.checked += 1;
+          if (!(await fileExists(path))) {
+            external.missing += 1;
+            if (external.examples.length < 5) external.examples.push(path);
+          }
+          continue;
+        }
+        checked += 1;
+        const relative = path.slice(location.length);
+        const cut = relative.lastIndexOf('/');
+        const names = await listing(cut === -1 ? '' : relative.slice(0, cut));
+        if (names === undefined || !names.has(relative.slice(cut + 1))) {
+          missing += 1;
+          if (examples.length < 5) examples.push(path);
+        }
+      }
     }
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
   }
-  return { checked, missing, examples, snapshotId: snapshot.id };
+  return { checked, missing, examples, snapshotId: snapshot.id, external };
+}
+
+function emptyExternal(): ExternalFiles {
+  return { count: 0, checked: 0, missing: 0, examples: [] };
+}
+
+/**
+ * The import paths of Immich's external libraries (`library."importPaths"`) that exist as folders
+ * in the sidecar (mounted at the same path as in Immich's container), each ending with `/`.
+ */
+async function mountedImportPaths(client: pg.ClientBase): Promise<string[]> {
+  const { rows: present } = await client.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass('public.library') AND attname = 'importPaths' AND NOT attisdropped) AS present`,
+  );
+  if (present[0]?.present !== true) return [];
+  const { rows } = await client.query<{ path: string }>(`SELECT DISTINCT pg_catalog.unnest("importPaths") AS path FROM public.library`);
+  const mounted: string[] = [];
+  for (const { path } of rows) {
+    if (!path.startsWith('/')) continue;
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isDirectory() === true) mounted.push(`${path.replace(/\/+$/, '')}/`);
+  }
+  return mounted;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() === true;
 }
 
 /**

@@ -9,7 +9,9 @@ const command: Command = {
     'Restores the newest complete dump in BACKUP_DIR into a scratch database on the same server (or on',
     'VERIFY_DATABASE_URL), compares every table with the manifest (rows and content hash) and the schema with',
     "Immich's live database, drops the scratch database, and checks that every original file the database",
-    'references is in the newest Kopia snapshot of KOPIA_LIBRARY_PATH. Exit 0 when everything holds, 1 otherwise.',
+    'references is in the newest Kopia snapshot of KOPIA_LIBRARY_PATH. Assets of external libraries are counted',
+    'apart (they are not in that snapshot) and, where their import path is mounted in the sidecar, checked there.',
+    'Exit 0 when everything holds, 1 otherwise.',
   ].join('\n'),
   options: {},
   async run(_args, context) {
@@ -20,6 +22,13 @@ const command: Command = {
       `${result.ok ? 'OK' : 'FAILED'}: restore test of ${result.runId ?? '(no backup)'}: ${result.tablesChecked} tables, ${result.rowsChecked} rows checked`,
     ];
     if (result.files !== null) lines.push(`  files: ${result.files.checked} referenced, ${result.files.missing} missing from snapshot ${result.files.snapshotId}`);
+    const external = result.files?.external;
+    if (external !== undefined && external.count > 0) {
+      lines.push(
+        `  external libraries: ${external.count} files (not in the upload location's snapshot), ` +
+          `${external.checked} checked in their mounted folders, ${external.missing} missing`,
+      );
+    }
     for (const problem of result.problems) lines.push(`  problem: ${problem}`);
     context.stdout.write(`${lines.join('\n')}\n`);
     return result.ok ? ExitCode.ok : 1;
