@@ -337,7 +337,14 @@ export class KopiaClient {
         bytes: counter(running, 'Processed Bytes') || counter(running, 'Hashed Bytes') + counter(running, 'Cached Bytes'),
         uploadedBytes: counter(running, 'Uploaded Bytes'),
       });
-    }, `the snapshot of ${source.path}`);
+    }, `the snapshot of ${source.path}`).catch(async (error: unknown) => {
+      // Stopped (SIGTERM, the snapshot timeout): the server would go on uploading for a run that
+      // is over, and the next run's snapshot of the same source would queue behind it.
+      if (options.signal?.aborted || this.#stop?.aborted) {
+        await this.#call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false, cleanup: true }).catch(() => undefined);
+      }
+      throw error;
+    });
     if (finished.status !== 'SUCCESS') {
       throw new KopiaError(`the snapshot of ${source.path} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
     }
@@ -611,7 +618,7 @@ export class KopiaClient {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     schema: Schema,
-    options: { query?: Record<string, string>; body?: unknown; retry?: boolean } = {},
+    options: { query?: Record<string, string>; body?: unknown; retry?: boolean; cleanup?: boolean } = {},
   ): Promise<z.output<Schema>> {
     const retry = options.retry ?? method !== 'POST';
     const attempts = retry ? this.#options.attempts : 1;
@@ -629,7 +636,7 @@ export class KopiaClient {
     method: string,
     path: string,
     schema: Schema,
-    options: { query?: Record<string, string>; body?: unknown },
+    options: { query?: Record<string, string>; body?: unknown; cleanup?: boolean },
     mayRefreshCsrf: boolean,
   ): Promise<z.output<Schema>> {
     const csrf = await this.#csrfSession();
@@ -644,7 +651,7 @@ export class KopiaClient {
         ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
+    }, options.cleanup ?? false);
     const text = await response.body.text();
     if (response.statusCode === 401 && text.includes(csrfFailure) && mayRefreshCsrf) {
       // The server restarted and has a new signing key: the request was refused before it ran, so repeat it once.
@@ -680,13 +687,22 @@ export class KopiaClient {
     return this.#csrf;
   }
 
-  async #send(url: URL, options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string }): Promise<Dispatcher.ResponseData> {
-    this.#stop?.throwIfAborted();
-    const timeout = AbortSignal.timeout(this.#options.requestTimeoutMs);
+  /**
+   * `cleanup`: a request made because the work is being stopped (cancelling a task): it is still
+   * sent after the stop signal, within a few seconds at most.
+   */
+  async #send(
+    url: URL,
+    options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string },
+    cleanup = false,
+  ): Promise<Dispatcher.ResponseData> {
+    const stop = cleanup ? undefined : this.#stop;
+    stop?.throwIfAborted();
+    const timeout = AbortSignal.timeout(cleanup ? Math.min(3000, this.#options.requestTimeoutMs) : this.#options.requestTimeoutMs);
     try {
-      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: this.#stop === undefined ? timeout : AbortSignal.any([timeout, this.#stop]) });
+      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: stop === undefined ? timeout : AbortSignal.any([timeout, stop]) });
     } catch (error) {
-      if (this.#stop?.aborted) throw this.#stop.reason;
+      if (stop?.aborted) throw stop.reason;
       if (error instanceof FingerprintMismatchError) throw new KopiaError(error.message, { code: 'FINGERPRINT', cause: error });
       const cause = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       if (cause.cause instanceof FingerprintMismatchError) throw new KopiaError(cause.cause.message, { code: 'FINGERPRINT', cause: error });

@@ -128,3 +128,23 @@ function directorySize(path: string): number {
   }
   return total;
 }
+
+test('a snapshot stopped by its signal (SIGTERM, the snapshot timeout) is cancelled on the server, not left uploading', async () => {
+  const many = join(work, 'many-files');
+  mkdirSync(many);
+  for (let index = 0; index < 6000; index += 1) writeFileSync(join(many, `file-${index}`), randomBytes(16 * 1024));
+  await client.ensureSource(many);
+  const stop = new AbortController();
+  // Stopped as soon as the server reports the upload running.
+  await assert.rejects(client.snapshot(many, { signal: stop.signal, onProgress: () => stop.abort(new Error('stopped')) }));
+  // A cancelled upload is saved as a partial snapshot marked so; left running, it would end as a complete one.
+  const deadline = Date.now() + 30_000;
+  let snapshots = await client.listSnapshots(many);
+  while (snapshots.length === 0) {
+    assert.ok(Date.now() < deadline, 'no snapshot was saved');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    snapshots = await client.listSnapshots(many);
+  }
+  assert.equal(snapshots.length, 1);
+  assert.equal(snapshots[0]!.incomplete, 'canceled');
+});
