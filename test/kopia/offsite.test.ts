@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,9 @@ import { createHttpServer, listen } from '../../src/http/server.ts';
 import { collectStatus } from '../../src/http/status.ts';
 import { KopiaClient } from '../../src/kopia/client.ts';
 import { createLogger } from '../../src/log.ts';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.ts';
+import { runCommand } from '../support/postgres.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
@@ -76,6 +78,9 @@ before(async () => {
   for (const folder of ['library/admin/2026', 'upload/admin', 'thumbs/admin']) mkdirSync(join(library, folder), { recursive: true });
   for (const folder of ['library', 'upload', 'thumbs']) writeFileSync(join(library, folder, '.immich'), '1732420800000');
   for (let n = 0; n < 5; n += 1) writeFileSync(join(library, 'library/admin/2026', `IMG_${n}.jpg`), `photo ${n}`.repeat(500));
+  // Immich's files belong to the user Immich runs as, not to whoever restores them.
+  for (const path of ['library', 'library/admin', 'library/admin/2026', 'library/admin/2026/IMG_0.jpg']) chownSync(join(library, path), 1000, 1000);
+  chmodSync(join(library, 'library/admin/2026/IMG_0.jpg'), 0o640);
   writeFileSync(join(work, 'docker-compose.yml'), 'services: {}\n');
   writeFileSync(join(work, '.env'), 'DB_PASSWORD=secret\n');
   writeFileSync(passwordFile, `${vaultUserPassword}\n`, { mode: 0o600 });
@@ -288,7 +293,9 @@ test('disaster recovery from the vault alone: a new host connects to the vault, 
     const whole = await runCli(['restore-library', '--snapshot', libraryId, '--target', newLibrary], newEnv);
     assert.equal(whole.code, 0, whole.stderr);
     assert.deepEqual(hashTree(newLibrary), hashTree(library));
-    assert.equal(statSync(join(newLibrary, 'library/admin/2026/IMG_0.jpg')).uid, statSync(join(library, 'library/admin/2026/IMG_0.jpg')).uid, 'owners as in the snapshot');
+    const photo = statSync(join(newLibrary, 'library/admin/2026/IMG_0.jpg'));
+    assert.deepEqual([photo.uid, photo.gid, photo.mode & 0o777], [1000, 1000, 0o640], "the owner and mode Immich's file had");
+    assert.equal(statSync(join(newLibrary, 'library/admin')).uid, 1000);
 
     // One user's folder by the id `kopia snapshot list` prints (the root object id).
     const listed = await vault.cli(['snapshot', 'list', '--all', '--json']);
@@ -328,4 +335,33 @@ test('connected to another repository behind the sidecar\'s back: the run fails 
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.report.offsite, false);
   assert.equal(run.report.repository?.storage, 'filesystem');
+});
+
+test('restore-library --chown is refused before anything is restored when it cannot work here', async () => {
+  const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+  const place = mkdtempSync(join(tmpdir(), 'immich-backup-chown-'));
+  chmodSync(place, 0o755);
+  const readOnly = join(place, 'read-only');
+  const own = join(place, 'own');
+  mkdirSync(readOnly, { mode: 0o755 });
+  mkdirSync(own, { mode: 0o755 });
+  chownSync(own, 65534, 65534);
+  try {
+    // As the sidecar runs (not root): a folder it cannot write, then a folder of its own but another owner.
+    const asSidecar = (target: string) =>
+      runCommand(process.execPath, [cli, 'restore-library', '--chown', '1000:1000', '--target', target], undefined, {
+        env: { PATH: process.env.PATH, ...stack.env() },
+        uid: 65534,
+        gid: 65534,
+      });
+    const notWritable = await asSidecar(join(readOnly, 'library'));
+    assert.equal(notWritable.code, 1, notWritable.stderr);
+    assert.match(notWritable.stderr, /--chown: .* is not writable from here .*nothing was restored.*compose\.restore\.yml/);
+    const notRoot = await asSidecar(join(own, 'library'));
+    assert.equal(notRoot.code, 1, notRoot.stderr);
+    assert.match(notRoot.stderr, /only root may give files to another user \(this runs as uid 65534\): nothing was restored/);
+    assert.deepEqual(readdirSync(own), [], 'nothing was written');
+  } finally {
+    rmSync(place, { recursive: true, force: true });
+  }
 });
