@@ -1,6 +1,7 @@
 import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { immichFolders, isPermissionError, markerFileName } from '../immich/folders.ts';
 import { processIdentity } from './preflight.ts';
 
 /** The folders of UPLOAD_LOCATION that hold originals (Immich docs: must be backed up). */
@@ -28,12 +29,22 @@ export async function checkLibrary(libraryPath: string): Promise<LibraryCheck> {
     };
   }
   if (!info.isDirectory()) return { ok: false, found: [], warnings: [`library path ${libraryPath} is not a directory`] };
+  let entries: string[];
   try {
     await access(libraryPath, constants.R_OK | constants.X_OK);
-  } catch {
-    return { ok: false, found: [], warnings: [`library path ${libraryPath} is not readable by the sidecar's user`] };
+    entries = await readdir(libraryPath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      found: [],
+      warnings: [
+        isPermissionError(code)
+          ? `permission denied on ${libraryPath}: the sidecar runs as ${processIdentity()} and cannot read it`
+          : `library path ${libraryPath} cannot be read (${code ?? String(error)})`,
+      ],
+    };
   }
-  const entries = await readdir(libraryPath);
   const found = essentialFolders.filter((folder) => entries.includes(folder));
   if (found.length === 0) {
     return {
@@ -47,17 +58,26 @@ export async function checkLibrary(libraryPath: string): Promise<LibraryCheck> {
     };
   }
   const warnings: string[] = [];
-  // Immich writes a `.immich` marker into each folder it uses; its absence hints at a wrong mount.
-  for (const folder of found) {
-    const markerPath = join(libraryPath, folder, '.immich');
-    const marker = await stat(markerPath).then(
+  // Immich checks a `.immich` marker in each of its six folders at start and refuses to start
+  // without one: a backup missing any of them would restore into an Immich that does not boot.
+  for (const folder of immichFolders) {
+    const folderPath = join(libraryPath, folder);
+    if (!entries.includes(folder)) {
+      warnings.push(`${folderPath} is missing: Immich checks ${folder}/${markerFileName} at start, so a restore of this library would not boot`);
+      continue;
+    }
+    const marker = await stat(join(folderPath, markerFileName)).then(
       () => 'present' as const,
       (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? ('missing' as const) : error),
     );
-    if (marker === 'missing') warnings.push(`${join(libraryPath, folder)} has no .immich marker: is this the folder Immich uses?`);
+    if (marker === 'missing') warnings.push(`${folderPath} has no ${markerFileName} marker: is this the folder Immich uses?`);
     else if (marker !== 'present') {
-      // Not "no marker": the folder is there, the sidecar may just not be allowed to look into it.
-      warnings.push(`${join(libraryPath, folder)} cannot be read by this container (${marker.code ?? marker.message}, it runs as ${processIdentity()})`);
+      // Not "no marker": the folder is there, the sidecar is just not allowed to look into it.
+      warnings.push(
+        isPermissionError(marker.code)
+          ? `permission denied on ${folderPath}: the sidecar runs as ${processIdentity()} and cannot read it (its files would be missing from the snapshot too)`
+          : `${folderPath} cannot be read (${marker.code ?? marker.message})`,
+      );
     }
   }
   return { ok: warnings.length === 0, found, warnings };

@@ -5,6 +5,7 @@ import { loadKopiaConnection } from '../kopia/config.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { formatBytes } from '../backup/report.ts';
+import { immichFolders } from '../immich/folders.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
@@ -98,8 +99,6 @@ const command: Command = {
   },
 };
 
-/** The folders of the upload location in which Immich checks a `.immich` marker at start. */
-const markedFolders = ['library', 'upload', 'thumbs', 'encoded-video', 'profile', 'backups'];
 
 /**
  * What the restore means for Immich's `.immich` markers: a whole restore brings them back only if
@@ -113,10 +112,14 @@ async function markerNotes(client: KopiaClient, rootId: string, subPath: string)
     ];
   }
   const notes: string[] = [];
-  const top = parts.length === 1 ? [parts[0]!] : markedFolders;
+  const top = parts.length === 1 ? [parts[0]!] : immichFolders;
   for (const folder of top) {
     const entries = await client.listDirectory(rootId, folder);
-    if (entries === undefined) continue;
+    if (entries === undefined) {
+      // A whole restore without one of Immich's six folders gives an Immich that refuses to start.
+      if (parts.length === 0) notes.push(`warning: the snapshot has no folder ${folder}/: Immich checks ${folder}/.immich at start; create it (mkdir ${folder} && touch ${folder}/.immich) before starting Immich`);
+      continue;
+    }
     if (!entries.some((entry) => entry.name === '.immich')) {
       notes.push(`warning: the snapshot has no ${folder}/.immich: Immich refuses to start without it; create it (touch ${folder}/.immich) before starting Immich`);
     }

@@ -25,9 +25,12 @@ function setup(overrides: Partial<BackupSteps> = {}) {
   const backupDir = join(root, 'backups');
   const configDir = join(root, 'config');
   const library = join(root, 'library');
-  for (const dir of [configDir, join(library, 'library'), join(library, 'upload')]) mkdirSync(dir, { recursive: true });
-  writeFileSync(join(library, 'library', '.immich'), '1');
-  writeFileSync(join(library, 'upload', '.immich'), '1');
+  mkdirSync(configDir, { recursive: true });
+  // All six folders Immich checks at start, each with its marker: the library check has nothing to say.
+  for (const folder of ['library', 'upload', 'thumbs', 'encoded-video', 'profile', 'backups']) {
+    mkdirSync(join(library, folder), { recursive: true });
+    writeFileSync(join(library, folder, '.immich'), '1');
+  }
   writeFileSync(join(configDir, 'docker-compose.yml'), 'services: {}\n');
   writeFileSync(join(configDir, '.env'), 'DB_PASSWORD=secret\n', { mode: 0o644 });
   const { log } = captureLog();
