@@ -60,15 +60,15 @@ export async function captureFingerprint(client: pg.ClientBase, options: Fingerp
   for (const [name, sql] of queries) {
     let rows;
     try {
-      ({ rows } = await client.query<{ type: string; identity: string; key: string | null; parent: string | null; props: string }>(
-        `SELECT type, identity, key, parent, props::text AS props FROM (${sql}) AS described`,
+      ({ rows } = await client.query<{ type: string; identity: string; key: string | null; parents: Array<string | null>; props: string }>(
+        `SELECT type, identity, key, parents, props::text AS props FROM (${sql}) AS described`,
         sql.includes('$1') ? [options.owner] : [],
       ));
     } catch (error) {
       throw new Error(`cannot read the catalog fingerprint (${name}): ${(error as Error).message}`, { cause: error });
     }
     for (const row of rows) {
-      if ((row.key !== null && excluded.has(row.key)) || (row.parent !== null && excluded.has(row.parent))) continue;
+      if ((row.key !== null && excluded.has(row.key)) || row.parents.some((parent) => parent !== null && excluded.has(parent))) continue;
       // A comment on an object not described otherwise (a cast, a text search object...) is an object of its own.
       const identity = `${row.type} ${row.identity}`;
       const properties = objects.get(identity) ?? {};

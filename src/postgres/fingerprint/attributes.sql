@@ -3,7 +3,7 @@
 -- dropped column shifts; `position` keeps the column order. Left out: attcacheoff, atthasmissing
 -- and attmissingval (whether a default was added before or after the rows), and attndims, which
 -- PostgreSQL does not enforce and pg_dump cannot carry (an int[][] column restores as int[]).
-SELECT i.type, i.identity, NULL AS key, 'pg_class:' || a.attrelid AS parent,
+SELECT i.type, i.identity, NULL AS key, ARRAY['pg_class:' || a.attrelid, 'pg_class:' || ix.indrelid] AS parents,
        (pg_catalog.to_jsonb(a) - ARRAY['attrelid', 'attname', 'atttypid', 'attnum', 'attndims', 'attcacheoff', 'atthasmissing',
                                         'attmissingval', 'attcollation', 'attacl', 'attisdropped'])
        || pg_catalog.jsonb_build_object(

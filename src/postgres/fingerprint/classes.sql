@@ -5,7 +5,7 @@
 -- (counts dropped columns) and the "has or once had" flags (relhasindex, relhasrules,
 -- relhastriggers, relhassubclass) that are only cleared lazily. Invalid plain indexes are left
 -- out, as pg_dump leaves them out (a failed CREATE INDEX CONCURRENTLY).
-SELECT i.type, i.identity, 'pg_class:' || c.oid AS key, NULL AS parent,
+SELECT i.type, i.identity, 'pg_class:' || c.oid AS key, ARRAY['pg_class:' || ix.indrelid] AS parents,
        (pg_catalog.to_jsonb(c) - ARRAY['oid', 'relname', 'relnamespace', 'reltype', 'reloftype', 'relowner', 'relam', 'relfilenode',
                                         'reltablespace', 'relpages', 'reltuples', 'relallvisible', 'relallfrozen', 'reltoastrelid',
                                         'relhasindex', 'relisshared', 'relnatts', 'relhasrules', 'relhastriggers', 'relhassubclass',

@@ -3,9 +3,11 @@
 -- signatures, the expression as pg_get_constraintdef. Version-specific columns (confdelsetcols)
 -- are read from the row's jsonb so one query serves every server version.
 SELECT i.type, i.identity, 'pg_constraint:' || co.oid AS key,
-       CASE WHEN co.conrelid <> 0 THEN 'pg_class:' || co.conrelid ELSE 'pg_type:' || co.contypid END AS parent,
+       -- A constraint goes with its table or domain, with the table it references and with the constraint it was cloned from.
+       ARRAY[CASE WHEN co.conrelid <> 0 THEN 'pg_class:' || co.conrelid ELSE 'pg_type:' || co.contypid END,
+             'pg_class:' || co.confrelid, 'pg_constraint:' || co.conparentid] AS parents,
        (pg_catalog.to_jsonb(co) - ARRAY['oid', 'conname', 'connamespace', 'conrelid', 'contypid', 'conindid', 'conparentid', 'confrelid',
-                                         'conkey', 'confkey', 'conpfeqop', 'conppeqop', 'conffeqop', 'conexclop', 'conbin', 'confdelsetcols'])
+                                         'conkey', 'confkey', 'conpfeqop', 'conppeqop', 'conffeqop', 'conexclop', 'conbin', 'confdelsetcols', 'connoinherit'])
        || pg_catalog.jsonb_build_object(
             'conindid', CASE WHEN co.conindid <> 0 THEN co.conindid::pg_catalog.regclass::text END,
             'conparentid', (SELECT pg_catalog.quote_ident(p.conname) || ' on ' || p.conrelid::pg_catalog.regclass::text
@@ -23,6 +25,9 @@ SELECT i.type, i.identity, 'pg_constraint:' || co.oid AS key,
             'conppeqop', (SELECT pg_catalog.jsonb_agg(k.op::pg_catalog.regoperator::text ORDER BY k.ord) FROM pg_catalog.unnest(co.conppeqop) WITH ORDINALITY AS k(op, ord)),
             'conffeqop', (SELECT pg_catalog.jsonb_agg(k.op::pg_catalog.regoperator::text ORDER BY k.ord) FROM pg_catalog.unnest(co.conffeqop) WITH ORDINALITY AS k(op, ord)),
             'conexclop', (SELECT pg_catalog.jsonb_agg(k.op::pg_catalog.regoperator::text ORDER BY k.ord) FROM pg_catalog.unnest(co.conexclop) WITH ORDINALITY AS k(op, ord)),
+            -- NO INHERIT exists only for CHECK and NOT NULL; on other kinds the flag is bookkeeping that SQL cannot
+            -- set (a primary key of a detached partition keeps false where CREATE TABLE gives true).
+            'connoinherit', CASE WHEN co.contype IN ('c', 'n') THEN co.connoinherit END,
             'definition', pg_catalog.pg_get_constraintdef(co.oid)) AS props
   FROM pg_catalog.pg_constraint co
   LEFT JOIN pg_catalog.pg_class c ON c.oid = co.conrelid

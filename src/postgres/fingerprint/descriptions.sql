@@ -3,10 +3,12 @@
 -- the object they describe. Built-in objects' comments (OIDs below 16384, from initdb) are left
 -- out except the public schema's, and so are extension members' (the extension writes them).
 SELECT i.type, i.identity,
-       pg_catalog.replace(d.classoid::pg_catalog.regclass::text, 'pg_catalog.', '') || ':' || d.objoid AS key, NULL AS parent,
+       pg_catalog.replace(d.classoid::pg_catalog.regclass::text, 'pg_catalog.', '') || ':' || d.objoid AS key, ARRAY[]::text[] AS parents,
        pg_catalog.jsonb_build_object('comment', d.description) AS props
   FROM pg_catalog.pg_description d
  CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classoid, d.objoid, d.objsubid) AS i
  WHERE (d.objoid >= 16384 OR (d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objoid = 'public'::pg_catalog.regnamespace))
    AND i.schema IS DISTINCT FROM 'pg_toast'
+   -- A comment left behind by an object that no longer exists (DROP SUBSCRIPTION leaves one) describes nothing.
+   AND i.identity IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = d.classoid AND e.objid = d.objoid AND e.deptype = 'e')

@@ -1,5 +1,5 @@
 -- Extensions (plpgsql included): version, schema, configuration tables.
-SELECT i.type, i.identity, 'pg_extension:' || x.oid AS key, NULL AS parent,
+SELECT i.type, i.identity, 'pg_extension:' || x.oid AS key, ARRAY[]::text[] AS parents,
        (pg_catalog.to_jsonb(x) - ARRAY['oid', 'extname', 'extowner', 'extnamespace', 'extconfig'])
        || pg_catalog.jsonb_build_object(
             'extnamespace', (SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = x.extnamespace),

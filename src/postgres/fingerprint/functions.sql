@@ -1,6 +1,6 @@
 -- Functions, procedures and aggregates of the user's schemas: the whole pg_proc row, types by
 -- name, the argument list with defaults and the SQL-standard body rendered.
-SELECT i.type, i.identity, 'pg_proc:' || p.oid AS key, NULL AS parent,
+SELECT i.type, i.identity, 'pg_proc:' || p.oid AS key, ARRAY[]::text[] AS parents,
        (pg_catalog.to_jsonb(p) - ARRAY['oid', 'proname', 'pronamespace', 'proowner', 'prolang', 'provariadic', 'prosupport', 'prorettype',
                                         'proargtypes', 'proallargtypes', 'proargdefaults', 'protrftypes', 'prosqlbody', 'proacl'])
        || pg_catalog.jsonb_build_object(

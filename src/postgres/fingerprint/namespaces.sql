@@ -1,5 +1,5 @@
 -- Schemas of the user (public included); their comments come from descriptions.sql.
-SELECT i.type, i.identity, 'pg_namespace:' || n.oid AS key, NULL AS parent,
+SELECT i.type, i.identity, 'pg_namespace:' || n.oid AS key, ARRAY[]::text[] AS parents,
        (pg_catalog.to_jsonb(n) - ARRAY['oid', 'nspname', 'nspowner', 'nspacl'])
        || CASE WHEN $1 THEN pg_catalog.jsonb_build_object(
             'owner', pg_catalog.pg_get_userbyid(n.nspowner),

@@ -1,6 +1,6 @@
 -- Kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
 -- out here too): extended statistics, collations, casts and operators of the user.
-SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, 'pg_class:' || s.stxrelid AS parent,
+SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid)) AS props
   FROM pg_catalog.pg_statistic_ext s
@@ -10,7 +10,7 @@ SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, 'pg_class:' || s
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AND e.objid = s.oid AND e.deptype = 'e')
 UNION ALL
-SELECT i.type, i.identity, 'pg_collation:' || co.oid, NULL,
+SELECT i.type, i.identity, 'pg_collation:' || co.oid, ARRAY[]::text[],
        pg_catalog.to_jsonb(co) - ARRAY['oid', 'collname', 'collnamespace', 'collowner', 'collversion']
   FROM pg_catalog.pg_collation co
   JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
@@ -19,7 +19,7 @@ SELECT i.type, i.identity, 'pg_collation:' || co.oid, NULL,
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND e.objid = co.oid AND e.deptype = 'e')
 UNION ALL
-SELECT i.type, i.identity, 'pg_cast:' || ca.oid, NULL,
+SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
        || pg_catalog.jsonb_build_object('castfunc', CASE WHEN ca.castfunc <> 0 THEN ca.castfunc::pg_catalog.regprocedure::text END)
   FROM pg_catalog.pg_cast ca
@@ -28,7 +28,7 @@ SELECT i.type, i.identity, 'pg_cast:' || ca.oid, NULL,
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_cast'::pg_catalog.regclass AND e.objid = ca.oid AND e.deptype = 'e')
 UNION ALL
-SELECT i.type, i.identity, 'pg_operator:' || o.oid, NULL,
+SELECT i.type, i.identity, 'pg_operator:' || o.oid, ARRAY['pg_type:' || o.oprleft, 'pg_type:' || o.oprright, 'pg_proc:' || o.oprcode],
        (pg_catalog.to_jsonb(o) - ARRAY['oid', 'oprname', 'oprnamespace', 'oprowner', 'oprleft', 'oprright', 'oprresult', 'oprcom', 'oprnegate',
                                         'oprcode', 'oprrest', 'oprjoin'])
        || pg_catalog.jsonb_build_object(

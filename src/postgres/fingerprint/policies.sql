@@ -1,5 +1,5 @@
 -- Row-level security policies: roles by name (0 is PUBLIC), expressions rendered.
-SELECT i.type, i.identity, 'pg_policy:' || p.oid AS key, 'pg_class:' || p.polrelid AS parent,
+SELECT i.type, i.identity, 'pg_policy:' || p.oid AS key, ARRAY['pg_class:' || p.polrelid] AS parents,
        (pg_catalog.to_jsonb(p) - ARRAY['oid', 'polname', 'polrelid', 'polroles', 'polqual', 'polwithcheck'])
        || pg_catalog.jsonb_build_object(
             'polroles', (SELECT pg_catalog.jsonb_agg(CASE WHEN r.role = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(r.role) END ORDER BY 1)

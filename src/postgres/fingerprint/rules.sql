@@ -1,5 +1,5 @@
 -- Rules other than a view's _RETURN rule (that one is the view's definition, in classes.sql).
-SELECT i.type, i.identity, 'pg_rewrite:' || r.oid AS key, 'pg_class:' || r.ev_class AS parent,
+SELECT i.type, i.identity, 'pg_rewrite:' || r.oid AS key, ARRAY['pg_class:' || r.ev_class] AS parents,
        (pg_catalog.to_jsonb(r) - ARRAY['oid', 'rulename', 'ev_class', 'ev_qual', 'ev_action'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_ruledef(r.oid)) AS props
   FROM pg_catalog.pg_rewrite r

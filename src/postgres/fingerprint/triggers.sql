@@ -1,7 +1,7 @@
 -- Triggers (including constraint triggers and the clones on partitions), but not the internal
 -- ones that enforce foreign keys (they belong to the FK constraint). tgqual is only readable
 -- through pg_get_triggerdef, which renders the whole trigger.
-SELECT i.type, i.identity, 'pg_trigger:' || t.oid AS key, 'pg_class:' || t.tgrelid AS parent,
+SELECT i.type, i.identity, 'pg_trigger:' || t.oid AS key, ARRAY['pg_class:' || t.tgrelid, 'pg_proc:' || t.tgfoid] AS parents,
        (pg_catalog.to_jsonb(t) - ARRAY['oid', 'tgrelid', 'tgparentid', 'tgname', 'tgfoid', 'tgconstrrelid', 'tgconstrindid', 'tgconstraint',
                                         'tgattr', 'tgqual'])
        || pg_catalog.jsonb_build_object(

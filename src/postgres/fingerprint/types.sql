@@ -3,7 +3,9 @@
 -- row types of tables and views and the array types PostgreSQL creates by itself (they come with
 -- their table or element type), and enumsortorder values (ALTER TYPE ... ADD VALUE BEFORE makes
 -- fractions that a restore renumbers: only the order of the labels counts).
-SELECT i.type, i.identity, 'pg_type:' || t.oid AS key, NULL AS parent,
+SELECT i.type, i.identity, 'pg_type:' || t.oid AS key,
+       -- A multirange type comes with its range type.
+       ARRAY(SELECT 'pg_type:' || r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid) AS parents,
        (pg_catalog.to_jsonb(t) - ARRAY['oid', 'typname', 'typnamespace', 'typowner', 'typrelid', 'typsubscript', 'typelem', 'typarray',
                                         'typinput', 'typoutput', 'typreceive', 'typsend', 'typmodin', 'typmodout', 'typanalyze',
                                         'typbasetype', 'typcollation', 'typdefaultbin', 'typacl'])
