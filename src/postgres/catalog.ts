@@ -114,6 +114,8 @@ export interface RelationRow {
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;
   populated: boolean; owner: string; acl: string[] | null; comment: string | null; viewdef: string | null;
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
+  /** The same parents' OIDs, in the same (inhseqno) order. */
+  parentOids: number[] | null;
 }
 export const relationsQuery = (versionNum: number) => `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence AS persistence,
@@ -126,7 +128,8 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
        CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS "partitionBound",
        (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname) ORDER BY i.inhseqno)
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
-         WHERE i.inhrelid = c.oid) AS parents
+         WHERE i.inhrelid = c.oid) AS parents,
+       (SELECT pg_catalog.array_agg(i.inhparent::int ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids"
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid

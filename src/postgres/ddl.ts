@@ -468,6 +468,11 @@ export interface TableParts {
   relation: RelationRow;
   columns: ColumnRow[];
   inlineChecks: ConstraintRow[];
+  /**
+   * Create the inheritance child standalone, every column in its own order, then attach it with
+   * ALTER TABLE ... INHERIT (see inheritsWouldReorder), instead of CREATE TABLE ... INHERITS.
+   */
+  inheritAfterCreate?: boolean;
 }
 
 /** The `<table>_<column>_not_null` name PostgreSQL 18 gives a NOT NULL constraint nobody named. */
@@ -510,7 +515,8 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   const isPartition = relation.isPartition;
   const lines: string[] = [];
   // Inherited columns come from the parent; what the child changed on them is set after the CREATE.
-  const isPrinted = (column: ColumnRow) => column.isLocal || isPartition;
+  const inheritAfterCreate = parts.inheritAfterCreate ?? false;
+  const isPrinted = (column: ColumnRow) => column.isLocal || isPartition || inheritAfterCreate;
   for (const column of columns.filter(isPrinted)) {
     let line = `    ${q.ident(column.name)} ${column.type}`;
     if (column.collation !== null) line += ` COLLATE ${column.collation}`;
@@ -523,9 +529,11 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
   const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
   let sql = `CREATE ${unlogged}TABLE ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
-  if (!isPartition && relation.parents !== null && relation.parents.length > 0) sql += `\nINHERITS (${relation.parents.join(', ')})`;
+  const parents = isPartition ? [] : relation.parents ?? [];
+  if (parents.length > 0 && !inheritAfterCreate) sql += `\nINHERITS (${parents.join(', ')})`;
   if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
   sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
+  if (inheritAfterCreate) for (const parent of parents) sql += `ALTER TABLE ONLY ${name} INHERIT ${parent};\n`;
 
   const alters: string[] = [];
   const notNullComments: string[] = [];

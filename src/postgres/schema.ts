@@ -149,7 +149,16 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];
       if (relation.relkind === 'r' || relation.relkind === 'p') {
         entries.push(
-          tableEntry({ relation, columns: relationColumns, inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid) }, q, options),
+          tableEntry(
+            {
+              relation,
+              columns: relationColumns,
+              inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
+              inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
+            },
+            q,
+            options,
+          ),
         );
         if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
           const parentOid = await parentOf(client, relation.oid);
@@ -277,6 +286,31 @@ async function validatedInheritedCopies(
     });
   }
   return entries;
+}
+
+/**
+ * Whether an inheritance child has to be created standalone and then attached with ALTER TABLE ...
+ * INHERIT: CREATE TABLE ... INHERITS puts the parents' columns first, so a child whose columns were
+ * in another order when it was attached (ALTER TABLE ... INHERIT in the source) would come back
+ * reordered, as it does with pg_dump. Attaching afterwards keeps the order, but only restores the
+ * same catalog when every inherited column and CHECK is also the child's own (local), as ALTER
+ * TABLE ... INHERIT leaves them; otherwise the child keeps pg_dump's form.
+ */
+function inheritsWouldReorder(relation: RelationRow, columnsByRelation: Map<number, ColumnRow[]>, constraints: ConstraintRow[]): boolean {
+  if (relation.isPartition || relation.parentOids === null || relation.parentOids.length === 0) return false;
+  const columns = columnsByRelation.get(relation.oid) ?? [];
+  const inheritedNames: string[] = [];
+  for (const parent of relation.parentOids) {
+    for (const column of columnsByRelation.get(parent) ?? []) if (!inheritedNames.includes(column.name)) inheritedNames.push(column.name);
+  }
+  const orderWithInherits = [...inheritedNames, ...columns.map((c) => c.name).filter((name) => !inheritedNames.includes(name))];
+  if (orderWithInherits.every((name, index) => columns[index]?.name === name)) return false;
+  const inheritedColumns = columns.filter((c) => inheritedNames.includes(c.name));
+  const allColumnsLocal = inheritedColumns.every(
+    (c) => c.isLocal && (c.notNullConstraint === null || (c.notNullConstraint.local && c.notNullConstraint.validated)),
+  );
+  const allChecksLocal = constraints.every((c) => c.relid !== relation.oid || c.type !== 'c' || c.inheritCount === 0 || (c.isLocal && c.validated));
+  return allColumnsLocal && allChecksLocal;
 }
 
 async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {

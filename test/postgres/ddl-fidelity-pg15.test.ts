@@ -82,6 +82,18 @@ test('an unlogged sequence, index column statistics, index tablespaces, an exclu
   assertEntriesSurvive(/scratch_seq|people_lower_name|placed_|bookings_no_overlap|default_tablespace/);
 });
 
+test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
+  assertEntriesSurvive(/self_checked/);
+  const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));
+  assert.match(check ?? '', /Type: CHECK CONSTRAINT/);
+});
+
+test('an inheritance child attached with its columns in its own order keeps that order (pg_dump reorders them)', () => {
+  assertEntriesSurvive(/fid\.shape/);
+  const child = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE TABLE fid.shape_child'));
+  assert.match(child ?? '', /extra date,\n {4}b text,\n {4}a integer DEFAULT 7 NOT NULL\n\)\nINHERITS \(fid\.shape\)/);
+});
+
 test('the whole restored schema equals the source, pg_dump --schema-only and server-side description alike', async () => {
   assert.equal(roundTrip.firstRestoreError, null);
   assert.equal(roundTrip.secondRestoreError, null);

@@ -21,6 +21,14 @@ import { comparableSchemaDump, connectionFor } from './round-trip.ts';
  * Before comparing, comparableSchemaDump removes only lines that differ between any two databases:
  * the random \restrict key, and the pg_attver column option this machine's PostgreSQL build stamps
  * on every new column itself (pg_dump's own round trip differs there too).
+ *
+ * pg_dump's own round trip of this database (--clean --if-exists, psql) has 1 restore error and
+ * about 30 differing lines; none of them is excluded here, because none of those objects is written
+ * differently by this dump: the cast integer AS casttesttype, whose function returns text, fails
+ * on restore (CREATE CAST checks the function's result type; casts are not supported here and are
+ * listed), and three inheritance children come back with their columns in the parent's order
+ * (CREATE TABLE ... INHERITS puts them first): gtestxx_4 has generated columns (listed as
+ * unsupported); test_type_diff2_c1/_c2 are attached after creation here, keeping their order.
  */
 let server: PostgresServer;
 let dump: DumpFileResult;
@@ -30,23 +38,6 @@ let expectedSchema: string[];
 let restoredSchema: string[];
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-regress-'));
 const withoutReason = (object: InventoryObject) => describeObject({ ...object, reason: undefined });
-
-/**
- * Lines of `diff` between the expected and the restored `pg_dump -s` that are not differences of
- * ours, each named with why. Only these exact lines are forgiven; anything else fails the test.
- */
-const knownDifferences: Array<{ lines: string[]; why: string }> = [
-  {
-    // pg_dump has the same difference on its own round trip: an inheritance child whose columns were
-    // in another order when it was attached (ALTER TABLE ... INHERIT) is written as CREATE TABLE ...
-    // INHERITS, which puts the parent's columns first.
-    why: 'inheritance children test_type_diff2_c1 and _c2 come back with their columns in the parent\'s order',
-    lines: [
-      '+    int_two smallint,', '-    int_eight bigint,', '-    int_two smallint', '+    int_eight bigint',
-      '-    int_eight bigint,', '-    int_four bigint', '+    int_four bigint,', '+    int_eight bigint',
-    ],
-  },
-];
 
 async function inventory(database: string): Promise<InventoryObject[]> {
   const client = await server.connect(database);
@@ -80,17 +71,6 @@ async function changedLines(expected: string[], actual: string[]): Promise<strin
   const result = await runCommand('diff', ['--unchanged-line-format=', '--old-line-format=-%L', '--new-line-format=+%L', expectedPath, actualPath]);
   if (result.code > 1) throw new Error(`diff failed: ${result.stderr}`);
   return result.stdout.split('\n').filter((line) => line !== '');
-}
-
-function unexplained(lines: string[]): string[] {
-  const forgiven = new Map<string, number>();
-  for (const known of knownDifferences) for (const line of known.lines) forgiven.set(line, (forgiven.get(line) ?? 0) + 1);
-  return lines.filter((line) => {
-    const left = forgiven.get(line) ?? 0;
-    if (left === 0) return true;
-    forgiven.set(line, left - 1);
-    return false;
-  });
 }
 
 before(async () => {
@@ -143,11 +123,11 @@ test('regression database: pg_dump -s of the source without the unsupported obje
       `  written by the dump: ${sourceInventory.length - dump.unsupportedObjects.length} (${dump.objectCount} script entries)`,
       `  listed as unsupported (incl. dependents): ${dump.unsupportedObjects.length}`,
       `  unsupported by kind: ${[...byKind].map(([kind, count]) => `${kind} ${count}`).join(', ')}`,
-      `  pg_dump -s lines differing, source without unsupported vs restored: ${lines.length} (${unexplained(lines).length} unexplained)`,
+      `  pg_dump -s lines differing, source without unsupported vs restored: ${lines.length}`,
       `  tables with data: ${dump.tables.length}`,
     ].join('\n'),
   );
-  assert.deepEqual(unexplained(lines), [], 'pg_dump -s differs beyond the known differences');
+  assert.deepEqual(lines, [], 'pg_dump -s of the restore differs from the source without the unsupported objects');
 });
 
 test('regression database: a second restore over the first (--clean) has no errors and changes nothing', async () => {
