@@ -396,8 +396,9 @@ export const sidecarEnvSchema = z.object({
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
   IMMICH_URL: httpUrl("Immich's server as the sidecar reaches it, e.g. http://immich-server:2283, or off")
     .or(z.literal('off'))
-    .transform((value) => (value === 'off' ? undefined : value.replace(/\/+$/, '')))
-    .default('http://immich-server:2283'),
+    // The default before the transform: zod would put it back in place of the undefined that "off" gives.
+    .default('http://immich-server:2283')
+    .transform((value) => (value === 'off' ? undefined : value.replace(/\/+$/, ''))),
   IMMICH_API_TIMEOUT: duration.default(10_000),
   IMMICH_MAINTENANCE_WAIT: durationOrZero.default(30 * 60_000),
   IMMICH_BACKUPS_PATH: absolutePath.optional(),
