@@ -5,6 +5,9 @@ import { repositoryFacts, type RepositoryFacts } from '../kopia/repository.ts';
 import type { RepoStatus } from '../kopia/schemas.ts';
 import type { SnapshotRef } from './report.ts';
 import type { StepContext } from './run.ts';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readManifest, runFolderTime } from './run-folders.ts';
 import { loadState, type KnownRepository, type SidecarState } from './state.ts';
 import { formatDuration } from './report.ts';
 
@@ -66,6 +69,28 @@ export interface RepositoryCheck {
 export const notOffsiteWarning = 'NOT OFFSITE:';
 const notOffsiteRepeatMs = 20 * 3_600_000;
 
+/**
+ * Without a state file (deleted, or a new sidecar on old backups), the newest run folder whose
+ * manifest recorded a repository says which one this sidecar used: it is never "a first run".
+ */
+async function repositoryFromManifests(backupDir: string): Promise<KnownRepository | undefined> {
+  const names = (await readdir(backupDir).catch(() => [] as string[])).filter((name) => runFolderTime(name) !== undefined).sort().reverse();
+  for (const name of names) {
+    const { manifest } = await readManifest(join(backupDir, name));
+    const recorded = manifest?.kopia?.repository;
+    if (manifest === null || recorded === undefined || recorded === null) continue;
+    const { apiServerURL, ...facts } = recorded;
+    return {
+      ...facts,
+      ...(apiServerURL === undefined ? {} : { apiServerURL }),
+      firstSeenAt: manifest.startedAt,
+      lastSeenAt: manifest.finishedAt ?? manifest.startedAt,
+      snapshotIds: [manifest.kopia?.backups?.id, manifest.kopia?.library?.id].filter((id): id is string => id !== undefined),
+    };
+  }
+  return undefined;
+}
+
 /** The "not offsite" warning goes into a run's notification at most about once a day. */
 function warnedRecently(state: SidecarState, now: number): boolean {
   return state.runs.some(
@@ -91,7 +116,7 @@ function expected(known: KnownRepository | undefined): string {
 export function kopiaSteps(client: KopiaBackupClient, config: SidecarConfig['kopia'], backupDir: string) {
   const checkRepository = async (context: StepContext): Promise<RepositoryCheck> => {
     const state = await loadState(backupDir);
-    const known = state.repository;
+    const known = state.repository ?? (await repositoryFromManifests(backupDir));
     const deadline = Date.now() + config.connectTimeoutMs;
     let status = await client.status();
     let waiting = false;

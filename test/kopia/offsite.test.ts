@@ -365,3 +365,24 @@ test('restore-library --chown is refused before anything is restored when it can
     rmSync(place, { recursive: true, force: true });
   }
 });
+
+test('state file lost and the server disconnected: the manifests still name the repository; nothing is created in its place', async () => {
+  rmSync(join(backupDir, '.immich-backup-state.json'));
+  const localBefore = defaultRepositoryFiles();
+  const client = new KopiaClient(stack.connection());
+  try {
+    await client.disconnect();
+  } finally {
+    await client.close();
+  }
+  const failed = await backup();
+  assert.equal(failed.code, 2, failed.stderr);
+  assert.match(failed.report.error ?? '', /^kopia-repository: the Kopia server is not connected to any repository, but this sidecar backs up to local filesystem repository/);
+  assert.deepEqual(defaultRepositoryFiles(), localBefore, 'no default repository was created or connected');
+  const after = new KopiaClient(stack.connection());
+  try {
+    assert.equal((await after.status()).connected, false);
+  } finally {
+    await after.close();
+  }
+});
