@@ -403,6 +403,7 @@ export const sidecarEnvSchema = z.object({
   IMMICH_MAINTENANCE_WAIT: durationOrZero.default(30 * 60_000),
   IMMICH_BACKUPS_PATH: absolutePath.optional(),
   VERIFY_HEALTHCHECKS_URL: httpUrl('a healthchecks.io-style ping URL for the restore test').optional(),
+  VERIFY_TIMEOUT: durationWithUnit('6h').default(6 * 3_600_000),
   VERIFY_SCHEDULE: cronExpression('0 5 * * 0')
     // Monthly, as the runbook says (1st of the month, 05:00, after the night's backup); "off" disables it.
     .or(z.literal('off'))
@@ -499,6 +500,8 @@ export interface SidecarConfig {
   mediaLocation: string;
   /** Secret: a server for verify's scratch database instead of Immich's own. */
   verifyDatabaseUrl?: string;
+  /** VERIFY_TIMEOUT: a restore test still running after this is stopped and reported failed. */
+  verifyTimeoutMs: number;
   verifySchedule?: string;
 }
 
@@ -606,6 +609,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
     dumpStallTimeoutMs: parsed.DUMP_STALL_TIMEOUT,
     mediaLocation: parsed.IMMICH_MEDIA_LOCATION,
     ...(parsed.VERIFY_DATABASE_URL === undefined ? {} : { verifyDatabaseUrl: parsed.VERIFY_DATABASE_URL }),
+    verifyTimeoutMs: parsed.VERIFY_TIMEOUT,
     verifySchedule: parsed.VERIFY_SCHEDULE,
   };
 }

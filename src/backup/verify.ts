@@ -2,17 +2,17 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { DatabaseConfig, SidecarConfig } from '../config.ts';
-import { errorMessage } from '../errors.ts';
+import { UserError, errorMessage } from '../errors.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { notifyAll, verifyNotifiersFromConfig } from '../notify/index.ts';
 import type { Logger } from '../log.ts';
-import { openClient } from '../postgres/connection.ts';
+import { closeClient, openClient } from '../postgres/connection.ts';
 import { applyDumpSessionSettings, copyTableData } from '../postgres/table-data.ts';
 import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../postgres/fingerprint.ts';
-import type { RunReport, RunTrigger } from './report.ts';
+import { formatDuration, type RunReport, type RunTrigger } from './report.ts';
 import { lastGoodRun } from './run-folders.ts';
 import { recordVerify } from './state.ts';
 
@@ -89,11 +89,13 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const scratchConnection =
     options.scratchServerUrl === undefined ? { ...options.database, database: scratch } : { ...withDatabase(options.scratchServerUrl, scratch), ...timeout };
   const signalOption = options.signal === undefined ? {} : { signal: options.signal };
-  const adminClient = await openClient(admin, { applicationName: 'immich-backup verify', ...signalOption });
+  let adminClient: pg.Client | undefined;
   let tablesChecked = 0;
   let rowsChecked = 0;
   let files: VerifyResult['files'] = null;
   try {
+    // Not cut by a stop once connected: it drops the scratch database whatever happened.
+    adminClient = await openClient(admin, { applicationName: 'immich-backup verify', ...signalOption, signalStopsConnectOnly: true });
     await adminClient.query(`CREATE DATABASE ${pg.escapeIdentifier(scratch)}`);
     options.log?.info({ runId: manifest.runId, scratch }, 'verify: restoring the newest dump into a scratch database');
     await restoreDatabase({
@@ -121,7 +123,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
         }
       }
       problems.push(...(await compareCatalog(client, database.fingerprint, options.log)));
-      problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)))));
+      problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)), options.signal)));
       if (options.kopia !== undefined) files = await crossCheckLibrary(client, options.kopia, options.mediaLocations ?? defaultMediaLocations);
       if (files !== null && files.missing > 0) {
         problems.push(`${files.missing} of ${files.checked} files the database references are not in library snapshot ${files.snapshotId}, e.g. ${files.examples.join(', ')}`);
@@ -138,14 +140,26 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
     problems.push(`restore test failed: ${errorMessage(error)}`);
   } finally {
     // Whatever happened, the scratch database goes.
-    await adminClient.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(scratch)} WITH (FORCE)`).catch((error: unknown) => {
-      problems.push(`could not drop the scratch database ${scratch}: ${errorMessage(error)}`);
-    });
-    await adminClient.end().catch(() => undefined);
+    if (adminClient !== undefined) await dropScratch(adminClient, scratch, problems);
   }
   const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files });
   options.log?.[outcome.ok ? 'info' : 'error']({ ...outcome, problems: outcome.problems.slice(0, 20) }, outcome.ok ? 'verify passed' : 'verify FAILED');
   return outcome;
+}
+
+/** Drops the scratch database, giving a server that stopped answering 30 s, and closes the admin connection. */
+async function dropScratch(adminClient: pg.Client, scratch: string, problems: string[]): Promise<void> {
+  const dropped = adminClient.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(scratch)} WITH (FORCE)`);
+  dropped.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer within 30 s')), 30_000);
+  });
+  await Promise.race([dropped, limit]).catch((error: unknown) => {
+    problems.push(`could not drop the scratch database ${scratch}: ${errorMessage(error)}`);
+  });
+  clearTimeout(timer);
+  await closeClient(adminClient);
 }
 
 function withDatabase(url: string, database: string): { connectionString: string } {
@@ -196,8 +210,8 @@ async function compareCatalog(restored: pg.ClientBase, stored: StoredFingerprint
 }
 
 /** Objects of the live database missing from the restored one (beyond those the dump said it skipped). */
-async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.ClientBase, skipped: string[]): Promise<string[]> {
-  const liveClient = await openClient(live, { applicationName: 'immich-backup verify' });
+async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.ClientBase, skipped: string[], signal?: AbortSignal): Promise<string[]> {
+  const liveClient = await openClient(live, { applicationName: 'immich-backup verify', ...(signal === undefined ? {} : { signal }) });
   try {
     await liveClient.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
     const expected = (await inventoryObjects(liveClient)).map((o) => describeObject({ ...o, reason: undefined }));
@@ -328,7 +342,20 @@ export async function verifyAndReport(
   config: SidecarConfig,
   context: { log: Logger; signal?: AbortSignal; trigger: RunTrigger },
 ): Promise<VerifyResult> {
-  const kopiaClient = config.kopia.enabled ? new KopiaClient({ ...config.kopia.connection, fingerprint: config.kopia.connection.fingerprint }) : undefined;
+  // VERIFY_TIMEOUT: a restore test on a server that stopped answering must not hang the schedule for good.
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new UserError(`the restore test did not finish within ${formatDuration(config.verifyTimeoutMs)} (VERIFY_TIMEOUT): stopped`)),
+    config.verifyTimeoutMs,
+  );
+  timer.unref();
+  const onStop = () => deadline.abort(context.signal?.reason);
+  if (context.signal?.aborted) onStop();
+  else context.signal?.addEventListener('abort', onStop, { once: true });
+  const signal = deadline.signal;
+  const kopiaClient = config.kopia.enabled
+    ? new KopiaClient({ ...config.kopia.connection, fingerprint: config.kopia.connection.fingerprint }, { signal })
+    : undefined;
   const startedAt = new Date();
   try {
     const result = await runVerify({
@@ -338,7 +365,7 @@ export async function verifyAndReport(
       ...(kopiaClient === undefined ? {} : { kopia: { client: kopiaClient, libraryPath: config.kopia.libraryPath } }),
       mediaLocations: [config.mediaLocation, '/usr/src/app/upload'],
       log: context.log,
-      ...(context.signal === undefined ? {} : { signal: context.signal }),
+      signal,
     });
     await recordVerify(config.backupDir, result);
     const report: RunReport = {
@@ -363,6 +390,8 @@ export async function verifyAndReport(
     await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log, subject: 'restore-test' });
     return result;
   } finally {
+    clearTimeout(timer);
+    context.signal?.removeEventListener('abort', onStop);
     await kopiaClient?.close();
   }
 }

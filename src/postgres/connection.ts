@@ -54,11 +54,12 @@ export function cancelRunningQuery(client: pg.Client): void {
 /**
  * Opens a connection that cannot hang: the connect (TCP, TLS, authentication) must finish within
  * `connectionTimeoutMillis` (default 30 s), and `signal` (SIGTERM, a deadline) cuts the connection
- * whenever it fires, during the connect or any query after it.
+ * whenever it fires, during the connect or any query after it; with `signalStopsConnectOnly`, only
+ * during the connect (a connection that must clean up after a stop, e.g. drop a scratch database).
  */
 export async function openClient(
   connection: ConnectionSettings,
-  { applicationName, signal, log }: { applicationName: string; signal?: AbortSignal; log?: Logger },
+  { applicationName, signal, log, signalStopsConnectOnly = false }: { applicationName: string; signal?: AbortSignal; log?: Logger; signalStopsConnectOnly?: boolean },
 ): Promise<pg.Client> {
   const timeoutMs = connection.connectionTimeoutMillis ?? defaultConnectTimeoutMs;
   const client = new pg.Client({ ...connection, connectionTimeoutMillis: timeoutMs, application_name: applicationName });
@@ -86,6 +87,7 @@ export async function openClient(
     }
     throw new UserError(`cannot connect to the database at ${server}: ${errorMessage(error)}`, { cause: error });
   }
+  if (signalStopsConnectOnly) signal?.removeEventListener('abort', onAbort);
   return client;
 }
 

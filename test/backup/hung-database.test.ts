@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { lockFileName } from '../../src/backup/lock.ts';
 import { runCli, startCli } from '../support/cli.ts';
+import { makeRunFolder } from './helpers.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -123,4 +124,19 @@ test('SIGTERM while connecting to a database that never answers: the process end
   assert.deepEqual(notified.map((n) => n.event), ['failure']);
   assert.match(notified[0]!.message, /SIGTERM/);
   assertNothingLeft(backupDir);
+});
+
+test('verify against a database that never answers: VERIFY_TIMEOUT ends the restore test, reported failed and notified', { timeout: 30_000 }, async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'hung-db-verify-'));
+  makeRunFolder(backupDir, new Date(Date.now() - 3_600_000), 'good');
+  const before = receiver.requests.length;
+  const started = Date.now();
+  const result = await runCli(['verify'], env(backupDir, { DB_CONNECT_TIMEOUT: '10m', VERIFY_TIMEOUT: '2s' }));
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(result.code, 1, result.stderr);
+  assert.ok(seconds < 15, `ended after ${seconds} s`);
+  assert.match(result.stdout, /problem: restore test failed: the restore test did not finish within 2 s \(VERIFY_TIMEOUT\)/);
+  const notified = receiver.requests.slice(before).map((request) => JSON.parse(request.body) as { event: string; message: string });
+  assert.deepEqual(notified.map((n) => n.event), ['failure']);
+  assert.match(notified[0]!.message, /VERIFY_TIMEOUT/);
 });
