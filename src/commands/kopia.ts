@@ -23,6 +23,8 @@ const command: Command = {
     '  --description TEXT          a name for it (shown in notifications and /status)',
     '  --replace                   the server is connected (e.g. to the default local repository):',
     '                              disconnect it first. Without it, a connected server is left alone.',
+    '                              If the vault then refuses the connection, the server stays disconnected',
+    '                              and runs fail (never fall back): run kopia connect again with the right values.',
     'Uses KOPIA_SERVER_* (as the sidecar) and BACKUP_DIR (where the sidecar remembers its repository).',
   ].join('\n'),
   allowPositionals: true,

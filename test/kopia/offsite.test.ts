@@ -261,6 +261,15 @@ test('disaster recovery from the vault alone: a new host connects to the vault, 
   });
   try {
     const newEnv: Env = { ...env, ...newStack.env(), BACKUP_DIR: newBackups, ...postgres.env('immich_restored') };
+    // A wrong fingerprint: refused by the stack's Kopia server, said clearly, nothing remembered.
+    const wrong = await runCli(
+      ['kopia', 'connect', '--url', vault.url, '--fingerprint', 'ab'.repeat(32), '--username', vaultUser, '--password-file', passwordFile],
+      newEnv,
+    );
+    assert.equal(wrong.code, 2, wrong.stderr);
+    assert.match(wrong.stderr, /connect/i);
+    assert.doesNotMatch(wrong.stderr, new RegExp(vaultUserPassword));
+    assert.equal(existsSync(join(newBackups, '.immich-backup-state.json')), false);
     const connected = await runCli(
       ['kopia', 'connect', '--url', vault.url, '--fingerprint', vault.fingerprint, '--username', vaultUser, '--password-file', passwordFile],
       newEnv,
