@@ -52,7 +52,7 @@ function env(backupDir: string, extra: Record<string, string>) {
   };
 }
 
-test('SIGTERM with a webhook that never answers: the failure is still sent, once, and the process ends before docker stop would kill it (10 s)', { timeout: 60_000 }, async () => {
+test('SIGTERM with a webhook that never answers: the failure is still sent, once, and the process ends before docker stop would kill it (10 s)', { timeout: 60_000 }, async (t) => {
   const hanging = await startWebhookReceiver();
   hanging.respondWith('hang');
   try {
@@ -68,6 +68,7 @@ test('SIGTERM with a webhook that never answers: the failure is still sent, once
     running.child.kill('SIGTERM');
     const result = await running.exited;
     const seconds = (Date.now() - signalled) / 1000;
+    t.diagnostic(`measured: seconds = ${seconds} s (since signalled)`);
     assert.ok(seconds < 9, `ended ${seconds} s after SIGTERM`);
     assert.equal(result.code, 1, result.stderr);
     assert.deepEqual(hanging.requests.map((request) => (JSON.parse(request.body) as { event: string }).event), ['failure']);
@@ -84,12 +85,13 @@ function assertNothingLeft(backupDir: string): void {
 }
 
 
-test('a database that accepts TCP and never answers: backup fails after DB_CONNECT_TIMEOUT, exit 1, failure notified', { timeout: 30_000 }, async () => {
+test('a database that accepts TCP and never answers: backup fails after DB_CONNECT_TIMEOUT, exit 1, failure notified', { timeout: 30_000 }, async (t) => {
   const backupDir = mkdtempSync(join(tmpdir(), 'hung-db-'));
   const before = receiver.requests.length;
   const started = Date.now();
   const result = await runCli(['backup'], env(backupDir, { DB_CONNECT_TIMEOUT: '2s' }));
   const seconds = (Date.now() - started) / 1000;
+  t.diagnostic(`measured: seconds = ${seconds} s (since started)`);
   assert.equal(result.code, 1, result.stderr);
   assert.ok(seconds >= 2 && seconds < 15, `ended after ${seconds} s`);
   assert.match(result.stdout, /cannot connect to the database at 127\.0\.0\.1:\d+: no answer within 2 s \(DB_CONNECT_TIMEOUT\)/);
@@ -100,7 +102,7 @@ test('a database that accepts TCP and never answers: backup fails after DB_CONNE
   assertNothingLeft(backupDir);
 });
 
-test('SIGTERM while connecting to a database that never answers: the process ends within 5 s, failure notified, nothing left', { timeout: 30_000 }, async () => {
+test('SIGTERM while connecting to a database that never answers: the process ends within 5 s, failure notified, nothing left', { timeout: 30_000 }, async (t) => {
   const backupDir = mkdtempSync(join(tmpdir(), 'hung-db-term-'));
   const before = receiver.requests.length;
   const connectionsBefore = sockets.size;
@@ -116,6 +118,7 @@ test('SIGTERM while connecting to a database that never answers: the process end
   running.child.kill('SIGTERM');
   const result = await running.exited;
   const seconds = (Date.now() - signalled) / 1000;
+  t.diagnostic(`measured: seconds = ${seconds} s (since signalled)`);
   assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
   assert.equal(result.signal, null, 'the process must end by itself, not be killed by the signal');
   assert.equal(result.code, 1, result.stderr);
@@ -126,13 +129,14 @@ test('SIGTERM while connecting to a database that never answers: the process end
   assertNothingLeft(backupDir);
 });
 
-test('verify against a database that never answers: VERIFY_TIMEOUT ends the restore test, reported failed and notified', { timeout: 30_000 }, async () => {
+test('verify against a database that never answers: VERIFY_TIMEOUT ends the restore test, reported failed and notified', { timeout: 30_000 }, async (t) => {
   const backupDir = mkdtempSync(join(tmpdir(), 'hung-db-verify-'));
   makeRunFolder(backupDir, new Date(Date.now() - 3_600_000), 'good');
   const before = receiver.requests.length;
   const started = Date.now();
   const result = await runCli(['verify'], env(backupDir, { DB_CONNECT_TIMEOUT: '10m', VERIFY_TIMEOUT: '2s' }));
   const seconds = (Date.now() - started) / 1000;
+  t.diagnostic(`measured: seconds = ${seconds} s (since started)`);
   assert.equal(result.code, 1, result.stderr);
   assert.ok(seconds < 15, `ended after ${seconds} s`);
   assert.match(result.stdout, /problem: restore test failed: the restore test did not finish within 2 s \(VERIFY_TIMEOUT\)/);

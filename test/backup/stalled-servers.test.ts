@@ -84,11 +84,12 @@ function assertNothingLeft(backupDir: string): void {
   assert.deepEqual(left, [], 'no run folder, .partial folder or lock may be left');
 }
 
-test('the server stops answering mid-copy: DUMP_STALL_TIMEOUT ends the run naming the table, with "still waiting" lines before', { timeout: 90_000 }, async () => {
+test('the server stops answering mid-copy: DUMP_STALL_TIMEOUT ends the run naming the table, with "still waiting" lines before', { timeout: 90_000 }, async (t) => {
   const { running, backupDir, frozenAt, notified } = await backupThenFreeze({ DUMP_STALL_TIMEOUT: '4s' });
   try {
     const result = await running.exited;
     const seconds = (Date.now() - frozenAt) / 1000;
+    t.diagnostic(`measured: seconds = ${seconds} s (since frozenAt)`);
     assert.equal(result.code, 1, result.stderr);
     assert.ok(seconds >= 3 && seconds < 15, `ended ${seconds} s after the server froze`);
     assert.match(result.stdout, /the database sent nothing for \d+(\.\d)? s while the dump was waiting for table public\.asset \(DUMP_STALL_TIMEOUT\)/);
@@ -101,10 +102,11 @@ test('the server stops answering mid-copy: DUMP_STALL_TIMEOUT ends the run namin
   }
 });
 
-test('DUMP_TIMEOUT: a dump still running at the deadline fails, and the failure is notified', { timeout: 90_000 }, async () => {
-  const { running, backupDir, notified } = await backupThenFreeze({ DUMP_TIMEOUT: '3s' });
+test('DUMP_TIMEOUT: a dump still running at the deadline fails, and the failure is notified', { timeout: 90_000 }, async (t) => {
+  const { running, backupDir, notified, frozenAt } = await backupThenFreeze({ DUMP_TIMEOUT: '3s' });
   try {
     const result = await running.exited;
+    t.diagnostic(`measured: ended ${(Date.now() - frozenAt) / 1000} s after the server froze`);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stdout, /the dump did not finish within 3 s \(DUMP_TIMEOUT\)/);
     assert.deepEqual(notified().map((n) => n.event), ['failure']);
@@ -114,7 +116,7 @@ test('DUMP_TIMEOUT: a dump still running at the deadline fails, and the failure 
   }
 });
 
-test('SIGTERM while the dump waits on a server that stopped answering: the process ends within 5 s, failure notified, nothing left', { timeout: 90_000 }, async () => {
+test('SIGTERM while the dump waits on a server that stopped answering: the process ends within 5 s, failure notified, nothing left', { timeout: 90_000 }, async (t) => {
   const { running, backupDir, notified } = await backupThenFreeze({});
   try {
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -122,6 +124,7 @@ test('SIGTERM while the dump waits on a server that stopped answering: the proce
     running.child.kill('SIGTERM');
     const result = await running.exited;
     const seconds = (Date.now() - signalled) / 1000;
+    t.diagnostic(`measured: seconds = ${seconds} s (since signalled)`);
     assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
     assert.equal(result.signal, null);
     assert.equal(result.code, 1, result.stderr);
@@ -158,7 +161,7 @@ for (const [phase, connection] of [
   ['the start-up check of the Kopia server', 1],
   ['the Kopia step (the dump is done)', 2],
 ] as const) {
-  test(`SIGTERM while ${phase} waits on a Kopia server that never answers: the process ends within 5 s, failure notified, lock released`, { timeout: 90_000 }, async () => {
+  test(`SIGTERM while ${phase} waits on a Kopia server that never answers: the process ends within 5 s, failure notified, lock released`, { timeout: 90_000 }, async (t) => {
     const database = `small_${connection}`;
     await server.createDatabase(database);
     await server.psql(database, 'CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10);');
@@ -196,6 +199,7 @@ for (const [phase, connection] of [
       running.child.kill('SIGTERM');
       const result = await running.exited;
       const seconds = (Date.now() - signalled) / 1000;
+      t.diagnostic(`measured: seconds = ${seconds} s (since signalled)`);
       assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
       assert.equal(result.signal, null);
       assert.notEqual(result.code, 0, result.stdout);

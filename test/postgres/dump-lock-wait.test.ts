@@ -45,7 +45,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-test('parallel dump + ALTER TABLE from another session: the dump fails at once naming the table and the ALTER, which then goes through', { timeout: 60_000 }, async () => {
+test('parallel dump + ALTER TABLE from another session: the dump fails at once naming the table and the ALTER, which then goes through', { timeout: 60_000 }, async (t) => {
   const path = join(directory, 'dump.sql.gz');
   const started = Date.now();
   const dump = dumpToFile({ connection: { host: server.host, port: server.port, user: server.user, password: server.password, database: 'immich' }, path, jobs: 2 });
@@ -80,6 +80,7 @@ test('parallel dump + ALTER TABLE from another session: the dump fails at once n
       return true;
     });
     const dumpSeconds = (Date.now() - started) / 1000;
+    t.diagnostic(`measured: dumpSeconds = ${dumpSeconds} s (since started)`);
     assert.ok(dumpSeconds < 30, `the dump took ${dumpSeconds} s`);
     // The ALTER was waiting only for the dump: it goes through as soon as the dump let go.
     await Promise.race([alter, new Promise((_, reject) => setTimeout(() => reject(new Error('the ALTER still waits 10 s after the dump ended')), 10_000))]);
@@ -119,7 +120,7 @@ test('with one job the leader copies under its own locks: an ALTER TABLE waits f
   }
 });
 
-test('DUMP_TIMEOUT while the dump waits for its locks: the dump fails at the deadline and its server backends are gone, not left waiting with their locks', { timeout: 60_000 }, async () => {
+test('DUMP_TIMEOUT while the dump waits for its locks: the dump fails at the deadline and its server backends are gone, not left waiting with their locks', { timeout: 60_000 }, async (t) => {
   const path = join(directory, 'deadline.sql.gz');
   const blocker = await server.connect('immich');
   const observer = await server.connect('immich');
@@ -133,6 +134,7 @@ test('DUMP_TIMEOUT while the dump waits for its locks: the dump fails at the dea
       /the dump did not finish within 2 s \(DUMP_TIMEOUT\)/,
     );
     const seconds = (Date.now() - started) / 1000;
+    t.diagnostic(`measured: seconds = ${seconds} s (since started)`);
     assert.ok(seconds < 6, `failed after ${seconds} s`);
     // The backend that was waiting for the lock was cancelled, though the blocker still holds it.
     await until('the dump backend to go', async () => {
