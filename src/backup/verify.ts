@@ -243,12 +243,15 @@ async function crossCheckLibrary(
   kopia: { client: KopiaClient; libraryPath: string },
   mediaLocations: string[],
 ): Promise<VerifyResult['files']> {
-  const { rows: columns } = await client.query<{ name: string }>(
-    `SELECT attname AS name FROM pg_catalog.pg_attribute
-      WHERE attrelid = pg_catalog.to_regclass('public.asset') AND attname IN ('originalPath', 'libraryId') AND NOT attisdropped`,
+  // `asset` since Immich 1.133; `assets` before (the tables were renamed to singular names).
+  const { rows: tables } = await client.query<{ name: string; library_id: boolean }>(
+    `SELECT c.relname AS name, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute l WHERE l.attrelid = c.oid AND l.attname = 'libraryId' AND NOT l.attisdropped) AS library_id
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'originalPath' AND NOT a.attisdropped
+      WHERE c.oid IN (pg_catalog.to_regclass('public.asset'), pg_catalog.to_regclass('public.assets')) ORDER BY c.relname LIMIT 1`,
   );
-  if (!columns.some((column) => column.name === 'originalPath')) return null;
-  const hasLibraryId = columns.some((column) => column.name === 'libraryId');
+  const assetTable = tables[0];
+  if (assetTable === undefined) return null;
+  const hasLibraryId = assetTable.library_id;
   const snapshot = (await kopia.client.listSnapshots(kopia.libraryPath)).at(-1);
   if (snapshot === undefined) return { checked: 0, missing: 0, examples: [], snapshotId: 'none', external: emptyExternal() };
   const importPaths = await mountedImportPaths(client);
@@ -273,12 +276,13 @@ async function crossCheckLibrary(
   try {
     await client.query(
       `DECLARE immich_backup_assets NO SCROLL CURSOR FOR
-         SELECT "originalPath" AS path, ${hasLibraryId ? '"libraryId" IS NOT NULL' : 'false'} AS external FROM public.asset ORDER BY 1`,
+         SELECT "originalPath" AS path, ${hasLibraryId ? '"libraryId" IS NOT NULL' : 'false'} AS external FROM public.${pg.escapeIdentifier(assetTable.name)} ORDER BY 1`,
     );
     for (;;) {
       const { rows } = await client.query<{ path: string; external: boolean }>(`FETCH ${assetBatchRows} FROM immich_backup_assets`);
       if (rows.length === 0) break;
-      for (const { path, external: inExternalLibrary } of rows) {
+      for (const { path: stored, external: inExternalLibrary } of rows) {
+        const path = absolutePath(stored);
         const location = locations.find((prefix) => path.startsWith(prefix));
         if (inExternalLibrary || location === undefined) {
           external.count += 1;
@@ -307,6 +311,14 @@ async function crossCheckLibrary(
   return { checked, missing, examples, snapshotId: snapshot.id, external };
 }
 
+/**
+ * Immich before its ConvertToAbsolutePaths migration (1752759108283) stored upload-location paths
+ * relative to its working directory /usr/src/app (`upload/library/...`); an absolute path is kept.
+ */
+function absolutePath(path: string): string {
+  return path.startsWith('/') ? path : `/usr/src/app/${path.replace(/^(\.\/)+/, '')}`;
+}
+
 function emptyExternal(): ExternalFiles {
   return { count: 0, checked: 0, missing: 0, examples: [] };
 }
@@ -316,11 +328,13 @@ function emptyExternal(): ExternalFiles {
  * in the sidecar (mounted at the same path as in Immich's container), each ending with `/`.
  */
 async function mountedImportPaths(client: pg.ClientBase): Promise<string[]> {
-  const { rows: present } = await client.query<{ present: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass('public.library') AND attname = 'importPaths' AND NOT attisdropped) AS present`,
+  // `library` since Immich 1.133, `libraries` before.
+  const { rows: present } = await client.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attname = 'importPaths' AND NOT a.attisdropped
+      WHERE c.oid IN (pg_catalog.to_regclass('public.library'), pg_catalog.to_regclass('public.libraries')) ORDER BY c.relname LIMIT 1`,
   );
-  if (present[0]?.present !== true) return [];
-  const { rows } = await client.query<{ path: string }>(`SELECT DISTINCT pg_catalog.unnest("importPaths") AS path FROM public.library`);
+  if (present[0] === undefined) return [];
+  const { rows } = await client.query<{ path: string }>(`SELECT DISTINCT pg_catalog.unnest("importPaths") AS path FROM public.${pg.escapeIdentifier(present[0].name)}`);
   const mounted: string[] = [];
   for (const { path } of rows) {
     if (!path.startsWith('/')) continue;

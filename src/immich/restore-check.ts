@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
 import type { DatabaseConfig } from '../config.ts';
 import { closeClient, openClient } from '../postgres/connection.ts';
@@ -33,6 +33,16 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
       // An unreadable manifest is the restore's own check to report (it refuses the dump).
     }
   }
+  let fromName = false;
+  if (backup === null) {
+    // No manifest (a copy in Immich's backups folder, or Immich's own dump): the name may carry the
+    // version, the way Immich's web restore reads it. Only a plain x.y.z is trusted.
+    const version = /-v(.*)-/.exec(basename(input))?.[1];
+    if (version !== undefined && /^\d+\.\d+\.\d+$/.test(version)) {
+      backup = { version, migration: null };
+      fromName = true;
+    }
+  }
   let target: string | null = null;
   try {
     // DB_CONNECT_TIMEOUT applies here too; closeClient does not wait on a server that stopped answering.
@@ -51,7 +61,7 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
   } else {
     lines.push(
       `backup: made with Immich ${backup.version === null ? '(version unknown)' : `v${backup.version}`}` +
-        `${backup.migration === null ? '' : `, newest migration ${backup.migration}`}`,
+        `${backup.migration === null ? '' : `, newest migration ${backup.migration}`}${fromName ? ' (from its file name)' : ''}`,
     );
   }
   const targetOlder = backup?.migration != null && target !== null && compareMigrations(target, backup.migration) < 0;
@@ -61,7 +71,7 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
       `warning: the target database's Immich is older than the backup's (migration ${target} < ${backup!.migration}): ` +
         `Immich cannot migrate a database down, so run Immich ${backup!.version === null ? 'at the backup\'s version' : `v${backup!.version}`} or newer on it after the restore`,
     );
-  } else if (backup?.version != null && target === null) {
+  } else if (backup?.version != null && (target === null || backup.migration === null)) {
     lines.push(`note: run Immich v${backup.version} or newer on the restored database (Immich cannot migrate a database down)`);
   }
   return { backup, target, lines, targetOlder };

@@ -216,6 +216,13 @@ test('restore-db prints the backup\'s Immich and warns when the target\'s Immich
   const again = await runCli(['restore-db', '--input', join(folder, 'dump.sql.gz'), '--clean', '--single-transaction'], postgres.env('older_target'));
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /warning/);
+
+  // The copy in Immich's folder has no manifest beside it: its name says the version, as Immich reads it.
+  await postgres.createDatabase('from_copy');
+  const fromCopy = await runCli(['restore-db', '--input', placedCopy, '--single-transaction'], postgres.env('from_copy'));
+  assert.equal(fromCopy.code, 0, fromCopy.stderr);
+  assert.match(fromCopy.stdout, /backup: made with Immich v2\.5\.6 \(from its file name\)/);
+  assert.match(fromCopy.stdout, /note: run Immich v2\.5\.6 or newer on the restored database/);
 });
 
 test('Immich in maintenance mode: the run waits a bounded time, then is skipped with a warning notification', async () => {

@@ -23,7 +23,7 @@ let env: Env;
 const work = mkdtempSync(join(tmpdir(), 'immich-backup-verify-external-'));
 const library = join(work, 'upload-location');
 const externalFolder = join(work, 'nas-photos');
-const uploadFiles = ['library/admin/2024/IMG_0001.jpg', 'library/admin/2024/Émile.mov', 'upload/bob/x.heic'];
+const uploadFiles = ['library/admin/2024/IMG_0001.jpg', 'library/admin/2024/Émile.mov', 'upload/bob/x.heic', 'upload/bob/legacy.jpg'];
 
 before(async () => {
   for (const folder of ['library', 'upload', 'profile', 'thumbs', 'encoded-video', 'backups']) {
@@ -49,7 +49,9 @@ INSERT INTO library VALUES
 INSERT INTO asset (id, "ownerId", "originalPath", "originalFileName", checksum, "localDateTime", "libraryId") VALUES
   ('10000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000001', '${externalFolder}/2019/beach.jpg', 'beach.jpg', '\\x11', '2019-07-01 10:00+00', '60000000-0000-4000-8000-000000000001'),
   ('10000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-000000000001', '${externalFolder}/2019/dunes.jpg', 'dunes.jpg', '\\x12', '2019-07-01 10:00+00', '60000000-0000-4000-8000-000000000001'),
-  ('10000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000002', '/mnt/old-disk/photos/1999/scan.tif', 'scan.tif', '\\x13', '1999-01-01 10:00+00', '60000000-0000-4000-8000-000000000002');
+  ('10000000-0000-4000-8000-000000000013', '00000000-0000-4000-8000-000000000002', '/mnt/old-disk/photos/1999/scan.tif', 'scan.tif', '\\x13', '1999-01-01 10:00+00', '60000000-0000-4000-8000-000000000002'),
+  -- A path as Immich stored it before ConvertToAbsolutePaths: relative to /usr/src/app, inside the upload location.
+  ('10000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000002', 'upload/upload/bob/legacy.jpg', 'legacy.jpg', '\\x14', '2020-01-01 10:00+00', NULL);
 `;
   await postgres.psql('immich', Buffer.concat([readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)), Buffer.from(externalLibraries)]));
   env = {
@@ -78,7 +80,7 @@ test('external-library assets are counted apart, checked in their mounted folder
   receiver.requests.length = 0;
   const result = await runCli(['verify'], env);
   assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-  assert.match(result.stdout, /files: 3 referenced, 0 missing/);
+  assert.match(result.stdout, /files: 4 referenced, 0 missing/);
   assert.match(result.stdout, /external libraries: 3 files \(not in the upload location's snapshot\), 2 checked in their mounted folders, 0 missing/);
 
   const hook = await receiver.waitFor((request) => request.path === '/hook');
@@ -102,8 +104,8 @@ test('a removed upload file is missing; a removed external file is named apart; 
   receiver.requests.length = 0;
   const result = await runCli(['verify'], env);
   assert.equal(result.code, 1, result.stdout);
-  assert.match(result.stdout, /files: 3 referenced, 1 missing/);
-  assert.match(result.stdout, /1 of 3 files the database references are not in library snapshot \w+, e.g. \/data\/upload\/bob\/x\.heic/);
+  assert.match(result.stdout, /files: 4 referenced, 1 missing/);
+  assert.match(result.stdout, /1 of 4 files the database references are not in library snapshot \w+, e.g. \/data\/upload\/bob\/x\.heic/);
   assert.match(result.stdout, /1 of 2 external-library files the database references are missing from their mounted folder, e\.g\. .*dunes\.jpg/);
   assert.doesNotMatch(result.stdout, /scan\.tif|beach\.jpg/, 'an unmounted library and present files are not reported');
 
