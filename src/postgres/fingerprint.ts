@@ -160,12 +160,22 @@ function byKey([a]: [string, unknown], [b]: [string, unknown]): number {
 export function describeDifference(difference: ObjectDifference): string {
   if (difference.change === 'missing') return `${difference.object}: missing from the restored database`;
   if (difference.change === 'added') return `${difference.object}: in the restored database but not in the dump's fingerprint`;
-  const details = difference.properties.map((p) => `${p.property} (dump: ${shown(p.expected)}, restored: ${shown(p.actual)})`);
+  const details = difference.properties.map((p) => {
+    const hide = hiddenValueProperties.has(p.property.split('.').at(-1)!);
+    return `${p.property} (dump: ${shown(p.expected, hide)}, restored: ${shown(p.actual, hide)})`;
+  });
   return `${difference.object}: ${details.join('; ')}`;
 }
 
-function shown(value: unknown): string {
+/**
+ * Settings (ALTER DATABASE/FUNCTION ... SET name = value) may hold anything, a token included:
+ * a problem line, which goes to the log and the notifiers, names them without their values.
+ */
+const hiddenValueProperties = new Set(['setconfig', 'proconfig']);
+
+function shown(value: unknown, hideValues = false): string {
   if (value === undefined) return 'none';
+  if (hideValues && Array.isArray(value)) value = value.map((item) => (typeof item === 'string' ? item.replace(/=.*$/s, '=…') : item));
   const text = canonicalJson(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

@@ -102,6 +102,7 @@ test('objects missing or added are named; owners and grants count only when the 
     'reshaped',
     `DROP TABLE public.system_metadata;
      CREATE TABLE public.stray (id integer);
+     ALTER DATABASE reshaped SET app.token = 'not-for-notifications';
      CREATE ROLE fingerprint_reader;
      GRANT SELECT (id) ON public.asset TO fingerprint_reader`,
   );
@@ -110,6 +111,9 @@ test('objects missing or added are named; owners and grants count only when the 
   assert.ok(differences.includes('table column public.system_metadata.value: missing from the restored database'));
   assert.ok(differences.includes("table public.stray: in the restored database but not in the dump's fingerprint"));
   assert.ok(!differences.some((line) => /fingerprint_reader|acl/.test(line)), 'without --owner, grants are not compared');
+  const settings = differences.find((line) => line.startsWith('database settings current database: setconfig'));
+  assert.match(settings ?? '', /app\.token=…/, differences.join('\n'));
+  assert.doesNotMatch(differences.join('\n'), /not-for-notifications/, 'setting values are not shown');
 
   // With --owner, grants on built-in and extension objects (compared with pg_init_privs) count too.
   await server.query(
