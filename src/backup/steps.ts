@@ -1,5 +1,6 @@
 import type { SidecarConfig } from '../config.ts';
 import { checkImmich } from '../immich/api.ts';
+import { maintenanceModeInDatabase } from '../immich/maintenance-db.ts';
 import { immichCopyName, placeCopy, pruneCopies } from '../immich/backups-folder.ts';
 import type { Logger } from '../log.ts';
 import { copyConfigFiles } from './config-copy.ts';
@@ -37,7 +38,14 @@ export function createSteps(config: SidecarConfig, log: Logger, signal?: AbortSi
   if (config.immich.url !== undefined) {
     const url = config.immich.url;
     steps.checkImmich = (context) =>
-      checkImmich({ url, timeoutMs: config.immich.apiTimeoutMs, maintenanceWaitMs: config.immich.maintenanceWaitMs, signal: context.signal, log: context.log });
+      checkImmich({
+        url,
+        timeoutMs: config.immich.apiTimeoutMs,
+        maintenanceWaitMs: config.immich.maintenanceWaitMs,
+        signal: context.signal,
+        log: context.log,
+        maintenanceFromDatabase: () => maintenanceModeInDatabase(config.database.connection, { signal: context.signal }),
+      });
   }
   if (immichBackups !== undefined) {
     steps.placeImmichCopy = (source, context) =>

@@ -93,6 +93,11 @@ export interface ImmichCheckOptions extends ImmichApiOptions {
   maintenanceWaitMs: number;
   /** Between two looks at maintenance mode while waiting. */
   pollMs?: number;
+  /**
+   * Asked when the API does not answer: Immich's database's own record of maintenance mode
+   * (undefined: unknown). Immich restarts when it enters maintenance mode, so its API is briefly away.
+   */
+  maintenanceFromDatabase?: () => Promise<boolean | undefined>;
   log?: Logger;
 }
 
@@ -106,15 +111,29 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
   let maintenance = false;
   let waitedMs = 0;
   let configError: string | undefined;
+  let fromDatabase = false;
+  // The API's answer; when it has none, the database's record (if readable); otherwise the API's error.
+  const probe = async (): Promise<boolean> => {
+    try {
+      return await fetchMaintenanceMode(options);
+    } catch (error) {
+      if (options.signal?.aborted || options.maintenanceFromDatabase === undefined) throw error;
+      const recorded = await options.maintenanceFromDatabase().catch(() => undefined);
+      if (recorded === undefined) throw error;
+      configError ??= errorMessage(error);
+      fromDatabase = true;
+      return recorded;
+    }
+  };
   try {
-    maintenance = await fetchMaintenanceMode(options);
+    maintenance = await probe();
     if (maintenance) {
       const started = Date.now();
       const pollMs = Math.max(10, options.pollMs ?? Math.min(30_000, Math.max(1000, options.maintenanceWaitMs / 20)));
       options.log?.warn({ waitMs: options.maintenanceWaitMs }, 'Immich is in maintenance mode: waiting for it to end before dumping');
       while (maintenance && Date.now() - started < options.maintenanceWaitMs) {
         await sleep(Math.min(pollMs, Math.max(0, options.maintenanceWaitMs - (Date.now() - started))), undefined, { signal: options.signal });
-        maintenance = await fetchMaintenanceMode(options).catch((error: unknown) => {
+        maintenance = await probe().catch((error: unknown) => {
           if (options.signal?.aborted) throw error;
           // Immich restarts when maintenance ends: a moment without an answer is not the end of it.
           options.log?.debug({ error: errorMessage(error) }, 'Immich did not answer while in maintenance mode');
@@ -135,18 +154,22 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
     if (options.signal?.aborted) throw error;
     versionError = errorMessage(error);
   }
-  if (configError !== undefined && versionError !== undefined) {
+  if (configError !== undefined && versionError !== undefined && fromDatabase) {
+    warnings.push(
+      `Immich at ${options.url} did not answer (${versionError}): its version is unknown (maintenance mode was read from its database); the backup goes on`,
+    );
+  } else if (configError !== undefined && versionError !== undefined) {
     warnings.push(
       `Immich at ${options.url} did not answer (${versionError}): its version is unknown and maintenance mode could not be checked; the backup goes on`,
     );
   } else if (versionError !== undefined) {
     warnings.push(`Immich's version is unknown: ${options.url} did not answer it (${versionError}); the backup goes on`);
-  } else if (configError !== undefined) {
+  } else if (configError !== undefined && !fromDatabase) {
     warnings.push(`could not ask Immich at ${options.url} whether it is in maintenance mode (${configError}): dumping anyway`);
   }
   if (maintenance) {
     warnings.push(
-      `Immich is still in maintenance mode after ${Math.round(waitedMs / 1000)} s (IMMICH_MAINTENANCE_WAIT): ` +
+      `Immich is still in maintenance mode${fromDatabase ? ' (as its database records it; its API did not answer)' : ''} after ${Math.round(waitedMs / 1000)} s (IMMICH_MAINTENANCE_WAIT): ` +
         'its own restore may be replacing the database, so this run was skipped',
     );
   }

@@ -252,11 +252,30 @@ test('Immich in maintenance mode: the run waits a bounded time, then is skipped 
   }
 });
 
-test('Immich unreachable: the run succeeds with a warning, and no copy is placed without a version; retention prunes the copies with their folders', async () => {
+/** A URL where nothing listens (a port that was free a moment ago). */
+async function unreachableUrl(): Promise<string> {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
   await new Promise((resolve) => closed.close(resolve));
+  return url;
+}
+
+test("Immich's API away (it restarts into maintenance mode) but its database records maintenance mode: the run is skipped", async () => {
+  await postgres.query('source', `INSERT INTO system_metadata VALUES ('maintenance-mode', '{"isMaintenanceMode": true, "secret": "s", "action": {"action": "start"}}')`);
+  const foldersBefore = runFolders();
+  try {
+    const result = await runCli(['backup'], env({ IMMICH_URL: await unreachableUrl(), IMMICH_MAINTENANCE_WAIT: '1s' }));
+    assert.equal(result.code, 75, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /still in maintenance mode \(as its database records it; its API did not answer\)/);
+    assert.deepEqual(runFolders(), foldersBefore, 'nothing dumped');
+  } finally {
+    await postgres.query('source', `DELETE FROM system_metadata WHERE key = 'maintenance-mode'`);
+  }
+});
+
+test('Immich unreachable: the run succeeds with a warning, and no copy is placed without a version; retention prunes the copies with their folders', async () => {
+  const deadUrl = await unreachableUrl();
   const copiesBefore = copies();
   const result = await runCli(['backup', '--json'], env({ IMMICH_URL: deadUrl }));
   assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
