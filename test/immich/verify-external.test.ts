@@ -115,3 +115,20 @@ test('a removed upload file is missing; a removed external file is named apart; 
   assert.equal(ping.path, '/verify-ping/fail');
   assert.ok(!receiver.requests.some((request) => request.path.startsWith('/backup-ping')));
 });
+
+test("a whole library restore names each of Immich's six folders or markers the snapshot lacks", async () => {
+  rmSync(join(library, 'thumbs'), { recursive: true });
+  rmSync(join(library, 'encoded-video', '.immich'));
+  const client = new KopiaClient(kopia.connection());
+  try {
+    await client.snapshot(library);
+  } finally {
+    await client.close();
+  }
+  const target = join(work, 'restored-library');
+  const result = await runCli(['restore-library', '--snapshot', 'latest', '--target', target], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /warning: the snapshot has no folder thumbs\/: Immich checks thumbs\/\.immich at start/);
+  assert.match(result.stdout, /warning: the snapshot has no encoded-video\/\.immich: Immich refuses to start without it/);
+  assert.doesNotMatch(result.stdout, /no (folder )?(library|upload|profile|backups)\//);
+});
