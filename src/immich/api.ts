@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { z } from 'zod';
 import { errorMessage } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { redactUrl, type Logger } from '../log.ts';
 
 /**
  * The two unauthenticated endpoints of Immich's API the sidecar reads (immich-facts §7):
@@ -30,7 +30,7 @@ const configSchema = z.object({ maintenanceMode: z.boolean().optional() });
 const maxAnswerBytes = 1_000_000;
 
 async function getJson(options: ImmichApiOptions, path: string): Promise<unknown> {
-  const url = new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`);
+  const url = new URL(path, options.url.endsWith('/') ? options.url : `${redactUrl(options.url)}/`);
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   try {
@@ -156,16 +156,16 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
   }
   if (configError !== undefined && versionError !== undefined && fromDatabase) {
     warnings.push(
-      `Immich at ${options.url} did not answer (${versionError}): its version is unknown (maintenance mode was read from its database); the backup goes on`,
+      `Immich at ${redactUrl(options.url)} did not answer (${versionError}): its version is unknown (maintenance mode was read from its database); the backup goes on`,
     );
   } else if (configError !== undefined && versionError !== undefined) {
     warnings.push(
-      `Immich at ${options.url} did not answer (${versionError}): its version is unknown and maintenance mode could not be checked; the backup goes on`,
+      `Immich at ${redactUrl(options.url)} did not answer (${versionError}): its version is unknown and maintenance mode could not be checked; the backup goes on`,
     );
   } else if (versionError !== undefined) {
-    warnings.push(`Immich's version is unknown: ${options.url} did not answer it (${versionError}); the backup goes on`);
+    warnings.push(`Immich's version is unknown: ${redactUrl(options.url)} did not answer it (${versionError}); the backup goes on`);
   } else if (configError !== undefined && !fromDatabase) {
-    warnings.push(`could not ask Immich at ${options.url} whether it is in maintenance mode (${configError}): dumping anyway`);
+    warnings.push(`could not ask Immich at ${redactUrl(options.url)} whether it is in maintenance mode (${configError}): dumping anyway`);
   }
   if (maintenance) {
     warnings.push(

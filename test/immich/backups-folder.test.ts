@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -124,4 +125,21 @@ test('migration names compare by their timestamp prefix, whatever their length',
   assert.ok(compareMigrations('1752759108283-ConvertToAbsolutePaths', '1744910873969-InitialMigration') > 0);
   assert.ok(compareMigrations('999-Old', '1000-New') < 0);
   assert.equal(compareMigrations('1744910873969-A', '1744910873969-A'), 0);
+});
+
+test('a backups folder the sidecar may not write is "permission denied on X", and nothing is left in it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'immich-place-denied-'));
+  chmodSync(root, 0o755);
+  const source = join(root, 'dump.sql.gz');
+  writeFileSync(source, 'bytes', { mode: 0o644 });
+  const target = join(root, 'backups');
+  mkdirSync(target, { mode: 0o755 });
+  const sha256 = createHash('sha256').update('bytes').digest('hex');
+  // As an unprivileged user (root writes everywhere), the way a sidecar with `user:` set runs.
+  const script = `import(${JSON.stringify(new URL('../../src/immich/backups-folder.ts', import.meta.url).href)})
+    .then((module) => module.placeCopy(${JSON.stringify({ source, sha256, size: 5, directory: target, name: 'immich-backup-20260301T020000-v2.5.6-pg16.sql.gz' })}))
+    .then(() => process.stdout.write('placed'), (error) => process.stdout.write(error.message))`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  assert.match(child.stdout, new RegExp(`^permission denied on ${target}: mount Immich's backups folder read-write into the sidecar \\(EACCES\\)`), child.stderr);
+  assert.deepEqual(readdirSync(target), []);
 });
