@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint } from '../../src/postgres/fingerprint.ts';
 import { describeObject, inventoryObjects, type InventoryObject } from '../../src/postgres/inventory.ts';
 import { runCommand, startPostgres, type CommandOutput, type PostgresServer } from '../support/postgres.ts';
 import { buildRegressionDatabase, dropListedObjects } from '../support/regress.ts';
-import { comparableSchemaDump, connectionFor } from './round-trip.ts';
+import { comparableSchemaDump, connectionFor, withoutAttver } from './round-trip.ts';
 
 /**
  * Issue 11, item 3, on PostgreSQL's regression database (PG 15, so the machine's pg_dump 15 gives
@@ -39,6 +40,30 @@ let restoredSchema: string[];
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-regress-'));
 const withoutReason = (object: InventoryObject) => describeObject({ ...object, reason: undefined });
 
+/**
+ * Catalog fingerprint differences (issue 11 item 2) between the same two databases that pg_dump
+ * cannot avoid either (pg_dump -s does not show them: it prints an inheritance child's own columns
+ * only, while the fingerprint compares whole catalog rows, attnum included). Exactly these are
+ * expected; anything else fails.
+ */
+const knownFingerprintDifferences = [
+  // A column added to a parent after its inheritance child existed is appended to the child, after
+  // the child's own columns; CREATE TABLE ... INHERITS (the only way to get an inherited-only
+  // column, attislocal false) puts the parent's columns first. Recreating that order would take
+  // replaying the parent's history (create it without the later columns, then ADD COLUMN once the
+  // children exist), which no dump does. The regression tests do this to a_star (b_star..f_star
+  // inherit it), renamecolumn (renamecolumnchild, renamecolumnanother) and test_type_diff.
+  ...[
+    ['b_star.a', 4, 3], ['b_star.bb', 3, 4], ['c_star.a', 4, 3], ['c_star.cc', 3, 4],
+    ['d_star.a', 6, 3], ['d_star.bb', 3, 4], ['d_star.cc', 4, 5], ['d_star.dd', 5, 6],
+    ['e_star.a', 6, 3], ['e_star.cc', 3, 4], ['e_star.e', 5, 6], ['e_star.ee', 4, 5],
+    ['f_star.a', 8, 3], ['f_star.cc', 3, 4], ['f_star.e', 7, 6], ['f_star.ee', 4, 5], ['f_star.f', 6, 8], ['f_star.ff', 5, 7],
+    ['renamecolumnanother.a', 2, 3], ['renamecolumnanother.c', 3, 4], ['renamecolumnanother.w', 4, 2],
+    ['renamecolumnchild.a', 2, 3], ['renamecolumnchild.w', 3, 2],
+    ['test_type_diff_c.extra', 2, 3], ['test_type_diff_c.f2', 3, 2],
+  ].map(([column, source, restored]) => `table column public.${column}: position (dump: ${source}, restored: ${restored})`),
+];
+
 async function inventory(database: string): Promise<InventoryObject[]> {
   const client = await server.connect(database);
   try {
@@ -57,6 +82,15 @@ async function restore(database: string): Promise<CommandOutput> {
 
 const errorsIn = (output: CommandOutput) =>
   output.stderr.split('\n').filter((line) => line.includes('ERROR:')).map((line) => line.replace(/^psql:[^:]*:\d+: /, ''));
+
+async function fingerprintOf(database: string) {
+  const client = await server.connect(database);
+  try {
+    return withoutAttver(await captureFingerprint(client, { owner: true }));
+  } finally {
+    await client.end();
+  }
+}
 
 async function schemaOf(database: string): Promise<string[]> {
   return comparableSchemaDump(await server.pgDump(database, ['--schema-only']));
@@ -128,6 +162,16 @@ test('regression database: pg_dump -s of the source without the unsupported obje
     ].join('\n'),
   );
   assert.deepEqual(lines, [], 'pg_dump -s of the restore differs from the source without the unsupported objects');
+});
+
+test('regression database: the catalog fingerprints of the same two databases differ only in what pg_dump cannot restore either', async () => {
+  const restored = await fingerprintOf('restored');
+  const differences = compareFingerprints(await fingerprintOf('expected'), restored).map(describeDifference);
+  console.log(`  catalog fingerprint differences, source without unsupported vs restored: ${differences.length} (all known)`);
+  assert.deepEqual(differences.sort(), [...knownFingerprintDifferences].sort());
+  // What verify does: the fingerprint the dump stored (unsupported objects left out) against the restore.
+  const stored = compareFingerprints(withoutAttver(loadFingerprint(dump.fingerprint)), restored).map(describeDifference);
+  assert.deepEqual(stored.sort(), [...knownFingerprintDifferences].sort(), 'the fingerprint stored by the dump');
 });
 
 test('regression database: a second restore over the first (--clean) has no errors and changes nothing', async () => {
