@@ -142,6 +142,8 @@ export interface ColumnRow {
   statTarget: number | null; compression: string; options: string[] | null; comment: string | null;
   /** Some parent has NOT NULL on this column (then the child's comes with INHERITS). */
   inheritedNotNull: boolean;
+  /** Some parent has a DEFAULT on this column (a child created with INHERITS takes it). */
+  inheritedDefault: boolean;
   acl: string[] | null;
   /** 18+: the column's NOT NULL constraint (pg_constraint contype 'n'); null before 18 or without one. */
   notNullConstraint: NotNullConstraint | null;
@@ -160,6 +162,8 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
        a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment, a.attacl::text[] AS acl,
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
                 WHERE i.inhrelid = a.attrelid AND pa.attnotnull AND NOT pa.attisdropped) AS "inheritedNotNull",
+       EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+                WHERE i.inhrelid = a.attrelid AND pa.atthasdef AND NOT pa.attisdropped) AS "inheritedDefault",
        ${versionNum >= 180000 ? `(SELECT pg_catalog.json_build_object('oid', nn.oid::int, 'name', nn.conname, 'local', nn.conislocal,
                   'inherited', nn.coninhcount > 0, 'validated', nn.convalidated, 'noInherit', nn.connoinherit,
                   'comment', pg_catalog.obj_description(nn.oid, 'pg_constraint'))

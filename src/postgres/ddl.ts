@@ -155,11 +155,17 @@ export function parseAclItem(text: string): AclItem | null {
 const granteeSql = (item: AclItem, q: IdentifierQuoter) => (item.grantee === '' ? 'PUBLIC' : q.ident(item.grantee));
 
 /** GRANT statements for one ACL item, on `on` (e.g. `ON TABLE s.t`, or `(col) ON TABLE s.t` for a column). */
-function grantStatements(item: AclItem, privileges: (names: string[]) => string, on: string, q: IdentifierQuoter): string[] {
+/**
+ * GRANT statements for one ACL item. A grant made by someone other than the object's owner (who
+ * held the grant option) is made as that role, as pg_dump does: a superuser's GRANT is recorded
+ * as the owner's.
+ */
+function grantStatements(item: AclItem, privileges: (names: string[]) => string, on: string, q: IdentifierQuoter, owner: string | null): string[] {
   const lines: string[] = [];
   if (item.plain.length > 0) lines.push(`GRANT ${privileges(item.plain)} ${on} TO ${granteeSql(item, q)};`);
   if (item.withOption.length > 0) lines.push(`GRANT ${privileges(item.withOption)} ${on} TO ${granteeSql(item, q)} WITH GRANT OPTION;`);
-  return lines;
+  if (owner === null || item.grantor === owner || lines.length === 0) return lines;
+  return [`SET SESSION AUTHORIZATION ${q.ident(item.grantor)};`, ...lines, 'RESET SESSION AUTHORIZATION;'];
 }
 
 /**
@@ -171,7 +177,7 @@ function grants(kind: string, target: string, owner: string, acl: string[] | nul
   const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`, `REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`];
   for (const text of acl) {
     const item = parseAclItem(text);
-    if (item !== null) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q));
+    if (item !== null) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q, owner));
   }
   return `\n${lines.join('\n')}\n`;
 }
@@ -206,13 +212,15 @@ function aclChanges(
 }
 
 /** Column privileges (`GRANT SELECT(c) ON TABLE s.t TO r`): a new column has none, so they are granted as they are. */
-function columnGrants(table: string, columns: ColumnRow[], q: IdentifierQuoter, options: DdlOptions): string {
+function columnGrants(table: string, owner: string, columns: ColumnRow[], q: IdentifierQuoter, options: DdlOptions): string {
   if (!options.owner) return '';
   const lines: string[] = [];
   for (const column of columns) {
     for (const text of column.acl ?? []) {
       const item = parseAclItem(text);
-      if (item !== null) lines.push(...grantStatements(item, (names) => names.map((n) => `${n}(${q.ident(column.name)})`).join(','), `ON TABLE ${table}`, q));
+      if (item !== null) {
+        lines.push(...grantStatements(item, (names) => names.map((n) => `${n}(${q.ident(column.name)})`).join(','), `ON TABLE ${table}`, q, owner));
+      }
     }
   }
   return lines.length === 0 ? '' : `\n${lines.join('\n')}\n`;
@@ -231,7 +239,7 @@ export function builtinAclEntry(row: BuiltinAclRow, q: IdentifierQuoter): Entry 
     row.baseline,
     q,
     (grantee) => `REVOKE ${column === null ? 'ALL' : `ALL(${column})`} ${on} FROM ${grantee};`,
-    (item) => grantStatements(item, privileges, on, q),
+    (item) => grantStatements(item, privileges, on, q, row.owner),
   );
   return {
     id: `acl:${row.classid}:${row.oid}:${row.subid}`, section: 'final', priority: Priority.acl, type: 'ACL', schema: null,
@@ -261,7 +269,7 @@ export function defaultAclEntry(row: DefaultAclRow, q: IdentifierQuoter): Entry 
   const privileges = (names: string[]) => names.join(',');
   const change = (from: string[], to: string[]) =>
     aclChanges(to, from, q, (grantee) => `${prefix} REVOKE ALL ON ${objects} FROM ${grantee};`, (item) =>
-      grantStatements(item, privileges, `ON ${objects}`, q).map((line) => `${prefix} ${line}`));
+      grantStatements(item, privileges, `ON ${objects}`, q, null).map((line) => `${prefix} ${line}`));
   const apply = change(row.baseline, row.acl);
   if (apply.length === 0) return null;
   const reset = change(row.acl, row.baseline);
@@ -426,7 +434,7 @@ export function sequenceEntries(
       ].join('\n')}\n);\n${
         // The sequence's persistence is its own (an unlogged identity sequence on a logged table, or the reverse).
         row.persistence === 'u' ? `ALTER SEQUENCE ${name} SET UNLOGGED;\n` : ownerTable.persistence === 'u' ? `ALTER SEQUENCE ${name} SET LOGGED;\n` : ''
-      }`,
+      }${commentOn(`SEQUENCE ${name}`, relation?.comment ?? null)}${grants('SEQUENCE', name, ownerTable.owner, relation?.acl ?? null, q, options)}`,
       drop: null,
       dependsOn: new Set([`pg_class:${ownerTable.oid}`]),
     }];
@@ -539,8 +547,10 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   const notNullComments: string[] = [];
   for (const column of columns.filter((c) => !isPrinted(c))) {
     const target = `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
-    // The child's own default on an inherited column (pg_dump writes it as a separate DEFAULT entry).
+    // The child's own default on an inherited column (pg_dump writes it as a separate DEFAULT entry),
+    // or none where INHERITS would give it the parent's.
     if (column.defaultExpr !== null && column.generated === '') alters.push(`${target} SET DEFAULT ${column.defaultExpr};`);
+    else if (column.defaultExpr === null && column.inheritedDefault) alters.push(`${target} DROP DEFAULT;`);
     const constraint = column.notNullConstraint;
     if (constraint === null) {
       if (column.notNull && !column.inheritedNotNull) alters.push(`${target} SET NOT NULL;`);
@@ -570,7 +580,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
   sql += notNullComments.join('');
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
-  sql += columnGrants(name, columns, q, options);
+  sql += columnGrants(name, relation.owner, columns, q, options);
   return {
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: 'TABLE', schema: relation.schema,
     name: relation.name, owner: relation.owner, sql, drop: `DROP TABLE IF EXISTS ${name};`, dependsOn: new Set(),
@@ -608,7 +618,7 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
   sql += commentOn(`${kind} ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
-  sql += columnGrants(name, columns, q, options);
+  sql += columnGrants(name, relation.owner, columns, q, options);
   const entries: Entry[] = [{
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
     name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),

@@ -220,7 +220,7 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
   catalog.sequences = catalog.sequences.filter((sequence) => !excluded.has(`pg_class:${sequence.oid}`));
 }
 
-const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate']);
+const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate', 'column-default']);
 
 function asDumpError(error: unknown): unknown {
   if (error instanceof UserError) return error;

@@ -225,9 +225,12 @@ export async function unsupportedObjects(
   ];
   if (direct.length === 0) return [];
   const key = (catalog: string, oid: number) => `${catalog}:${oid}`;
-  // Each edge's dependent is mapped to the object the inventory lists: a view's _RETURN rule to the
-  // view, a default to its table, and a composite type's columns (pg_class rows of relkind 'c',
-  // one edge per column) to the type, so a composite type with a column of a skipped type is skipped.
+  // Each edge's dependent is mapped to the object whose statement carries it: a view's _RETURN
+  // rule to the view, a default to its table, a composite type's columns (pg_class rows of relkind
+  // 'c', one edge per column) to the type. A validated CHECK is written inside CREATE TABLE /
+  // CREATE DOMAIN, so its table or domain depends on it too (the last part of the query). So a
+  // composite type with a column of a skipped type, or a table whose CHECK calls a skipped
+  // function, is skipped and listed rather than written broken.
   const { rows: edges } = await client.query<{ catalog: string; oid: number; refcatalog: string; refoid: number }>(
     `SELECT CASE WHEN d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.rulename = '_RETURN' THEN 'pg_class'
                  WHEN d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass THEN 'pg_class'
@@ -240,7 +243,12 @@ export async function unsupportedObjects(
        LEFT JOIN pg_catalog.pg_rewrite r ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND r.oid = d.objid
        LEFT JOIN pg_catalog.pg_attrdef a ON d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND a.oid = d.objid
        LEFT JOIN pg_catalog.pg_class ct ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ct.oid = d.objid AND ct.relkind = 'c'
-      WHERE d.deptype IN ('n', 'a', 'i') AND d.objid >= 16384 AND d.refobjid >= 16384`,
+      WHERE d.deptype IN ('n', 'a', 'i') AND d.objid >= 16384 AND d.refobjid >= 16384
+     UNION ALL
+     SELECT CASE WHEN co.conrelid <> 0 THEN 'pg_class' ELSE 'pg_type' END,
+            (CASE WHEN co.conrelid <> 0 THEN co.conrelid ELSE co.contypid END)::pg_catalog.int8::float8,
+            'pg_constraint', co.oid::pg_catalog.int8::float8
+       FROM pg_catalog.pg_constraint co WHERE co.contype = 'c' AND co.convalidated AND co.oid >= 16384`,
   );
   const dependents = new Map<string, string[]>();
   for (const edge of edges) {

@@ -42,6 +42,7 @@ import {
   type TypeRow,
 } from './catalog.ts';
 import {
+  type TableParts,
   builtinAclEntry,
   constraintEntry,
   databaseSettingsEntry,
@@ -137,6 +138,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
     const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
     const entries: Entry[] = [];
+    const tableParts = new Map<number, TableParts>();
     for (const schema of schemas) {
       const entry = schemaEntry(schema, q, options);
       if (entry !== null) entries.push(entry);
@@ -148,18 +150,14 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const relation of relations) {
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];
       if (relation.relkind === 'r' || relation.relkind === 'p') {
-        entries.push(
-          tableEntry(
-            {
-              relation,
-              columns: relationColumns,
-              inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
-              inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
-            },
-            q,
-            options,
-          ),
-        );
+        const parts: TableParts = {
+          relation,
+          columns: relationColumns,
+          inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
+          inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
+        };
+        tableParts.set(relation.oid, parts);
+        entries.push(tableEntry(parts, q, options));
         if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
           const parentOid = await parentOf(client, relation.oid);
           entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
@@ -208,7 +206,53 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       if (entry !== null) entries.push(entry);
     }
 
-    const { stranded, checkTargets } = await addDependencies(client, entries, inlineChecks, types);
+    /**
+     * A table whose column DEFAULT or inline CHECK needs something created after the data (an
+     * SQL-standard function that relies on a primary key): like pg_dump, that default or check is
+     * split out of CREATE TABLE into its own post-data statement. COPY supplies every column, so
+     * the data never needs the default; the CHECK is verified when it is added. A generated column
+     * cannot be split (COPY computes it), nor anything else: those stay stranded and are reported.
+     */
+    const splitTable = (entry: Entry, later: Map<string, SoftPart[] | null>): Entry[] | null => {
+      const parts = entry.id.startsWith('pg_class:') ? tableParts.get(Number(entry.id.slice('pg_class:'.length))) : undefined;
+      if (parts === undefined) return null;
+      const defaults = new Map<number, Set<string>>();
+      const checks = new Map<number, Set<string>>();
+      for (const [target, softParts] of later) {
+        if (softParts === null) return null;
+        for (const part of softParts) {
+          const into = part.kind === 'default' ? defaults : checks;
+          const key = part.kind === 'default' ? part.attnum : part.oid;
+          into.set(key, (into.get(key) ?? new Set()).add(target));
+        }
+      }
+      if (parts.columns.some((c) => defaults.has(c.num) && c.generated !== '')) return null;
+      const table = q.qualified(parts.relation.schema, parts.relation.name);
+      const kept: TableParts = {
+        ...parts,
+        columns: parts.columns.map((c) => (defaults.has(c.num) ? { ...c, defaultExpr: null } : c)),
+        inlineChecks: parts.inlineChecks.filter((c) => !checks.has(c.oid)),
+      };
+      entry.sql = tableEntry(kept, q, options).sql;
+      for (const target of later.keys()) entry.dependsOn.delete(target);
+      const split: Entry[] = [];
+      for (const column of parts.columns.filter((c) => defaults.has(c.num))) {
+        split.push({
+          id: `column-default:${parts.relation.oid}:${column.num}`, section: 'post-data', priority: Priority.constraint, type: 'DEFAULT',
+          schema: parts.relation.schema, name: `${parts.relation.name} ${column.name}`, sortName: parts.relation.name, owner: null,
+          sql: `ALTER TABLE ONLY ${table} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`,
+          // Before --clean drops what the default calls (which comes later in the script, so is dropped earlier).
+          drop: `ALTER TABLE IF EXISTS ONLY ${table} ALTER COLUMN ${q.ident(column.name)} DROP DEFAULT;`,
+          dependsOn: new Set(defaults.get(column.num)),
+        });
+      }
+      for (const check of parts.inlineChecks.filter((c) => checks.has(c.oid))) {
+        split.push({ ...constraintEntry(check, q), dependsOn: new Set(checks.get(check.oid)) });
+      }
+      return split;
+    };
+
+    const { stranded, checkTargets } = await addDependencies(client, entries, inlineChecks, types, splitTable);
     return { entries, dataTables, inlineChecks, checkTargets, stranded };
   };
 
@@ -232,7 +276,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
 
   const post = sortByDependencies(entries.filter((e) => e.section === 'post-data'));
   // Materialized views are refreshed in the order their definitions were created (readers after what they read).
-  const preOrder = new Map(pre.entries.map((entry, index) => [entry.id, index]));
+  // (A materialized view moved to post-data, after a key it needs, is ordered there.)
+  const preOrder = new Map([...pre.entries, ...post.entries].map((entry, index) => [entry.id, index]));
   const final = entries
     .filter((e) => e.section === 'final')
     .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
@@ -329,11 +374,17 @@ async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
  * Returns the entries that cannot restore (see postponeWhatNeedsPostData) and, for each inline
  * CHECK, the entries it needs (its table's entry needs them on its behalf).
  */
+/** How a table depends on something through a part of its CREATE TABLE that can be split out of it. */
+type SoftPart = { kind: 'default'; attnum: number } | { kind: 'check'; oid: number };
+/** Splits what ties a pre-data entry to later entries (target id -> the parts through which, or null) into post-data entries. */
+type Splitter = (entry: Entry, later: Map<string, SoftPart[] | null>) => Entry[] | null;
+
 async function addDependencies(
   client: pg.ClientBase,
   entries: Entry[],
   inlineChecks: ConstraintRow[],
   types: TypeRow[],
+  split: Splitter,
 ): Promise<{ stranded: Entry[]; checkTargets: Map<number, Set<string>> }> {
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
   // One connection runs one query at a time: these are sequential on purpose.
@@ -344,13 +395,16 @@ async function addDependencies(
   const rewrites = await rows<{ oid: number; relid: number }>(
     `SELECT oid::int AS oid, ev_class::int AS relid FROM pg_catalog.pg_rewrite WHERE rulename = '_RETURN'`,
   );
-  const attrdefs = await rows<{ oid: number; relid: number }>(`SELECT oid::int AS oid, adrelid::int AS relid FROM pg_catalog.pg_attrdef`);
+  const attrdefs = await rows<{ oid: number; relid: number; attnum: number }>(
+    `SELECT oid::int AS oid, adrelid::int AS relid, adnum::int AS attnum FROM pg_catalog.pg_attrdef`,
+  );
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
   const memberOf = new Map(members.map((m) => [`${catalogName(m.classid)}:${m.objid}`, `pg_extension:${m.extension}`]));
   const arrayElement = new Map(arrays.map((a) => [a.oid, a.element]));
   const rowTypeRelation = new Map(rowTypes.map((t) => [t.oid, t.relid]));
   const viewOfRule = new Map(rewrites.map((r) => [r.oid, r.relid]));
   const tableOfDefault = new Map(attrdefs.map((d) => [d.oid, d.relid]));
+  const columnOfDefault = new Map(attrdefs.map((d) => [d.oid, d.attnum]));
   const checkOwner = new Map(inlineChecks.map((c) => [c.oid, c.relid]));
   const domainOfCheck = new Map<number, number>();
   const domainOids = new Set(types.filter((t) => t.typtype === 'd').map((t) => t.oid));
@@ -408,6 +462,9 @@ async function addDependencies(
   };
 
   const checkTargets = new Map<number, Set<string>>();
+  // For each (entry, target): the splittable parts of the entry the edge comes through, or null
+  // once any edge to that target comes through something that cannot be split.
+  const through = new Map<string, Map<string, SoftPart[] | null>>();
   for (const dependency of dependencies) {
     const from = resolve(dependency.classid, dependency.objid);
     const to = resolve(dependency.refclassid, dependency.refobjid);
@@ -423,8 +480,21 @@ async function addDependencies(
     // A serial's or identity's sequence belongs to its table; it is created before it (OWNED BY / ADD GENERATED come later).
     if ((dependency.deptype === 'a' || dependency.deptype === 'i') && source.type === 'SEQUENCE') continue;
     source.dependsOn.add(to);
+    const catalog = catalogName(dependency.classid);
+    const part: SoftPart | null =
+      catalog === 'pg_attrdef' && columnOfDefault.has(dependency.objid) ? { kind: 'default', attnum: columnOfDefault.get(dependency.objid)! }
+        : catalog === 'pg_constraint' && checkOwner.has(dependency.objid) ? { kind: 'check', oid: dependency.objid }
+          : null;
+    const targets = through.get(from) ?? new Map<string, SoftPart[] | null>();
+    through.set(from, targets);
+    const known = targets.get(to);
+    targets.set(to, part === null || known === null ? null : [...(known ?? []), part]);
   }
-  return { stranded: postponeWhatNeedsPostData(entries, byId), checkTargets };
+  const stranded = postponeWhatNeedsPostData(entries, byId, (entry, later) => {
+    const parts = new Map([...later].map((id) => [id, through.get(entry.id)?.get(id) ?? null]));
+    return split(entry, parts);
+  });
+  return { stranded, checkTargets };
 }
 
 /** Pre-data kinds that can just as well be created after the data (nothing stored depends on them being early). */
@@ -438,7 +508,7 @@ const sectionOrder = { 'pre-data': 0, 'post-data': 1, final: 2 } as const;
  * where the dependency edges order them after the constraint. Returns the entries that need a
  * later one but cannot move (a table whose default calls such a function): they cannot restore.
  */
-function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>): Entry[] {
+function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>, split: (entry: Entry, later: string[]) => Entry[] | null): Entry[] {
   let moved = true;
   while (moved) {
     moved = false;
@@ -453,12 +523,25 @@ function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>): 
       }
     }
   }
-  const stranded = entries.filter((entry) =>
-    [...entry.dependsOn].some((id) => {
+  const laterTargets = (entry: Entry) =>
+    [...entry.dependsOn].filter((id) => {
       const target = byId.get(id);
       return target !== undefined && sectionOrder[target.section] > sectionOrder[entry.section];
-    }),
-  );
+    });
+  const stranded: Entry[] = [];
+  for (const entry of [...entries]) {
+    const later = laterTargets(entry);
+    if (later.length === 0) continue;
+    const splitOut = entry.section === 'pre-data' && entry.type === 'TABLE' ? split(entry, later) : null;
+    if (splitOut === null) {
+      stranded.push(entry);
+      continue;
+    }
+    for (const added of splitOut) {
+      entries.push(added);
+      byId.set(added.id, added);
+    }
+  }
   // Edges between sections are satisfied by the section order itself.
   for (const entry of entries) {
     for (const id of entry.dependsOn) if (byId.get(id)?.section !== entry.section) entry.dependsOn.delete(id);

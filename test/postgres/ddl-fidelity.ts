@@ -9,7 +9,7 @@ import { comparableSchemaDump, connectionFor } from './round-trip.ts';
 export const fidelityFixture = new URL('../fixtures/ddl-fidelity.sql', import.meta.url);
 
 /**
- * What the fixture needs from the cluster before it loads: a role to grant to and a tablespace,
+ * What the fixture needs from the cluster before it loads: roles to grant to and a tablespace,
  * whose directory is made inside the server's container (PostgreSQL wants it empty and its own).
  */
 export async function prepareCluster(server: PostgresServer): Promise<void> {
@@ -19,6 +19,7 @@ export async function prepareCluster(server: PostgresServer): Promise<void> {
     if (result.exitCode !== 0) throw new Error(`${command.join(' ')} in the container: ${result.output}`);
   }
   await server.query('postgres', 'CREATE ROLE fidelity_reader');
+  await server.query('postgres', 'CREATE ROLE fidelity_writer');
   await server.query('postgres', `CREATE TABLESPACE fidelity_space LOCATION '${directory}'`);
 }
 
