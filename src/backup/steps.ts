@@ -44,7 +44,7 @@ export function createSteps(config: SidecarConfig, log: Logger, signal?: AbortSi
         maintenanceWaitMs: config.immich.maintenanceWaitMs,
         signal: context.signal,
         log: context.log,
-        maintenanceFromDatabase: () => maintenanceModeInDatabase(config.database.connection, { signal: context.signal }),
+        maintenanceFromDatabase: () => maintenanceModeInDatabase(config.database.connection, { signal: context.signal, timeoutMs: config.immich.apiTimeoutMs }),
       });
   }
   if (immichBackups !== undefined) {

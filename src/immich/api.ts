@@ -30,7 +30,7 @@ const configSchema = z.object({ maintenanceMode: z.boolean().optional() });
 const maxAnswerBytes = 1_000_000;
 
 async function getJson(options: ImmichApiOptions, path: string): Promise<unknown> {
-  const url = new URL(path, options.url.endsWith('/') ? options.url : `${redactUrl(options.url)}/`);
+  const url = new URL(path, options.url.endsWith('/') ? options.url : `${options.url}/`);
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
   try {
@@ -59,10 +59,20 @@ async function getJson(options: ImmichApiOptions, path: string): Promise<unknown
     }
   } catch (error) {
     if (timeout.aborted) throw new Error(`${url.pathname}: no answer within ${options.timeoutMs} ms`);
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
+    if (options.signal?.aborted) throw abortReason(options.signal);
     const code = (error as { code?: string; cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
     throw new Error(code === undefined || errorMessage(error).includes(code) ? errorMessage(error) : `${errorMessage(error)} (${code})`);
   }
+}
+
+/** IMMICH_URL as warnings show it: credentials and tokens redacted, no trailing slash. */
+function shownUrl(url: string): string {
+  return redactUrl(url).replace(/\/$/, '');
+}
+
+/** Why the run was stopped (SIGTERM, a deadline), rather than the error the stop caused. */
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('interrupted');
 }
 
 /** Immich's version, `major.minor.patch`: digits and dots only, whatever the server answers. */
@@ -117,8 +127,10 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
     try {
       return await fetchMaintenanceMode(options);
     } catch (error) {
-      if (options.signal?.aborted || options.maintenanceFromDatabase === undefined) throw error;
+      if (options.signal?.aborted) throw abortReason(options.signal);
+      if (options.maintenanceFromDatabase === undefined) throw error;
       const recorded = await options.maintenanceFromDatabase().catch(() => undefined);
+      if (options.signal?.aborted) throw abortReason(options.signal);
       if (recorded === undefined) throw error;
       configError ??= errorMessage(error);
       fromDatabase = true;
@@ -134,7 +146,7 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
       while (maintenance && Date.now() - started < options.maintenanceWaitMs) {
         await sleep(Math.min(pollMs, Math.max(0, options.maintenanceWaitMs - (Date.now() - started))), undefined, { signal: options.signal });
         maintenance = await probe().catch((error: unknown) => {
-          if (options.signal?.aborted) throw error;
+          if (options.signal?.aborted) throw abortReason(options.signal);
           // Immich restarts when maintenance ends: a moment without an answer is not the end of it.
           options.log?.debug({ error: errorMessage(error) }, 'Immich did not answer while in maintenance mode');
           return true;
@@ -143,7 +155,7 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
       waitedMs = Date.now() - started;
     }
   } catch (error) {
-    if (options.signal?.aborted) throw error;
+    if (options.signal?.aborted) throw abortReason(options.signal);
     configError = errorMessage(error);
   }
   let version: string | null = null;
@@ -151,21 +163,21 @@ export async function checkImmich(options: ImmichCheckOptions): Promise<ImmichCh
   try {
     version = await fetchImmichVersion(options);
   } catch (error) {
-    if (options.signal?.aborted) throw error;
+    if (options.signal?.aborted) throw abortReason(options.signal);
     versionError = errorMessage(error);
   }
   if (configError !== undefined && versionError !== undefined && fromDatabase) {
     warnings.push(
-      `Immich at ${redactUrl(options.url)} did not answer (${versionError}): its version is unknown (maintenance mode was read from its database); the backup goes on`,
+      `Immich at ${shownUrl(options.url)} did not answer (${versionError}): its version is unknown (maintenance mode was read from its database); the backup goes on`,
     );
   } else if (configError !== undefined && versionError !== undefined) {
     warnings.push(
-      `Immich at ${redactUrl(options.url)} did not answer (${versionError}): its version is unknown and maintenance mode could not be checked; the backup goes on`,
+      `Immich at ${shownUrl(options.url)} did not answer (${versionError}): its version is unknown and maintenance mode could not be checked; the backup goes on`,
     );
   } else if (versionError !== undefined) {
-    warnings.push(`Immich's version is unknown: ${redactUrl(options.url)} did not answer it (${versionError}); the backup goes on`);
+    warnings.push(`Immich's version is unknown: ${shownUrl(options.url)} did not answer it (${versionError}); the backup goes on`);
   } else if (configError !== undefined && !fromDatabase) {
-    warnings.push(`could not ask Immich at ${redactUrl(options.url)} whether it is in maintenance mode (${configError}): dumping anyway`);
+    warnings.push(`could not ask Immich at ${shownUrl(options.url)} whether it is in maintenance mode (${configError}): dumping anyway`);
   }
   if (maintenance) {
     warnings.push(

@@ -10,11 +10,18 @@ import { closeClient, openClient } from '../postgres/connection.ts';
  */
 export async function maintenanceModeInDatabase(
   connection: pg.ClientConfig,
-  options: { signal?: AbortSignal; statementTimeoutMs?: number } = {},
+  options: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<boolean | undefined> {
-  const client = await openClient(connection, { applicationName: 'immich-backup maintenance check', ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  // A look, not the dump: bounded by IMMICH_API_TIMEOUT, so a database that hangs is left to the
+  // dump's own limits (DB_CONNECT_TIMEOUT…) instead of being waited for twice.
+  const timeoutMs = Math.max(1, Math.trunc(options.timeoutMs ?? 10_000));
+  const connectTimeout = Math.min(connection.connectionTimeoutMillis ?? timeoutMs, timeoutMs);
+  const client = await openClient(
+    { ...connection, connectionTimeoutMillis: connectTimeout },
+    { applicationName: 'immich-backup maintenance check', ...(options.signal === undefined ? {} : { signal: options.signal }) },
+  );
   try {
-    await client.query(`SET statement_timeout = ${Math.max(1, Math.trunc(options.statementTimeoutMs ?? 10_000))}`);
+    await client.query(`SET statement_timeout = ${timeoutMs}`);
     const { rows: present } = await client.query<{ present: boolean }>(
       `SELECT pg_catalog.to_regclass('public.system_metadata') IS NOT NULL AS present`,
     );
