@@ -34,6 +34,12 @@ export function renderMetrics(status: Status): string {
   if (status.offsite !== null) {
     out.add(`${p}offsite`, 'gauge', "1 when the last run's snapshots are in an offsite repository (0: local only, or the offsite copy failed).", status.offsite ? 1 : 0);
   }
+  out.add(
+    `${p}startup_check_ok`,
+    'gauge',
+    'Start-up checks (backups folder writable, library and config files readable, Kopia answers): 1 passes, 0 fails (see /status checks).',
+    status.checks.map((check) => ({ labels: { check: check.name }, value: check.ok ? 1 : 0 })),
+  );
   out.add(`${p}running`, 'gauge', '1 while a backup run is in progress.', status.running ? 1 : 0);
   out.add(`${p}last_success_timestamp_seconds`, 'gauge', 'End of the last fully successful run (local and Kopia).', seconds(lastSuccess?.finishedAt));
   out.add(

@@ -8,7 +8,6 @@ import pg from 'pg';
 import { dumpToFile } from '../../src/postgres/dump.ts';
 import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../../src/postgres/fingerprint.ts';
-import { runCommand } from '../support/postgres.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeSchema, describeData } from '../support/schema.ts';
 import { assertSameLines, fixturePath } from './round-trip.ts';
@@ -50,8 +49,7 @@ for (const version of ['14', '17']) {
   }
 
   async function psqlAsRole(database: string, input: NodeJS.ReadableStream, extraArgs: string[] = []) {
-    const env = { ...process.env, PGHOST: server.host, PGPORT: String(server.port), PGUSER: role, PGPASSWORD: rolePassword };
-    return runCommand('psql', ['-X', '-q', '-d', database, '-v', 'ON_ERROR_STOP=1', ...extraArgs], input, { env });
+    return server.runClient('psql', ['-X', '-q', '-d', database, '-v', 'ON_ERROR_STOP=1', ...extraArgs], input, { user: role, password: rolePassword });
   }
 
   async function describe(database: string) {

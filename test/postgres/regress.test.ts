@@ -76,8 +76,7 @@ async function inventory(database: string): Promise<InventoryObject[]> {
 
 /** `gunzip < dump | psql -v ON_ERROR_STOP=1`, as the README tells users to restore. */
 async function restore(database: string): Promise<CommandOutput> {
-  const env = { ...process.env, PGHOST: server.host, PGPORT: String(server.port), PGUSER: server.user, PGPASSWORD: server.password };
-  return runCommand('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database], createReadStream(dump.path).pipe(createGunzip()), { env });
+  return server.runClient('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database], createReadStream(dump.path).pipe(createGunzip()));
 }
 
 const errorsIn = (output: CommandOutput) =>

@@ -175,6 +175,10 @@ test('serve: failed checks make /healthz 503 with each message, and `immich-back
   assert.equal(health.status, 503);
   const text = await health.text();
   assert.match(text, /^unhealthy: start-up check failed: backups-folder: the backups folder `\/backups` is owned by .*; config-files: the config file `\/config\/\.env` is owned by/);
+  const metrics = await (await fetch(`http://${service.getHost()}:${service.getMappedPort(8080)}/metrics`)).text();
+  assert.match(metrics, /^immich_backup_startup_check_ok\{check="backups-folder"\} 0$/m);
+  assert.match(metrics, /^immich_backup_startup_check_ok\{check="library"\} 1$/m);
+  assert.match(metrics, /^immich_backup_startup_check_ok\{check="config-files"\} 0$/m);
   const probe = await service.exec(['node', '/app/src/cli.ts', 'healthcheck']);
   assert.equal(probe.exitCode, 1);
   assert.equal(probe.output.trim(), text.trim());

@@ -6,8 +6,10 @@ import type { Env } from '../../src/config.ts';
 /**
  * A real PostgreSQL server in a container, one per test file (start it in `before`, stop it in
  * `after`). Databases inside it are cheap: each test makes its own with `createDatabase`.
- * The local postgres images (other than 15) carry only the server, so psql and pg_dump are the
- * machine's own (PostgreSQL 15 client): psql talks to any server; pg_dump only to servers <= 15.
+ * psql and pg_dump run in Docker too, so the tests need nothing but a Docker engine: inside the
+ * server's own container when its image has them (the official postgres images do), else in a
+ * throw-away container of TEST_POSTGRES_CLIENT_IMAGE (default postgres:15) that shares the server
+ * container's network. psql talks to any server; pg_dump only to servers no newer than itself.
  */
 export interface PostgresServer {
   version: string;
@@ -24,8 +26,12 @@ export interface PostgresServer {
   dropDatabase(name: string): Promise<void>;
   /** Runs psql against `database` with ON_ERROR_STOP, feeding it `input`; rejects on a non-zero exit. */
   psql(database: string, input: string | Buffer | NodeJS.ReadableStream, extraArgs?: string[]): Promise<CommandOutput>;
-  /** Runs pg_dump (servers <= 15 only) against `database` and returns its stdout. */
+  /** Runs pg_dump (of the server's version, or the client image's) against `database` and returns its stdout. */
   pgDump(database: string, extraArgs?: string[]): Promise<string>;
+  /** Runs psql or pg_dump (in Docker, see above) as `login` (default: the superuser); resolves with any exit code. */
+  runClient(program: 'psql' | 'pg_dump', args: string[], input?: string | Buffer | NodeJS.ReadableStream, login?: { user: string; password: string }): Promise<CommandOutput>;
+  /** Runs a bash script from a host folder (mounted read-only at /scripts) with psql on PATH and PG* set. */
+  runClientScript(hostFolder: string, script: string, args: string[], login?: { user: string; password: string }): Promise<CommandOutput>;
   stop(): Promise<void>;
 }
 
@@ -64,9 +70,11 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
       await client.end();
     }
   };
-  const clientEnv = { ...process.env, PGHOST: host, PGPORT: String(port), PGUSER: user, PGPASSWORD: password };
-  const runClient = (program: string, args: string[], input?: string | Buffer | NodeJS.ReadableStream) =>
-    runCommand(program, args, input, { env: clientEnv });
+  const tools = await postgresClientTools(container, version);
+  const runClient = (program: 'psql' | 'pg_dump', args: string[], input?: string | Buffer | NodeJS.ReadableStream, login = { user, password }) =>
+    tools.run([program, ...args], input, login);
+  const runClientScript = (hostFolder: string, script: string, args: string[], login = { user, password }) =>
+    tools.run(['bash', `/scripts/${script}`, ...args], undefined, login, hostFolder);
 
   return {
     version,
@@ -90,19 +98,53 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
     dropDatabase: async (name) => {
       await query('postgres', `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     },
+    runClient,
+    runClientScript,
     psql: async (database, input, extraArgs = []) => {
       const output = await runClient('psql', ['-X', '-q', '-d', database, '-v', 'ON_ERROR_STOP=1', ...extraArgs], input);
       if (output.code !== 0) throw new Error(`psql exited ${output.code}: ${output.stderr.trim()}`);
       return output;
     },
     pgDump: async (database, extraArgs = []) => {
-      if (Number(version) > 15) throw new Error(`the machine's pg_dump 15 cannot dump a PostgreSQL ${version} server`);
+      if (tools.major < Number(version)) throw new Error(`pg_dump ${tools.major} (${tools.where}) cannot dump a PostgreSQL ${version} server`);
       const output = await runClient('pg_dump', ['-d', database, ...extraArgs]);
       if (output.code !== 0) throw new Error(`pg_dump exited ${output.code}: ${output.stderr.trim()}`);
       return output.stdout;
     },
     stop: async () => {
       await container.stop();
+    },
+  };
+}
+
+/** The postgres image whose psql/pg_dump stand in when a server image lacks them. */
+const clientImage = process.env.TEST_POSTGRES_CLIENT_IMAGE ?? 'postgres:15';
+
+/**
+ * How psql and pg_dump reach `container`'s server from Docker: `docker exec` into it when its image
+ * has them, else `docker run` of the client image in its network namespace. Either way the server
+ * is 127.0.0.1:5432 and the password travels in the environment, never on a command line.
+ */
+async function postgresClientTools(container: StartedTestContainer, version: string) {
+  const inServer = (await container.exec(['sh', '-c', 'command -v psql && command -v pg_dump'])).exitCode === 0;
+  const major = inServer ? Number(version) : Number(/:(\d+)/.exec(clientImage)?.[1] ?? 0);
+  const where = inServer ? `postgres:${version}, the server's image` : clientImage;
+  return {
+    major,
+    where,
+    run(command: string[], input: string | Buffer | NodeJS.ReadableStream | undefined, login: { user: string; password: string }, scripts?: string) {
+      const env = { ...process.env, PGHOST: '127.0.0.1', PGPORT: '5432', PGUSER: login.user, PGPASSWORD: login.password };
+      const passEnv = ['-e', 'PGHOST', '-e', 'PGPORT', '-e', 'PGUSER', '-e', 'PGPASSWORD'];
+      const args =
+        inServer && scripts === undefined
+          ? ['exec', '-i', ...passEnv, container.getId(), ...command]
+          : [
+              'run', '--rm', '-i', '--network', `container:${container.getId()}`, ...passEnv,
+              ...(scripts === undefined ? [] : ['-v', `${scripts}:/scripts:ro`]),
+              inServer ? `postgres:${version}` : clientImage,
+              ...command,
+            ];
+      return runCommand('docker', args, input, { env });
     },
   };
 }
