@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import { displayTimeZone } from '../time.ts';
 
 /**
  * The backup schedule: a cron expression read as wall-clock time in one time zone, with the
@@ -16,10 +17,8 @@ import cron, { type ScheduledTask } from 'node-cron';
  * given instant, so the rules above are tested with any clock.
  */
 
-/** The zone a schedule without TZ uses: the process's own (TZ, else the system's). */
-export function systemTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone;
-}
+/** The zone a schedule without TZ uses: the process's own (TZ, else the system's), as for every time shown. */
+export const systemTimeZone = displayTimeZone;
 
 interface WallTime {
   year: number;
