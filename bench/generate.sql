@@ -1,6 +1,7 @@
 -- An Immich-shaped database for the dump benchmark: assets with exif, faces, people, albums and
 -- CLIP embeddings (real[] of 512, standing in for pgvector's vector(512)), with realistic value
--- mixes. :assets is the number of assets; everything else scales with it.
+-- mixes. :assets is the number of assets; everything else scales with it. With -v embeddings=off,
+-- smart_search stays empty: the "mid-sized tables" shape, no table holding most of the data.
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp";
 CREATE TABLE "user" (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), email varchar NOT NULL UNIQUE, name varchar NOT NULL,
   "createdAt" timestamptz NOT NULL DEFAULT now(), "quotaSizeInBytes" bigint, "storageLabel" varchar);
@@ -55,7 +56,9 @@ SELECT a.id, p.id, 4032, 3024, n % 3000, n % 2000, n % 3000 + 200, n % 2000 + 20
 CREATE TABLE smart_search ("assetId" uuid PRIMARY KEY REFERENCES asset(id) ON DELETE CASCADE, embedding real[] NOT NULL);
 ALTER TABLE smart_search ALTER COLUMN embedding SET STORAGE EXTERNAL;
 -- 512 floats per asset, like CLIP ViT-B-32: the bulk of a real Immich dump.
+\if :embeddings
 INSERT INTO smart_search SELECT id, (SELECT array_agg((random() * 2 - 1)::real) FROM generate_series(1, 512) WHERE a.id IS NOT NULL) FROM asset a;
+\endif
 CREATE TABLE album (id uuid PRIMARY KEY DEFAULT uuid_generate_v4(), "ownerId" uuid NOT NULL REFERENCES "user"(id), "albumName" varchar NOT NULL,
   "createdAt" timestamptz NOT NULL DEFAULT now(), "albumThumbnailAssetId" uuid, description text NOT NULL DEFAULT '', "order" varchar NOT NULL DEFAULT 'desc');
 INSERT INTO album ("ownerId", "albumName") SELECT u.id, 'Album ' || g FROM generate_series(1, greatest(:assets / 500, 5)) g

@@ -1,57 +1,73 @@
-/**
- * `npm run bench:restore`: restore-db's memory stays flat as the dump grows. Generates two
- * plain-SQL dumps (one table, BENCH_RESTORE_ROWS rows and four times as many), restores each
- * into a fresh database on a postgres:15 testcontainer, and prints time, throughput and the
- * peak RSS sampled in this process (the restore runs here, not in a child).
- */
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+// npm run bench:restore — restore-db (default jobs) against `gunzip | psql` of the same file, each
+// into an empty database, on the two database shapes of bench:dump (see bench/common.ts; the
+// databases are made once in the container `immich-backup-bench-pg15`). Each shape is dumped once
+// with our dump, then restored A/B for BENCH_ROUNDS rounds (default 3); prints medians, their ratio
+// and restore-db's peak RSS (measured in a child process of its own). BENCH_RESTORE_JOBS sets
+// restore-db's --jobs (default: its default).
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import { restoreDatabase } from '../src/postgres/restore.ts';
-import { startPostgres } from '../test/support/postgres.ts';
+import pg from 'pg';
+import { dumpToFile } from '../src/postgres/dump.ts';
+import { admin, clientEnv, databaseUrl, ensureDatabase, here, mb, median, pipe, run, seconds, shapes, startServer } from './common.ts';
 
-const baseRows = Number(process.env.BENCH_RESTORE_ROWS ?? 500_000);
-const directory = mkdtempSync(join(tmpdir(), 'immich-backup-bench-restore-'));
+const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const jobs = process.env.BENCH_RESTORE_JOBS ?? 'default';
+const work = mkdtempSync(join(tmpdir(), 'immich-backup-bench-restore-'));
+const target = 'bench_restore_target';
 
-async function writeDump(path: string, rows: number): Promise<void> {
-  const gzip = createGzip({ level: 1 });
-  const done = gzip.pipe(createWriteStream(path));
-  gzip.write('CREATE TABLE public.asset (id bigint, "originalPath" text, note text);\nCOPY public.asset (id, "originalPath", note) FROM stdin;\n');
-  const note = 'x'.repeat(150);
-  for (let i = 0; i < rows; i += 1) {
-    if (!gzip.write(`${i}\t/data/library/admin/${i % 97}/${i}.jpg\t${note}\\t${i}\n`)) await once(gzip, 'drain');
-  }
-  gzip.end('\\.\n\nSELECT 1;\n');
-  await once(done, 'finish');
+async function freshTarget(port: number): Promise<void> {
+  await admin(port, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)}`);
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(target)}`);
+  });
 }
 
-const server = await startPostgres('15');
+/** Rows per table of a database: a restore that loses rows is no benchmark. */
+async function rowCounts(port: number, database: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl(port, database) });
+  await client.connect();
+  try {
+    const tables = await client.query<{ name: string }>(`SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables ORDER BY 1`);
+    const counts: string[] = [];
+    for (const { name } of tables.rows) counts.push(`${name}=${(await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${name}`)).rows[0]!.n}`);
+    return counts.join(' ');
+  } finally {
+    await client.end();
+  }
+}
+
+const port = await startServer();
+console.log(`restore-db jobs ${jobs}; ${rounds} rounds A/B; load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
+const summary: string[] = [];
 try {
-  for (const [index, rows] of [baseRows, baseRows * 4].entries()) {
-    const path = join(directory, `dump-${rows}.sql.gz`);
-    await writeDump(path, rows);
-    const database = `bench_${index}`;
-    await server.createDatabase(database);
-    globalThis.gc?.();
-    let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage().rss);
-    }, 50);
-    const started = performance.now();
-    const result = await restoreDatabase({
-      connection: { host: server.host, port: server.port, user: server.user, password: server.password, database },
-      input: path,
-    });
-    clearInterval(sampler);
-    const seconds = (performance.now() - started) / 1000;
-    const megabytes = statSync(path).size / 1e6;
-    console.log(
-      `${rows} rows, ${megabytes.toFixed(1)} MB gzip: ${seconds.toFixed(1)} s, ${(result.copiedRows / seconds).toFixed(0)} rows/s, peak RSS ${(peak / 1e6).toFixed(0)} MB`,
-    );
+  for (const shape of shapes()) {
+    const { size } = await ensureDatabase(port, shape.database, shape.assets, shape.embeddings);
+    const file = join(work, `${shape.database}.sql.gz`);
+    await dumpToFile({ connection: { connectionString: databaseUrl(port, shape.database) }, path: file });
+    const expected = await rowCounts(port, shape.database);
+    console.log(`\n== ${shape.database}, ${shape.label}: ${mb(size)} on disk, our dump ${mb(statSync(file).size)}`);
+    const oursRuns: { ms: number; rss: number }[] = [];
+    const psqlRuns: number[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      await freshTarget(port);
+      const output = await run(process.execPath, [join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]);
+      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; maxRssBytes: number; parallel?: unknown };
+      if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
+      await freshTarget(port);
+      const psqlMs = await pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port));
+      oursRuns.push({ ms: result.ms, rss: result.maxRssBytes });
+      psqlRuns.push(psqlMs);
+      console.log(`  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, ${JSON.stringify(result.parallel ?? {})}), gunzip|psql ${seconds(psqlMs)}`);
+    }
+    const oursMedian = median(oursRuns.map((r) => r.ms));
+    const psqlMedian = median(psqlRuns);
+    const line = `RATIO ${shape.database}: restore-db / gunzip|psql = ${(oursMedian / psqlMedian).toFixed(3)} (${seconds(oursMedian)} / ${seconds(psqlMedian)}), restore-db peak RSS ${mb(Math.max(...oursRuns.map((r) => r.rss)))}`;
+    console.log(line);
+    summary.push(line);
   }
 } finally {
-  await server.stop();
-  rmSync(directory, { recursive: true, force: true });
+  await admin(port, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)}`)).catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
 }
+console.log(`\n${summary.join('\n')}`);

@@ -14,6 +14,9 @@ const command: Command = {
     'integrity, a plain SQL script, not a pg_dump custom/tar/directory archive or pg_dumpall output).',
     'A database that already has tables is refused unless --clean. --clean drops and restores in one',
     'transaction (all or nothing) unless --no-single-transaction; --single-transaction does that without --clean too.',
+    '--jobs N (default: two per core, at most 4): outside a single transaction, table data is loaded on N',
+    'connections (in pieces, each in its own transaction) and indexes and key constraints are built on N at once,',
+    'like pg_restore -j. A single transaction (--clean, --single-transaction) is always one connection.',
     "Prints the Immich version and newest migration the backup was made with (from its manifest), and warns",
     "when the target database's Immich (its kysely_migrations) is older: Immich cannot migrate a database down.",
     'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it.',
@@ -24,12 +27,25 @@ const command: Command = {
     clean: { type: 'boolean' },
     'single-transaction': { type: 'boolean' },
     'no-single-transaction': { type: 'boolean' },
+    jobs: { type: 'string', short: 'j' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const input = stringOption(values, 'input');
     if (input === undefined) throw new UserError('--input FILE is required (a .sql.gz or .sql dump)', { exitCode: ExitCode.usage });
     if (booleanOption(values, 'single-transaction') && booleanOption(values, 'no-single-transaction')) {
       throw new UserError('--single-transaction and --no-single-transaction contradict each other: give one', { exitCode: ExitCode.usage });
+    }
+    const jobsText = stringOption(values, 'jobs');
+    const jobs = jobsText === undefined ? undefined : Number(jobsText);
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) {
+      throw new UserError(`--jobs must be a whole number from 1 to 64, not ${JSON.stringify(jobsText)}`, { exitCode: ExitCode.usage });
+    }
+    const singleTransaction = booleanOption(values, 'single-transaction') || (booleanOption(values, 'clean') && !booleanOption(values, 'no-single-transaction'));
+    if (jobs !== undefined && jobs > 1 && singleTransaction) {
+      throw new UserError(
+        '--jobs loads on several connections, which cannot share one transaction: give --no-single-transaction with --clean (the target is then dropped and restored without a rollback), or leave --jobs out',
+        { exitCode: ExitCode.usage },
+      );
     }
     const config = loadDatabaseConfig(env);
     const database = stringOption(values, 'database');
@@ -46,6 +62,7 @@ const command: Command = {
       // Unset: restoreDatabase's default (one transaction with --clean).
       ...(booleanOption(values, 'single-transaction') ? { singleTransaction: true } : {}),
       ...(booleanOption(values, 'no-single-transaction') ? { singleTransaction: false } : {}),
+      ...(jobs === undefined ? {} : { jobs }),
       signal,
       log,
     });

@@ -8,9 +8,16 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkDumpInput } from './dump-input.ts';
-import { describeServer, openClient } from './connection.ts';
+import { closeClient, describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
+import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables } from './parallel-restore.ts';
+import { defaultJobs } from './dump.ts';
+
+/** COPY data is loaded in pieces of about this size, each in its own transaction on a worker. */
+const restorePieceBytes = 16 * 1024 * 1024;
+/** Index builds on a worker get at least this much maintenance_work_mem (kB): pg's default 64 MB sorts big indexes on disk. */
+const restoreMaintenanceWorkMemKb = 128 * 1024;
 
 export interface RestoreOptions {
   connection: pg.ClientConfig;
@@ -23,6 +30,13 @@ export interface RestoreOptions {
    * (dropping and restoring are all or nothing), false otherwise; false with `clean` must be asked for.
    */
   singleTransaction?: boolean;
+  /**
+   * Connections restoring at once (table data in pieces, then indexes and key constraints), like
+   * `pg_restore -j`. Only without a single transaction; default: like the dump's (defaultJobs).
+   */
+  jobs?: number;
+  /** With jobs > 1, COPY data is loaded in pieces of about this size (default 16 MiB); small in tests. */
+  pieceBytes?: number;
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (progress: RestoreProgress) => void;
@@ -41,6 +55,8 @@ export interface RestoreResult {
   tables: number;
   checkedAgainstManifest: boolean;
   durationMs: number;
+  /** With jobs > 1: COPY pieces and index/constraint statements run on workers, and the most at once. */
+  parallel?: { pieces: number; ddl: number; mostAtOnce: number };
 }
 
 const progressIntervalMs = 5000;
@@ -66,6 +82,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const checked = await checkDumpInput(options.input, options.signal);
   const checkedAgainstManifest = checked.checkedAgainstManifest;
   const singleTransaction = options.singleTransaction ?? options.clean ?? false;
+  const jobs = singleTransaction ? 1 : Math.max(1, Math.trunc(options.jobs ?? defaultJobs()));
   // Connect timeout (DB_CONNECT_TIMEOUT), and SIGTERM cuts the connection in any phase.
   const client = await openClient(options.connection, {
     applicationName: 'immich-backup restore',
@@ -75,6 +92,19 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
   let inTransaction = false;
   let dropped: string[] = [];
+  let parallel: ParallelRestore | undefined;
+  /** The error of the statement at `line`, or of the worker task that failed first. */
+  const failedAt = (error: unknown, line: number, sql: string): UserError => {
+    if (error instanceof ParallelTaskError) {
+      if (error.failure.sql === '') error = error.failure.error;
+      else return failedAt(error.failure.error, error.failure.line, error.failure.sql);
+    }
+    if (error instanceof UserError) return error;
+    const excerpt = redactSecrets(sql).trim().replace(/\s+/g, ' ').slice(0, 120);
+    const message = errorMessage(withServerNamed(error, describeServer(options.connection)));
+    const where = sql === '' ? '' : ` at line ${line} (${excerpt})`;
+    return new UserError(`restore failed${where}: ${message}${partlyRestored()}`, { cause: error });
+  };
   let partlyRestored = () =>
     dropped.length > 0 ? ` (--clean without a transaction already dropped schema(s) ${dropped.join(', ')}: the database is partly restored)` : '';
   try {
@@ -116,6 +146,25 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     };
     let copiedRows = 0;
     let copies = 0;
+    parallel =
+      jobs > 1
+        ? new ParallelRestore({
+            jobs,
+            pieceBytes: options.pieceBytes ?? restorePieceBytes,
+            // Pieces being filled or loaded: about jobs + 2 of them at most (~100 MB with 4 jobs).
+            bufferBytes: jobs * (options.pieceBytes ?? restorePieceBytes),
+            connect: () =>
+              openClient(options.connection, {
+                applicationName: 'immich-backup restore worker',
+                ...(options.signal === undefined ? {} : { signal: options.signal }),
+                ...(options.log === undefined ? {} : { log: options.log }),
+              }),
+            onFewerJobs: (fewer, error) => options.log?.warn({ jobs: fewer, err: errorMessage(error) }, 'a restore worker could not connect: going on with fewer connections'),
+            workerSetup: [
+              `SELECT pg_catalog.set_config('maintenance_work_mem', GREATEST(pg_catalog.pg_size_bytes(pg_catalog.current_setting('maintenance_work_mem')) / 1024, ${restoreMaintenanceWorkMemKb})::text || 'kB', false)`,
+            ],
+          })
+        : undefined;
     let table: string | undefined;
     let lastReport = Date.now();
     const report = () => {
@@ -125,6 +174,13 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       options.onProgress?.(progress);
       options.log?.info(progress, 'restore progress');
     };
+    // A big table is most of a restore: progress is reported while its data flows too.
+    const withProgress = async function* (data: AsyncIterable<Buffer>) {
+      for await (const batch of data) {
+        yield batch;
+        report();
+      }
+    };
     for await (const item of readScript(text)) {
       options.signal?.throwIfAborted();
       try {
@@ -132,42 +188,58 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           handleMetaCommand(item.command, item.args, item.line, database);
           continue;
         }
-        if (item.kind === 'copy') {
+        const parallelCopyTable = item.kind === 'copy' && parallel !== undefined ? copyTable(item.sql) : undefined;
+        const parallelTables = item.kind === 'statement' && parallel !== undefined ? parallelDdlTables(item.sql) : undefined;
+        if (item.kind === 'copy' && parallel !== undefined && parallelCopyTable !== undefined) {
+          table = parallelCopyTable;
+          await parallel.submitCopy(item.sql, parallelCopyTable, item.line, withProgress(item.data));
+          copies += 1;
+        } else if (parallel !== undefined && parallelTables !== undefined) {
+          await parallel.submitDdl(item.sql, parallelTables, item.line);
+        } else if (item.kind === 'copy') {
+          await parallel?.barrier();
           table = /^\s*COPY\s+(\S+)/i.exec(item.sql)?.[1];
           const stream = client.query(copyFrom(item.sql));
-          // A big table is most of a restore: progress is reported while its data flows too.
-          const withProgress = async function* (data: AsyncIterable<Buffer>) {
-            for await (const batch of data) {
-              yield batch;
-              report();
-            }
-          };
           await pipeline(Readable.from(withProgress(item.data)), stream);
           copiedRows += stream.rowCount ?? 0;
           copies += 1;
         } else {
+          // Everything else runs in the script's order, once what was started before it is done.
+          await parallel?.barrier();
           await client.query(item.sql);
+          if (isSessionSetting(item.sql)) parallel?.recordSetting(item.sql);
         }
         statements += 1;
         report();
       } catch (error) {
-        if (error instanceof UserError) throw error;
-        const excerpt = redactSecrets(item.kind === 'meta' ? `\\${item.command}` : item.sql).trim().replace(/\s+/g, ' ').slice(0, 120);
-        const message = errorMessage(withServerNamed(error, describeServer(options.connection)));
-        throw new UserError(`restore failed at line ${item.line} (${excerpt}): ${message}${partlyRestored()}`, { cause: error });
+        throw failedAt(error, item.line, item.kind === 'meta' ? `\\${item.command}` : item.sql);
       }
     }
+    try {
+      await parallel?.barrier();
+    } catch (error) {
+      throw failedAt(error, 0, '');
+    }
+    if (parallel !== undefined) copiedRows += parallel.copiedRows;
     if (statements === 0) throw new UserError(`${options.input} holds no SQL statements: it is not a database dump; nothing was restored`);
     if (inTransaction) {
       await client.query('COMMIT');
       inTransaction = false;
     }
-    return { statements, copiedRows, tables: copies, checkedAgainstManifest, durationMs: Date.now() - started };
+    return {
+      statements,
+      copiedRows,
+      tables: copies,
+      checkedAgainstManifest,
+      durationMs: Date.now() - started,
+      ...(parallel === undefined ? {} : { parallel: { ...parallel.stats } }),
+    };
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     if (error instanceof UserError) throw error;
     throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
   } finally {
+    await parallel?.close(closeClient);
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 }

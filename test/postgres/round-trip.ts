@@ -6,6 +6,7 @@ import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { applyDumpSessionSettings, copyTableData } from '../../src/postgres/table-data.ts';
 import { TableHasher } from '../../src/postgres/table-hash.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type CatalogFingerprint, type ObjectProperties } from '../../src/postgres/fingerprint.ts';
@@ -142,6 +143,23 @@ export function defineRoundTripTests(version: string, dumpOptions: { jobs?: numb
         comparableSchemaDump(await server.pgDump('source', ['--schema-only'])),
         'pg_dump --schema-only after the second restore',
       );
+    }
+  });
+
+  test(`${label}: restore-db with --jobs 1 and with --jobs 4 (tables in 64 KiB pieces) restores the same database`, async () => {
+    const source = await describeBoth(server, 'source');
+    for (const [database, parallel] of [['restored_jobs1', { jobs: 1 }], ['restored_jobs4', { jobs: 4, pieceBytes: 65536 }]] as const) {
+      await server.createDatabase(database);
+      const result = await restoreDatabase({ connection: connectionFor(server, database), input: dump.path, ...parallel });
+      assert.equal(result.copiedRows, dump.tables.reduce((sum, table) => sum + table.rows, 0), `${database}: rows loaded`);
+      if (parallel.jobs === 4) {
+        // Really in parallel: tables cut into more pieces than there are COPY blocks, indexes and keys on workers.
+        assert.ok(result.parallel !== undefined && result.parallel.pieces > result.tables && result.parallel.ddl > 10 && result.parallel.mostAtOnce > 1, JSON.stringify(result.parallel));
+      }
+      const restored = await describeBoth(server, database);
+      assertSameLines(restored.schema, source.schema, `${database}: schema`);
+      assertSameLines(restored.data, source.data, `${database}: data`);
+      assert.deepEqual(await fingerprintDifferences(server, database, dump), [], `${database}: catalog fingerprint`);
     }
   });
 

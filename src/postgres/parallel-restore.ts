@@ -1,0 +1,345 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/**
+ * Runs a plain SQL dump's table data and index/constraint builds on several connections, the way
+ * `pg_restore -j` does, while the script is read once, in order, as a stream:
+ *
+ * - every other statement is a barrier: it runs on the leader's connection once everything started
+ *   before it has finished (so pre-data, sequence values, ATTACH, comments... keep the script's order);
+ * - a COPY block is cut at row boundaries into pieces of about `pieceBytes`, each loaded in its own
+ *   transaction on a worker; pieces of one table load side by side;
+ * - CREATE INDEX and ALTER TABLE ... ADD CONSTRAINT (primary key, unique, exclusion, foreign key)
+ *   run on workers too; a task waits for every earlier unfinished task that touches one of its
+ *   tables (an index after its table's data, a foreign key after the referenced table's primary
+ *   key), and two tasks on one table never run at once (no lock waits, no deadlocks between them).
+ *
+ * The data waiting for a worker is held in memory, at most `bufferBytes` in all: the reader waits
+ * when it is full, so memory stays flat whatever the dump's size.
+ */
+export interface ParallelOptions {
+  jobs: number;
+  pieceBytes: number;
+  bufferBytes: number;
+  connect: () => Promise<pg.Client>;
+  /** Statements every worker runs once when it connects (e.g. a larger maintenance_work_mem). */
+  workerSetup: string[];
+  /** A worker could not connect (others did): the restore goes on with `jobs` connections. */
+  onFewerJobs?: (jobs: number, error: unknown) => void;
+}
+
+export interface TaskFailure {
+  error: unknown;
+  line: number;
+  sql: string;
+}
+
+interface Task {
+  kind: 'copy' | 'ddl';
+  tables: string[];
+  line: number;
+  sql: string;
+  /** COPY data, fed by the reader while the task may already run. */
+  channel?: PieceChannel;
+}
+
+interface Worker {
+  client: pg.Client;
+  /** How many of the session settings this connection has run. */
+  settingsApplied: number;
+}
+
+const maxPendingTasks = 64;
+
+export class ParallelRestore {
+  readonly #options: ParallelOptions;
+  readonly #pending: Task[] = [];
+  readonly #running = new Set<Task>();
+  readonly #idle: Worker[] = [];
+  readonly #workers: Worker[] = [];
+  #connecting = 0;
+  #jobs: number;
+  #failure: TaskFailure | undefined;
+  #buffered = 0;
+  #wakeups: (() => void)[] = [];
+  /** SET statements the leader ran, in order: every worker runs them too before its next task. */
+  readonly #settings: string[] = [];
+  copiedRows = 0;
+  /** What ran on workers: COPY pieces, index/constraint statements, and the most tasks running at once. */
+  readonly stats = { pieces: 0, ddl: 0, mostAtOnce: 0 };
+
+  constructor(options: ParallelOptions) {
+    this.#options = options;
+    this.#jobs = options.jobs;
+  }
+
+  get failure(): TaskFailure | undefined {
+    return this.#failure;
+  }
+
+  /** A statement the leader ran that changes the session: workers must run it as well. */
+  recordSetting(sql: string): void {
+    this.#settings.push(sql);
+  }
+
+  /** Queues a DDL statement that may run on a worker. */
+  async submitDdl(sql: string, tables: string[], line: number): Promise<void> {
+    // A bounded look-ahead: scheduling stays cheap on a schema with thousands of indexes.
+    while (this.#failure === undefined && this.#pending.length >= maxPendingTasks) await this.#wait();
+    this.#throwIfFailed();
+    this.#pending.push({ kind: 'ddl', tables, line, sql });
+    this.#pump();
+  }
+
+  /** Loads one COPY block, in pieces, returning when its last piece is queued (not loaded). */
+  async submitCopy(sql: string, table: string, line: number, data: AsyncIterable<Buffer>): Promise<void> {
+    let piece: PieceChannel | undefined;
+    let pieceBytes = 0;
+    try {
+      for await (const chunk of data) {
+        this.#throwIfFailed();
+        if (piece === undefined) {
+          piece = new PieceChannel(this);
+          pieceBytes = 0;
+          this.#pending.push({ kind: 'copy', tables: [table], line, sql, channel: piece });
+          this.#pump();
+        }
+        piece.push(chunk);
+        this.#buffered += chunk.length;
+        pieceBytes += chunk.length;
+        // A piece ends only at a row's end: a batch from the script reader ends in a newline unless
+        // it is the beginning of a very long row.
+        if (pieceBytes >= this.#options.pieceBytes && chunk[chunk.length - 1] === 0x0a) {
+          piece.close();
+          piece = undefined;
+        }
+        while (this.#buffered > this.#options.bufferBytes && this.#failure === undefined) await this.#wait();
+      }
+    } catch (error) {
+      // The input ended inside the block (or the restore stopped): the worker must not wait for more rows.
+      piece?.abort();
+      throw error;
+    }
+    piece?.close();
+    this.#throwIfFailed();
+  }
+
+  /** Waits until everything queued has finished; throws the first failure. */
+  async barrier(): Promise<void> {
+    while (this.#failure === undefined && (this.#pending.length > 0 || this.#running.size > 0)) await this.#wait();
+    this.#throwIfFailed();
+  }
+
+  /** Ends every worker's connection (after a failure, cutting what still runs). */
+  async close(closeClient: (client: pg.Client) => Promise<void>): Promise<void> {
+    await Promise.all(this.#workers.map((worker) => closeClient(worker.client)));
+  }
+
+  /** Called by a piece's reader when a chunk went to the server. */
+  consumed(bytes: number): void {
+    this.#buffered -= bytes;
+    this.#wake();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw new ParallelTaskError(this.#failure);
+  }
+
+  #wait(): Promise<void> {
+    return new Promise((resolve) => this.#wakeups.push(resolve));
+  }
+
+  #wake(): void {
+    const wakeups = this.#wakeups;
+    this.#wakeups = [];
+    for (const wakeup of wakeups) wakeup();
+  }
+
+  #conflicts(a: Task, b: Task): boolean {
+    if (a.kind === 'copy' && b.kind === 'copy') return false;
+    return a.tables.some((table) => b.tables.includes(table));
+  }
+
+  #pump(): void {
+    if (this.#failure !== undefined) return;
+    for (let index = 0; index < this.#pending.length; index += 1) {
+      const task = this.#pending[index]!;
+      const blocked =
+        [...this.#running].some((running) => this.#conflicts(task, running)) ||
+        this.#pending.slice(0, index).some((earlier) => this.#conflicts(task, earlier));
+      if (blocked) continue;
+      const worker = this.#idle.pop();
+      if (worker === undefined) {
+        if (this.#workers.length + this.#connecting < this.#jobs) this.#addWorker();
+        return;
+      }
+      this.#pending.splice(index, 1);
+      index -= 1;
+      this.#running.add(task);
+      if (task.kind === 'copy') this.stats.pieces += 1;
+      else this.stats.ddl += 1;
+      this.stats.mostAtOnce = Math.max(this.stats.mostAtOnce, this.#running.size);
+      void this.#run(worker, task);
+    }
+    this.#wake();
+  }
+
+  #addWorker(): void {
+    this.#connecting += 1;
+    void (async () => {
+      try {
+        const client = await this.#options.connect();
+        this.#connecting -= 1;
+        const worker = { client, settingsApplied: 0 };
+        this.#workers.push(worker);
+        for (const sql of this.#options.workerSetup) await client.query(sql);
+        this.#idle.push(worker);
+      } catch (error) {
+        this.#connecting -= 1;
+        if (this.#workers.length === 0) this.#fail({ error, line: 0, sql: '' });
+        else {
+          // E.g. max_connections reached: go on with the connections there are.
+          this.#jobs = this.#workers.length;
+          this.#options.onFewerJobs?.(this.#jobs, error);
+        }
+      }
+      this.#pump();
+    })();
+  }
+
+  async #run(worker: Worker, task: Task): Promise<void> {
+    try {
+      while (worker.settingsApplied < this.#settings.length) {
+        await worker.client.query(this.#settings[worker.settingsApplied]!);
+        worker.settingsApplied += 1;
+      }
+      if (task.channel === undefined) {
+        await worker.client.query(task.sql);
+      } else {
+        const stream = worker.client.query(copyFrom(task.sql));
+        await pipeline(Readable.from(task.channel.read()), stream);
+        this.copiedRows += stream.rowCount ?? 0;
+      }
+      this.#running.delete(task);
+      this.#idle.push(worker);
+    } catch (error) {
+      this.#running.delete(task);
+      this.#fail({ error, line: task.line, sql: task.sql });
+    }
+    this.#pump();
+    this.#wake();
+  }
+
+  #fail(failure: TaskFailure): void {
+    if (this.#failure === undefined) this.#failure = failure;
+    for (const task of [...this.#pending, ...this.#running]) task.channel?.abort();
+    this.#pending.length = 0;
+    this.#wake();
+  }
+}
+
+export class ParallelTaskError extends Error {
+  readonly failure: TaskFailure;
+
+  constructor(failure: TaskFailure) {
+    super('a parallel restore task failed');
+    this.failure = failure;
+  }
+}
+
+/** The rows of one piece, passed from the reader to the worker that loads them. */
+class PieceChannel {
+  readonly #owner: ParallelRestore;
+  readonly #chunks: Buffer[] = [];
+  #closed = false;
+  #aborted = false;
+  #wakeup: (() => void) | undefined;
+
+  constructor(owner: ParallelRestore) {
+    this.#owner = owner;
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#notify();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#notify();
+  }
+
+  abort(): void {
+    this.#aborted = true;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wakeup = this.#wakeup;
+    this.#wakeup = undefined;
+    wakeup?.();
+  }
+
+  async *read(): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.#aborted) throw new Error('the restore stopped');
+      const chunk = this.#chunks.shift();
+      if (chunk !== undefined) {
+        yield chunk;
+        this.#owner.consumed(chunk.length);
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise<void>((resolve) => (this.#wakeup = resolve));
+    }
+  }
+}
+
+const identifier = String.raw`(?:"(?:[^"]|"")*"|[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*)`;
+const qualifiedName = String.raw`${identifier}(?:\.${identifier})?`;
+const createIndex = new RegExp(String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?${identifier}\s+ON\s+(?:ONLY\s+)?(${qualifiedName})\s+USING\s`, 'i');
+const addConstraint = new RegExp(
+  String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?(${qualifiedName})\s+ADD\s+CONSTRAINT\s+${identifier}\s+(PRIMARY\s+KEY|UNIQUE|EXCLUDE|FOREIGN\s+KEY)\b`,
+  'i',
+);
+const references = new RegExp(String.raw`\)\s*REFERENCES\s+(${qualifiedName})\s*\(`, 'i');
+
+/**
+ * A table's key for the conflict check: its name without the schema, folded the way the server folds
+ * it. Two tables of one name in two schemas then count as one: they wait for each other, which is
+ * never wrong, while a schema-qualified and an unqualified spelling of one table still match.
+ */
+function tableKey(name: string): string {
+  const last = new RegExp(String.raw`(${identifier})$`).exec(name)?.[1] ?? name;
+  return last.startsWith('"') ? last.slice(1, -1).replace(/""/g, '"') : last.toLowerCase();
+}
+
+/**
+ * The tables a post-data statement works on, when it is one that may run on a worker (an index or
+ * a key/exclusion constraint); undefined for every other statement (run in order on the leader).
+ */
+export function parallelDdlTables(sql: string): string[] | undefined {
+  const text = sql.trim();
+  // One statement only (a semicolon inside, e.g. in a predicate's string, is left to the leader).
+  if (text.indexOf(';') !== text.length - 1) return undefined;
+  const index = createIndex.exec(text);
+  if (index !== null) return [tableKey(index[1]!)];
+  const constraint = addConstraint.exec(text);
+  if (constraint === null) return undefined;
+  if (!/^FOREIGN/i.test(constraint[2]!)) return [tableKey(constraint[1]!)];
+  const referenced = references.exec(text);
+  return referenced === null ? undefined : [tableKey(constraint[1]!), tableKey(referenced[1]!)];
+}
+
+/** A COPY statement's table (its key for the conflict check). */
+export function copyTable(sql: string): string | undefined {
+  const name = new RegExp(String.raw`^\s*COPY\s+(${qualifiedName})`, 'i').exec(sql)?.[1];
+  return name === undefined ? undefined : tableKey(name);
+}
+
+/** Statements the leader runs that change the session's settings, which workers must share. */
+export function isSessionSetting(sql: string): boolean {
+  return /^\s*(?:SET|RESET)\s/i.test(sql) && !/^\s*SET\s+(?:LOCAL|CONSTRAINTS|TRANSACTION)\b/i.test(sql) || /^\s*SELECT\s+pg_catalog\.set_config\s*\(/i.test(sql);
+}
