@@ -36,7 +36,8 @@ export interface DumpOptions {
   /**
    * With jobs > 1, a table bigger than this on disk (TOAST included) is copied in page-range pieces
    * of about this size on several connections, so one huge table (Immich's embeddings) does not
-   * leave the other cores idle. Default 128 MiB.
+   * leave the other cores idle. Default: from the database's shape, about four pieces per job of
+   * all the data, 8 to 128 MiB (parallel-data.ts, shapePieceBytes).
    */
   tablePieceBytes?: number;
   /**
@@ -75,7 +76,6 @@ export interface DumpResult {
 }
 
 export const defaultCompressionLevel = 6;
-export const defaultTablePieceBytes = 128 * 1024 * 1024;
 
 /**
  * Table data is copied on this many connections at once by default: two per core, at most 4. A
@@ -172,7 +172,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
         return;
       }
       yield* gzipped(counted(scriptHead(parts)));
-      for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory, pieceBytes: options.tablePieceBytes ?? defaultTablePieceBytes })) {
+      for await (const member of parallelTableData({ ...parts, snapshot, jobs, level, tempDirectory: options.tempDirectory, pieceBytes: options.tablePieceBytes })) {
         uncompressedBytes += member.uncompressedBytes;
         yield* member.chunks;
         if (member.table !== undefined) tables.push(member.table);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import { shapePieceBytes } from '../../src/postgres/parallel-data.ts';
 import { dumpToFile } from '../../src/postgres/dump.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { connectionFor } from './round-trip.ts';
@@ -77,6 +78,12 @@ for (const { name, ...options } of variants) test(`a dump taken under concurrent
     assert.equal(row!.n, row!.logged, 'counter and log agree in the restored database');
     assert.ok(Number(row!.nextId) > Number(row!.maxId), 'the sequence continues after the restored rows');
     if (options.tablePieceBytes !== undefined) assert.ok(dump.tables.find((table) => table.name === 'filler')!.pieceBytes!.length > 10, 'filler was copied in pieces');
+    if (name === 'jobs-3') {
+      // Pieces sized from the database's shape: filler is far below the old fixed 128 MiB, but it is
+      // most of the data, so it is cut for all three jobs to compress it (issue 16).
+      const pieces = dump.tables.find((table) => table.name === 'filler')!.pieceBytes?.length ?? 1;
+      assert.ok(pieces >= 6, `filler in ${pieces} piece(s)`);
+    }
     const counted = dump.tables.find((table) => table.name === 'log')!;
     assert.equal(String(counted.rows), row!.logged, 'the manifest row count matches what was restored');
   } finally {
@@ -84,4 +91,11 @@ for (const { name, ...options } of variants) test(`a dump taken under concurrent
     await writes.catch(() => undefined);
     await writer.end();
   }
+});
+
+test('pieces are sized from the whole data and the jobs: about four per job, 8 to 128 MiB', () => {
+  const mib = 1024 * 1024;
+  assert.equal(shapePieceBytes(300 * mib, 4), Math.ceil((300 * mib) / 16));
+  assert.equal(shapePieceBytes(40 * mib, 4), 8 * mib);
+  assert.equal(shapePieceBytes(20_000 * mib, 4), 128 * mib);
 });
