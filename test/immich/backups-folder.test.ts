@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { copyRunId, immichCopyName, placeCopy, pruneCopies } from '../../src/immich/backups-folder.ts';
 import { compareMigrations } from '../../src/immich/migrations.ts';
+import { runNodeUnprivileged } from '../support/unprivileged.ts';
 
 /**
  * Immich's own patterns, exactly as server/src/utils/database-backups.ts has them (v2.5.6 … v3.1):
@@ -127,7 +127,7 @@ test('migration names compare by their timestamp prefix, whatever their length',
   assert.equal(compareMigrations('1744910873969-A', '1744910873969-A'), 0);
 });
 
-test('a backups folder the sidecar may not write is "permission denied on X", and nothing is left in it', () => {
+test('a backups folder the sidecar may not write is "permission denied on X", and nothing is left in it', async () => {
   const root = mkdtempSync(join(tmpdir(), 'immich-place-denied-'));
   chmodSync(root, 0o755);
   const source = join(root, 'dump.sql.gz');
@@ -139,7 +139,7 @@ test('a backups folder the sidecar may not write is "permission denied on X", an
   const script = `import(${JSON.stringify(new URL('../../src/immich/backups-folder.ts', import.meta.url).href)})
     .then((module) => module.placeCopy(${JSON.stringify({ source, sha256, size: 5, directory: target, name: 'immich-backup-20260301T020000-v2.5.6-pg16.sql.gz' })}))
     .then(() => process.stdout.write('placed'), (error) => process.stdout.write(error.message))`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  const child = await runNodeUnprivileged(['--input-type=module', '-e', script], { folders: [root] });
   assert.match(child.stdout, new RegExp(`^permission denied on ${target}: mount Immich's backups folder read-write into the sidecar \\(EACCES\\)`), child.stderr);
   assert.deepEqual(readdirSync(target), []);
 });

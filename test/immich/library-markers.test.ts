@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { checkLibrary } from '../../src/backup/library-check.ts';
+import { runNodeUnprivileged } from '../support/unprivileged.ts';
 
 /**
  * Issue 14, part 5: the library check looks at the `.immich` markers of all six folders Immich
@@ -43,14 +43,14 @@ test('a missing folder and a missing marker among the six are both named', async
   ]);
 });
 
-test('a folder the sidecar may not read is "permission denied on X", not a missing marker', () => {
+test('a folder the sidecar may not read is "permission denied on X", not a missing marker', async () => {
   const root = uploadLocation();
   chmodSync(join(root, 'upload'), 0o700);
   // As an unprivileged user (root reads everything), the way a sidecar with `user:` set runs.
   const script = `import(${JSON.stringify(new URL('../../src/backup/library-check.ts', import.meta.url).href)})
     .then((module) => module.checkLibrary(${JSON.stringify(root)})).then((check) => process.stdout.write(JSON.stringify(check)))`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
-  assert.equal(child.status, 0, child.stderr);
+  const child = await runNodeUnprivileged(['--input-type=module', '-e', script], { folders: [root] });
+  assert.equal(child.code, 0, child.stderr);
   const check = JSON.parse(child.stdout) as { ok: boolean; warnings: string[] };
   assert.equal(check.ok, false);
   assert.equal(check.warnings.length, 1, check.warnings.join('\n'));
@@ -58,6 +58,6 @@ test('a folder the sidecar may not read is "permission denied on X", not a missi
   assert.doesNotMatch(check.warnings[0]!, /is this the folder Immich uses/);
 
   chmodSync(root, 0o700);
-  const whole = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+  const whole = await runNodeUnprivileged(['--input-type=module', '-e', script], { folders: [root] });
   assert.match(whole.stdout, /permission denied on /, whole.stderr);
 });

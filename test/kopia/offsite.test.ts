@@ -11,11 +11,11 @@ import { KopiaClient } from '../../src/kopia/client.ts';
 import { createLogger } from '../../src/log.ts';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.ts';
-import { runCommand } from '../support/postgres.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
 import { hashTree } from '../support/tree.ts';
+import { runNodeUnprivileged } from '../support/unprivileged.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -358,11 +358,7 @@ test('restore-library --chown is refused before anything is restored when it can
   try {
     // As the sidecar runs (not root): a folder it cannot write, then a folder of its own but another owner.
     const asSidecar = (target: string) =>
-      runCommand(process.execPath, [cli, 'restore-library', '--chown', '1000:1000', '--target', target], undefined, {
-        env: { PATH: process.env.PATH, ...stack.env() },
-        uid: 65534,
-        gid: 65534,
-      });
+      runNodeUnprivileged([cli, 'restore-library', '--chown', '1000:1000', '--target', target], { env: stack.env(), folders: [place] });
     const notWritable = await asSidecar(join(readOnly, 'library'));
     assert.equal(notWritable.code, 1, notWritable.stderr);
     assert.match(notWritable.stderr, /--chown: .* is not writable from here .*nothing was restored.*compose\.restore\.yml/);
