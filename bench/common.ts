@@ -22,11 +22,14 @@ export interface Shape {
 
 export function shapes(): Shape[] {
   const assets = Number(process.env.BENCH_ASSETS ?? 300_000);
-  const midAssets = Number(process.env.BENCH_MID_ASSETS ?? 250_000);
-  return [
+  const midAssets = Number(process.env.BENCH_MID_ASSETS ?? 380_000);
+  const all = [
     { database: 'immich_x1', label: 'one big table (embeddings)', assets, embeddings: true },
     { database: 'immich_mid', label: 'mid-sized tables (no embeddings)', assets: midAssets, embeddings: false },
   ];
+  // BENCH_SHAPE=immich_mid (or immich_x1) measures one shape only.
+  const only = process.env.BENCH_SHAPE;
+  return only === undefined ? all : all.filter((shape) => shape.database === only);
 }
 
 export function run(program: string, args: string[], options: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {

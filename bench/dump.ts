@@ -4,7 +4,7 @@
 // several mid-sized tables (no embeddings, none over 128 MiB).
 //
 // Environment: BENCH_ASSETS (assets in the big database, default 300000, about 1.1 GB on disk),
-// BENCH_MID_ASSETS (assets in the mid-sized one, default 250000, about 0.3 GB), BENCH_ROUNDS (A/B/C
+// BENCH_MID_ASSETS (assets in the mid-sized one, default 380000, about 0.3 GB; BENCH_SHAPE=immich_mid or immich_x1 measures one shape only), BENCH_ROUNDS (A/B/C
 // rounds, default 3; 0 only makes the databases), BENCH_LEVEL (gzip level for all, default ours),
 // BENCH_JOBS (jobs for the main comparison, default ours), BENCH_SCALING=0 to skip the jobs, level
 // and 2x-size runs. The container `immich-backup-bench-pg15` and its databases are made once and

@@ -14,7 +14,8 @@ import { from as copyFrom } from 'pg-copy-streams';
  * - CREATE INDEX and ALTER TABLE ... ADD CONSTRAINT (primary key, unique, exclusion, foreign key)
  *   run on workers too; a task waits for every earlier unfinished task that touches one of its
  *   tables (an index after its table's data, a foreign key after the referenced table's primary
- *   key), and two tasks on one table never run at once (no lock waits, no deadlocks between them).
+ *   key), and two tasks on one table never run at once (no lock waits, no deadlocks between them),
+ *   except pieces of its data, and indexes (CREATE INDEX's SHARE locks do not conflict).
  *
  * The data waiting for a worker is held in memory, at most `bufferBytes` in all: the reader waits
  * when it is full, so memory stays flat whatever the dump's size.
@@ -37,7 +38,7 @@ export interface TaskFailure {
 }
 
 interface Task {
-  kind: 'copy' | 'ddl';
+  kind: 'copy' | 'index' | 'ddl';
   tables: string[];
   line: number;
   sql: string;
@@ -86,10 +87,11 @@ export class ParallelRestore {
 
   /** Queues a DDL statement that may run on a worker. */
   async submitDdl(sql: string, tables: string[], line: number): Promise<void> {
+    const kind = createIndex.test(sql.trim()) ? 'index' : 'ddl';
     // A bounded look-ahead: scheduling stays cheap on a schema with thousands of indexes.
     while (this.#failure === undefined && this.#pending.length >= maxPendingTasks) await this.#wait();
     this.#throwIfFailed();
-    this.#pending.push({ kind: 'ddl', tables, line, sql });
+    this.#pending.push({ kind, tables, line, sql });
     this.#pump();
   }
 
@@ -158,7 +160,9 @@ export class ParallelRestore {
   }
 
   #conflicts(a: Task, b: Task): boolean {
-    if (a.kind === 'copy' && b.kind === 'copy') return false;
+    // Pieces of one table load side by side; CREATE INDEX takes a SHARE lock, which another
+    // CREATE INDEX on the table does not wait for (Immich's asset table has a dozen indexes).
+    if (a.kind === b.kind && (a.kind === 'copy' || a.kind === 'index')) return false;
     return a.tables.some((table) => b.tables.includes(table));
   }
 

@@ -15,7 +15,7 @@ import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parall
 import { defaultJobs } from './dump.ts';
 
 /** COPY data is loaded in pieces of about this size, each in its own transaction on a worker. */
-const restorePieceBytes = 16 * 1024 * 1024;
+const restorePieceBytes = 8 * 1024 * 1024;
 /** Index builds on a worker get at least this much maintenance_work_mem (kB): pg's default 64 MB sorts big indexes on disk. */
 const restoreMaintenanceWorkMemKb = 128 * 1024;
 
@@ -35,7 +35,7 @@ export interface RestoreOptions {
    * `pg_restore -j`. Only without a single transaction; default: like the dump's (defaultJobs).
    */
   jobs?: number;
-  /** With jobs > 1, COPY data is loaded in pieces of about this size (default 16 MiB); small in tests. */
+  /** With jobs > 1, COPY data is loaded in pieces of about this size (default 8 MiB); small in tests. */
   pieceBytes?: number;
   signal?: AbortSignal;
   log?: Logger;
@@ -151,7 +151,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         ? new ParallelRestore({
             jobs,
             pieceBytes: options.pieceBytes ?? restorePieceBytes,
-            // Pieces being filled or loaded: about jobs + 2 of them at most (~100 MB with 4 jobs).
+            // Rows read but not yet sent to the server: 32 MiB with 4 jobs (the reader is several
+            // times faster than a connection loads, so a little read-ahead keeps them all busy).
             bufferBytes: jobs * (options.pieceBytes ?? restorePieceBytes),
             connect: () =>
               openClient(options.connection, {
