@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import pg from 'pg';
 import type { Env } from '../../src/config.ts';
@@ -72,9 +73,9 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
   };
   const tools = await postgresClientTools(container, version);
   const runClient = (program: 'psql' | 'pg_dump', args: string[], input?: string | Buffer | NodeJS.ReadableStream, login = { user, password }) =>
-    tools.run([program, ...args], input, login);
+    tools.run([program, ...args], input, login, program === 'pg_dump' ? { outputFolders: outputFoldersOf(args) } : {});
   const runClientScript = (hostFolder: string, script: string, args: string[], login = { user, password }) =>
-    tools.run(['bash', `/scripts/${script}`, ...args], undefined, login, hostFolder);
+    tools.run(['bash', `/scripts/${script}`, ...args], undefined, login, { scripts: hostFolder });
 
   return {
     version,
@@ -132,21 +133,45 @@ async function postgresClientTools(container: StartedTestContainer, version: str
   return {
     major,
     where,
-    run(command: string[], input: string | Buffer | NodeJS.ReadableStream | undefined, login: { user: string; password: string }, scripts?: string) {
+    /**
+     * `scripts`: a host folder mounted read-only at /scripts. `outputFolders`: host folders the
+     * program writes into (pg_dump -f), mounted at the same path, the program running as this
+     * process's user so that the test can read (and delete) what it wrote.
+     */
+    run(
+      command: string[],
+      input: string | Buffer | NodeJS.ReadableStream | undefined,
+      login: { user: string; password: string },
+      options: { scripts?: string; outputFolders?: string[] } = {},
+    ) {
       const env = { ...process.env, PGHOST: '127.0.0.1', PGPORT: '5432', PGUSER: login.user, PGPASSWORD: login.password };
       const passEnv = ['-e', 'PGHOST', '-e', 'PGPORT', '-e', 'PGUSER', '-e', 'PGPASSWORD'];
+      const outputs = [...new Set(options.outputFolders ?? [])];
       const args =
-        inServer && scripts === undefined
+        inServer && options.scripts === undefined && outputs.length === 0
           ? ['exec', '-i', ...passEnv, container.getId(), ...command]
           : [
               'run', '--rm', '-i', '--network', `container:${container.getId()}`, ...passEnv,
-              ...(scripts === undefined ? [] : ['-v', `${scripts}:/scripts:ro`]),
+              ...(options.scripts === undefined ? [] : ['-v', `${options.scripts}:/scripts:ro`]),
+              ...outputs.flatMap((folder) => ['-v', `${folder}:${folder}`]),
+              ...(outputs.length === 0 ? [] : ['--user', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`]),
               inServer ? `postgres:${version}` : clientImage,
               ...command,
             ];
       return runCommand('docker', args, input, { env });
     },
   };
+}
+
+/** The folders of the files a pg_dump command line writes (`-f F`, `--file F`, `--file=F`). */
+function outputFoldersOf(args: string[]): string[] {
+  const files: string[] = [];
+  args.forEach((arg, index) => {
+    if ((arg === '-f' || arg === '--file') && args[index + 1] !== undefined) files.push(args[index + 1]!);
+    else if (arg.startsWith('--file=')) files.push(arg.slice('--file='.length));
+    else if (/^-f./.test(arg)) files.push(arg.slice(2));
+  });
+  return files.map((file) => dirname(resolve(file)));
 }
 
 /** Runs a program (never through a shell) and collects its output. */
