@@ -347,3 +347,10 @@ export function copyTable(sql: string): string | undefined {
 export function isSessionSetting(sql: string): boolean {
   return /^\s*(?:SET|RESET)\s/i.test(sql) && !/^\s*SET\s+(?:LOCAL|CONSTRAINTS|TRANSACTION)\b/i.test(sql) || /^\s*SELECT\s+pg_catalog\.set_config\s*\(/i.test(sql);
 }
+
+/** Whether the leader is inside a transaction the script opened, after it ran `sql`. */
+export function transactionAfter(sql: string, inTransaction: boolean): boolean {
+  if (/^\s*(?:BEGIN|START\s+TRANSACTION)\b/i.test(sql)) return true;
+  if (/^\s*(?:COMMIT|END|ROLLBACK|ABORT)\b/i.test(sql) && !/^\s*(?:COMMIT|ROLLBACK)\s+PREPARED\b/i.test(sql)) return false;
+  return inTransaction;
+}

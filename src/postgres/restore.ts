@@ -11,7 +11,7 @@ import { checkDumpInput } from './dump-input.ts';
 import { closeClient, describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
-import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables } from './parallel-restore.ts';
+import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
 import { defaultJobs } from './dump.ts';
 
 /** COPY data is loaded in pieces of about this size, each in its own transaction on a worker. */
@@ -146,6 +146,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     };
     let copiedRows = 0;
     let copies = 0;
+    let scriptTransaction = false;
     parallel =
       jobs > 1
         ? new ParallelRestore({
@@ -189,8 +190,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           handleMetaCommand(item.command, item.args, item.line, database);
           continue;
         }
-        const parallelCopyTable = item.kind === 'copy' && parallel !== undefined ? copyTable(item.sql) : undefined;
-        const parallelTables = item.kind === 'statement' && parallel !== undefined ? parallelDdlTables(item.sql) : undefined;
+        // Inside a transaction the script opened itself (BEGIN ... COMMIT), what it does is not visible
+        // to other connections yet: everything stays on the leader until it ends.
+        const dispatch = parallel !== undefined && !scriptTransaction;
+        const parallelCopyTable = item.kind === 'copy' && dispatch ? copyTable(item.sql) : undefined;
+        const parallelTables = item.kind === 'statement' && dispatch ? parallelDdlTables(item.sql) : undefined;
         if (item.kind === 'copy' && parallel !== undefined && parallelCopyTable !== undefined) {
           table = parallelCopyTable;
           await parallel.submitCopy(item.sql, parallelCopyTable, item.line, withProgress(item.data));
@@ -209,6 +213,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           await parallel?.barrier();
           await client.query(item.sql);
           if (isSessionSetting(item.sql)) parallel?.recordSetting(item.sql);
+          if (parallel !== undefined) scriptTransaction = transactionAfter(item.sql, scriptTransaction);
         }
         statements += 1;
         report();

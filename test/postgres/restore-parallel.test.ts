@@ -107,6 +107,20 @@ test('with --jobs, a bad row in a later piece and a unique key that fails both s
   );
 });
 
+test('with --jobs, a script that opens its own transaction keeps it on one connection until it ends', async () => {
+  await server.createDatabase('own_transaction');
+  const input = writeScript(
+    'transaction.sql.gz',
+    ['BEGIN;', 'CREATE TABLE public.t (x integer);', 'COPY public.t (x) FROM stdin;', rows(2000, (i) => String(i)) + '\\.', 'CREATE INDEX t_x ON public.t USING btree (x);', 'COMMIT;',
+      'CREATE TABLE public.u (x integer);', 'COPY public.u (x) FROM stdin;', rows(2000, (i) => String(i)) + '\\.', ''].join('\n'),
+  );
+  const result = await restoreDatabase({ connection: connectionFor(server, 'own_transaction'), input, jobs: 4, pieceBytes: 1024 });
+  assert.equal(result.copiedRows, 4000);
+  assert.ok(result.parallel !== undefined && result.parallel.pieces > 1 && result.parallel.ddl === 0, JSON.stringify(result.parallel));
+  const [row] = await server.query<{ n: string }>('own_transaction', `SELECT (SELECT count(*) FROM public.t) + (SELECT count(*) FROM public.u) AS n`);
+  assert.equal(Number(row!.n), 4000);
+});
+
 test('restore-db refuses --jobs above 1 in one transaction (--clean), and a --jobs that is not a number', async () => {
   const input = writeScript('cli.sql.gz', script());
   const clean = await runCli(['restore-db', '--clean', '--jobs', '2', '--input', input], { ...server.env('postgres'), LOG_LEVEL: 'warn' });
