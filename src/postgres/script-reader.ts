@@ -18,6 +18,8 @@ interface LexerState {
   commentDepth: number;
   /** Inside a SQL-standard `BEGIN ATOMIC ... END` body, whose statements end in semicolons too. */
   atomicDepth: number;
+  /** Inside parentheses, where a semicolon does not end the statement (a rule's `DO (...; ...)`), as in psql. */
+  parenDepth: number;
 }
 
 const copyFromStdin = /^\s*COPY\s[\s\S]*\sFROM\s+stdin\b[\s\S]*;\s*$/i;
@@ -155,7 +157,7 @@ class TruncatedCopyError extends Error {}
 
 export async function* readScript(input: AsyncIterable<Buffer | string>): AsyncGenerator<ScriptItem> {
   const source = new LineSource(input);
-  const state: LexerState = { quote: 'none', dollarTag: '', commentDepth: 0, atomicDepth: 0 };
+  const state: LexerState = { quote: 'none', dollarTag: '', commentDepth: 0, atomicDepth: 0, parenDepth: 0 };
   let statement = '';
   let statementLine = 0;
 
@@ -340,7 +342,9 @@ function scanToStatementEnd(text: string, state: LexerState): number {
       i += word.length;
       continue;
     }
-    if (c === ';' && state.atomicDepth === 0) return i;
+    if (c === '(') state.parenDepth += 1;
+    else if (c === ')') state.parenDepth = Math.max(0, state.parenDepth - 1);
+    else if (c === ';' && state.atomicDepth === 0 && state.parenDepth === 0) return i;
     i += 1;
   }
   return -1;

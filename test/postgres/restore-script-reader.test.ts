@@ -30,6 +30,7 @@ const script = [
   '  SELECT CASE WHEN true THEN 1 ELSE 2 END;',
   ' END;',
   'SELECT 4;\r',
+  'CREATE RULE r AS ON DELETE TO public.t DO ( DELETE FROM public.u WHERE (u.id = old.id); DELETE FROM public.v WHERE (v.id = old.id); );',
   'COPY public.t (id, note) FROM stdin;',
   '1\ttab\\there\\nnewline \\\\. backslash-dot 😀 émoji',
   '2\t\\N',
@@ -61,9 +62,11 @@ const expected = [
     line: 17,
   },
   { kind: 'statement', sql: 'SELECT 4;', line: 22 },
-  { kind: 'copy', sql: 'COPY public.t (id, note) FROM stdin;', line: 23, data: '1\ttab\\there\\nnewline \\\\. backslash-dot 😀 émoji\n2\t\\N\n\\\\.\n' },
-  { kind: 'copy', sql: 'COPY public."no columns"  FROM stdin;', line: 29, data: '\n' },
-  { kind: 'meta', command: 'unrestrict', args: 'AbC123', line: 32 },
+  // A rule's action list: semicolons inside parentheses do not end the statement (psql's lexer).
+  { kind: 'statement', sql: 'CREATE RULE r AS ON DELETE TO public.t DO ( DELETE FROM public.u WHERE (u.id = old.id); DELETE FROM public.v WHERE (v.id = old.id); );', line: 23 },
+  { kind: 'copy', sql: 'COPY public.t (id, note) FROM stdin;', line: 24, data: '1\ttab\\there\\nnewline \\\\. backslash-dot 😀 émoji\n2\t\\N\n\\\\.\n' },
+  { kind: 'copy', sql: 'COPY public."no columns"  FROM stdin;', line: 30, data: '\n' },
+  { kind: 'meta', command: 'unrestrict', args: 'AbC123', line: 33 },
 ];
 
 async function* chunked(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
