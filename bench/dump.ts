@@ -24,14 +24,15 @@ const pigz = hasProgram('pigz');
 
 interface Measurement {
   ms: number;
+  cpuMs?: number;
   size: number;
   maxRssBytes?: number;
 }
 
 async function ours(port: number, database: string, jobCount: number, gzipLevel: number): Promise<Measurement> {
   const output = await run(process.execPath, [join(here, 'dump-child.ts'), 'dump', databaseUrl(port, database), join(work, 'ours.sql.gz'), String(jobCount), String(gzipLevel)]);
-  const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; size: number; maxRssBytes: number };
-  return { ms: result.ms, size: result.size, maxRssBytes: result.maxRssBytes };
+  const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; size: number; maxRssBytes: number };
+  return { ms: result.ms, cpuMs: result.cpuMs, size: result.size, maxRssBytes: result.maxRssBytes };
 }
 
 async function floor(port: number, database: string): Promise<Measurement> {
@@ -79,7 +80,7 @@ for (const shape of sized) {
     gzipRuns.push(b);
     if (c !== undefined) pigzRuns.push(c);
     console.log(
-      `  round ${round}: ours ${seconds(a.ms)} (${mb(a.size)}, RSS ${mb(a.maxRssBytes!)}), pg_dump|gzip ${seconds(b.ms)} (${mb(b.size)})` +
+      `  round ${round}: ours ${seconds(a.ms)} (${mb(a.size)}, RSS ${mb(a.maxRssBytes!)}, our process's CPU ${seconds(a.cpuMs!)}), pg_dump|gzip ${seconds(b.ms)} (${mb(b.size)})` +
         (c === undefined ? '' : `, pg_dump|pigz ${seconds(c.ms)} (${mb(c.size)})`),
     );
   }

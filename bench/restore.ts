@@ -52,13 +52,13 @@ try {
     for (let round = 1; round <= rounds; round += 1) {
       await freshTarget(port);
       const output = await run(process.execPath, [join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]);
-      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; maxRssBytes: number; parallel?: unknown };
+      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown };
       if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
       await freshTarget(port);
       const psqlMs = await pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port));
       oursRuns.push({ ms: result.ms, rss: result.maxRssBytes });
       psqlRuns.push(psqlMs);
-      console.log(`  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, ${JSON.stringify(result.parallel ?? {})}), gunzip|psql ${seconds(psqlMs)}`);
+      console.log(`  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, its CPU ${seconds(result.cpuMs)}, ${JSON.stringify(result.parallel ?? {})}), gunzip|psql ${seconds(psqlMs)}`);
     }
     const oursMedian = median(oursRuns.map((r) => r.ms));
     const psqlMedian = median(psqlRuns);
