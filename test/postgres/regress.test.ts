@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import pg from 'pg';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint } from '../../src/postgres/fingerprint.ts';
 import { describeObject, inventoryObjects, type InventoryObject } from '../../src/postgres/inventory.ts';
 import { runCommand, startPostgres, type CommandOutput, type PostgresServer } from '../support/postgres.ts';
@@ -171,6 +173,31 @@ test('regression database: the catalog fingerprints of the same two databases di
   // What verify does: the fingerprint the dump stored (unsupported objects left out) against the restore.
   const stored = compareFingerprints(withoutAttver(loadFingerprint(dump.fingerprint)), restored).map(describeDifference);
   assert.deepEqual(stored.sort(), [...knownFingerprintDifferences].sort(), 'the fingerprint stored by the dump');
+});
+
+/** Every table's rows, order-independent: a restore on several connections may store them in another order. */
+async function contentsOf(database: string): Promise<string[]> {
+  const client = await server.connect(database);
+  try {
+    const lines: string[] = [];
+    for (const table of dump.tables) {
+      const name = `${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`;
+      const { rows } = await client.query<{ n: string; hash: string | null }>(`SELECT count(*)::text AS n, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS hash FROM ONLY ${name} t`);
+      lines.push(`${table.schema}.${table.name} ${rows[0]!.n} ${rows[0]!.hash}`);
+    }
+    return lines;
+  } finally {
+    await client.end();
+  }
+}
+
+test('regression database: restore-db --jobs 4 restores what psql restores (schema in pg_dump -s order, catalog fingerprint, every row)', async () => {
+  await server.createDatabase('restored_jobs');
+  const result = await restoreDatabase({ connection: connectionFor(server, 'restored_jobs'), input: dump.path, jobs: 4, pieceBytes: 256 * 1024 });
+  assert.ok(result.parallel !== undefined && result.parallel.ddl > 100 && result.parallel.mostAtOnce > 1, JSON.stringify(result.parallel));
+  assert.deepEqual(await changedLines(restoredSchema, await schemaOf('restored_jobs')), [], 'pg_dump -s of the --jobs 4 restore differs from the psql restore');
+  assert.deepEqual(compareFingerprints(await fingerprintOf('restored'), await fingerprintOf('restored_jobs')).map(describeDifference), []);
+  assert.deepEqual(await contentsOf('restored_jobs'), await contentsOf('restored'));
 });
 
 test('regression database: a second restore over the first (--clean) has no errors and changes nothing', async () => {
