@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { cancelRunningQuery, closeClient } from './connection.ts';
 
 /**
  * Runs a plain SQL dump's table data and index/constraint builds on several connections, the way
@@ -134,8 +135,12 @@ export class ParallelRestore {
     this.#throwIfFailed();
   }
 
-  /** Ends every worker's connection (after a failure, cutting what still runs). */
-  async close(closeClient: (client: pg.Client) => Promise<void>): Promise<void> {
+  /**
+   * Ends every worker's connection. After a failure, what a worker still runs is cancelled first:
+   * a backend building an index does not notice its client left, and would go on holding its locks.
+   */
+  async close(): Promise<void> {
+    for (const worker of this.#workers) if (!this.#idle.includes(worker)) cancelRunningQuery(worker.client);
     await Promise.all(this.#workers.map((worker) => closeClient(worker.client)));
   }
 
@@ -193,13 +198,9 @@ export class ParallelRestore {
   #addWorker(): void {
     this.#connecting += 1;
     void (async () => {
+      let client: pg.Client;
       try {
-        const client = await this.#options.connect();
-        this.#connecting -= 1;
-        const worker = { client, settingsApplied: 0 };
-        this.#workers.push(worker);
-        for (const sql of this.#options.workerSetup) await client.query(sql);
-        this.#idle.push(worker);
+        client = await this.#options.connect();
       } catch (error) {
         this.#connecting -= 1;
         if (this.#workers.length === 0) this.#fail({ error, line: 0, sql: '' });
@@ -208,6 +209,17 @@ export class ParallelRestore {
           this.#jobs = this.#workers.length;
           this.#options.onFewerJobs?.(this.#jobs, error);
         }
+        this.#pump();
+        return;
+      }
+      this.#connecting -= 1;
+      const worker = { client, settingsApplied: 0 };
+      this.#workers.push(worker);
+      try {
+        for (const sql of this.#options.workerSetup) await client.query(sql);
+        this.#idle.push(worker);
+      } catch (error) {
+        this.#fail({ error, line: 0, sql: '' });
       }
       this.#pump();
     })();

@@ -8,7 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { checkDumpInput } from './dump-input.ts';
-import { closeClient, describeServer, openClient } from './connection.ts';
+import { describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
 import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
@@ -245,7 +245,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     if (error instanceof UserError) throw error;
     throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
   } finally {
-    await parallel?.close(closeClient);
+    await parallel?.close();
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 }

@@ -105,6 +105,13 @@ test('with --jobs, a bad row in a later piece and a unique key that fails both s
     restoreDatabase({ connection: connectionFor(server, 'duplicate'), input: duplicate, jobs: 4, pieceBytes: 16 * 1024 }),
     (error: unknown) => error instanceof UserError && /^restore failed at line \d+ \(ALTER TABLE ONLY album ADD CONSTRAINT album_pkey PRIMARY KEY \(id\);\): could not create unique index/.test(error.message),
   );
+  // Nothing of the failed restores goes on in the server (running statements are cancelled, connections closed).
+  let left = -1;
+  for (const deadline = Date.now() + 10_000; left !== 0 && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    const [row] = await server.query<{ n: string }>('postgres', `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name LIKE 'immich-backup restore%'`);
+    left = Number(row!.n);
+  }
+  assert.equal(left, 0, 'restore connections left behind');
 });
 
 test('with --jobs, a script that opens its own transaction keeps it on one connection until it ends', async () => {
