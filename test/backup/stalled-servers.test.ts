@@ -42,6 +42,20 @@ async function docker(...args: string[]): Promise<void> {
   assert.equal(result.code, 0, result.stderr);
 }
 
+/**
+ * `docker pause` freezes the container's cgroup. On a busy machine the freezer can give up while a
+ * backend is in the middle of I/O ("unable to freeze"); that says nothing about the code under test,
+ * so freezing is tried again a few times before the test fails.
+ */
+async function freeze(containerId: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await runCommand('docker', ['pause', containerId]);
+    if (result.code === 0) return;
+    if (attempt === 5 || !result.stderr.includes('unable to freeze')) assert.fail(`docker pause failed: ${result.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 async function resume(): Promise<void> {
   if (!paused) return;
   await docker('unpause', server.container.getId());
@@ -73,7 +87,14 @@ async function backupThenFreeze(extraEnv: Record<string, string>) {
   } finally {
     await observer.end();
   }
-  await docker('pause', server.container.getId());
+  try {
+    await freeze(server.container.getId());
+  } catch (error) {
+    // A run left going would notify into the next test's window.
+    running.child.kill('SIGKILL');
+    await running.exited;
+    throw error;
+  }
   paused = true;
   const frozenAt = Date.now();
   return { running, backupDir, frozenAt, notified: () => receiver.requests.slice(before).map((request) => JSON.parse(request.body) as { event: string; message: string }) };
