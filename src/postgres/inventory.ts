@@ -268,10 +268,12 @@ export async function unsupportedObjects(
       queue.push([dependent, root]);
     }
   }
-  const directKeys = new Set(direct.filter((o) => o.catalog !== undefined).map((o) => key(o.catalog!, o.oid!)));
+  // Compared by kind too: a table's row level security shares the table's catalog row, so when the
+  // table is skipped its row level security is listed with it (as depending on it), not lost unnamed.
+  const directKeys = new Set(direct.filter((o) => o.catalog !== undefined).map((o) => `${o.kind} ${key(o.catalog!, o.oid!)}`));
   const directSet = new Set(direct);
   const indirect = inventory
-    .filter((object) => !directSet.has(object) && !(object.catalog !== undefined && directKeys.has(key(object.catalog, object.oid!))) && object.catalog !== undefined && cause.has(key(object.catalog, object.oid!)))
+    .filter((object) => !directSet.has(object) && object.catalog !== undefined && !directKeys.has(`${object.kind} ${key(object.catalog, object.oid!)}`) && cause.has(key(object.catalog, object.oid!)))
     .map((object) => ({ ...object, reason: `depends on ${describeObject(cause.get(key(object.catalog!, object.oid!))!)}` }));
   void byKey;
   return [...direct, ...indirect];

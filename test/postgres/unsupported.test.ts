@@ -92,6 +92,10 @@ test('with --allow-unsupported the dump succeeds, lists what it skipped, and the
   const skipped = result.unsupportedObjects.map(describeObject);
   for (const name of expectedUnsupported) assert.ok(skipped.includes(name), `${name} listed`);
   assert.ok(!skipped.includes('table public.keeper'));
+  assert.ok(
+    skipped.includes('row level security public.measurements on measurements (depends on partitioned table public.measurements)'),
+    `the skipped table's row level security is listed: ${skipped.join(', ')}`,
+  );
 
   await server.createDatabase('odd_restored');
   // What refers to a skipped object is skipped with it (and listed), so what was written restores without one error.
