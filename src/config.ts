@@ -88,7 +88,7 @@ export const databaseEnvSchema = z
     DB_PASSWORD: z.string().optional(),
     DB_DATABASE_NAME: z.string().default('immich'),
     DB_SSL_MODE: z.enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full']).optional(),
-    DB_CONNECT_TIMEOUT: durationWithUnit('30s').default(30_000),
+    DB_CONNECT_TIMEOUT: duration('30s').default(30_000),
   })
   .refine((env) => env.DB_URL !== undefined || env.DB_PASSWORD !== undefined, {
     message: 'is required (or DB_PASSWORD_FILE, or DB_URL)',
@@ -163,24 +163,22 @@ export function loadDatabaseConfig(env: Env): DatabaseConfig {
 // ---------------------------------------------------------------------------------------------
 // The sidecar (`backup`, `serve`, `status`, `list`): schedule, folders, Kopia, notifications, HTTP.
 
-/** A duration such as `26h`, `90m`, `2d`, `45s`, or a bare number of hours; in milliseconds. */
+/**
+ * A duration with its unit (`500ms`, `45s`, `90m`, `26h`, `2d`), in milliseconds. A bare number is
+ * refused: `NOTIFY_TIMEOUT=10` must not silently mean ten hours (nor ten seconds).
+ */
 export function parseDuration(value: string): number | undefined {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(value);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value);
   if (match === null) return undefined;
-  const amount = Number(match[1]);
-  const unit = match[2] ?? 'h';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 3_600_000;
-  const ms = amount * factor;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const ms = Number(match[1]) * factor;
   return ms > 0 ? ms : undefined;
 }
 
-/**
- * A timeout: a duration with its unit written out (`30s`, `10m`, `6h`), so that a bare `30` is
- * not silently read as 30 hours. `example` is shown in the error message.
- */
-function durationWithUnit(example: string) {
+/** A duration setting; `example` is shown in the error message. */
+function duration(example: string) {
   return z.string().transform((value, context) => {
-    const ms = /[a-z]\s*$/.test(value) ? parseDuration(value) : undefined;
+    const ms = parseDuration(value);
     if (ms === undefined) {
       context.addIssue({ code: 'custom', message: `must be a duration with its unit, such as ${example}, 90s, 10m or 2h (got "${value}")` });
       return z.NEVER;
@@ -188,15 +186,6 @@ function durationWithUnit(example: string) {
     return ms;
   });
 }
-
-const duration = z.string().transform((value, context) => {
-  const ms = parseDuration(value);
-  if (ms === undefined) {
-    context.addIssue({ code: 'custom', message: `must be a duration such as 26h, 90m or 2d (got "${value}")` });
-    return z.NEVER;
-  }
-  return ms;
-});
 
 function isValidCron(expression: string): boolean {
   // node-cron's own parser: what it accepts here is exactly what the scheduler will run.
@@ -269,7 +258,7 @@ const pathList = z.string().transform((value) =>
     .filter((item) => item !== ''),
 );
 const absolutePath = z.string().refine((value) => value.startsWith('/'), { message: 'must be an absolute path' });
-/** Like `duration`, but `0` is allowed (e.g. "do not wait"). */
+/** Like `duration`, but `0` (with or without a unit) is allowed (e.g. "do not wait"). */
 const durationOrZero = z.string().transform((value, context) => {
   if (/^\s*0+(\.0+)?\s*(ms|s|m|h|d)?\s*$/.test(value)) return 0;
   const ms = parseDuration(value);
@@ -333,8 +322,8 @@ export function kopiaTransportProblems(env: Env): string[] {
 
 /** Limits of the dump step, read by the sidecar and by the `dump` command. */
 export const dumpLimitsEnvShape = {
-  DUMP_TIMEOUT: durationWithUnit('6h').default(6 * 3_600_000),
-  DUMP_STALL_TIMEOUT: durationWithUnit('10m').default(10 * 60_000),
+  DUMP_TIMEOUT: duration('6h').default(6 * 3_600_000),
+  DUMP_STALL_TIMEOUT: duration('10m').default(10 * 60_000),
 };
 
 /** Every variable of the sidecar; the DB_* part is `databaseEnvSchema`'s. */
@@ -345,7 +334,7 @@ export const sidecarEnvSchema = z.object({
   BACKUP_DIR: absolutePath.default('/backups'),
   BACKUP_KEEP_DAYS: nonNegativeInt.default(7),
   BACKUP_KEEP_MIN: positiveInt.default(3),
-  BACKUP_MAX_AGE: duration.default(26 * 3_600_000),
+  BACKUP_MAX_AGE: duration('26h').default(26 * 3_600_000),
   BACKUP_ON_START: envSchemas.booleanFlag.default(false),
   DUMP_COMPRESSION_LEVEL: z.coerce.number().int().min(0).max(9).default(6),
   CONFIG_FILES: pathList.default(['/config/docker-compose.yml', '/config/.env']),
@@ -370,8 +359,8 @@ export const sidecarEnvSchema = z.object({
   KOPIA_KEEP_MONTHLY: nonNegativeInt.default(12),
   KOPIA_KEEP_ANNUAL: nonNegativeInt.default(0),
   // How long a run waits for a Kopia server that is (re)connecting its repository before it fails.
-  KOPIA_CONNECT_TIMEOUT: duration.default(5 * 60_000),
-  KOPIA_SNAPSHOT_TIMEOUT: duration.default(12 * 3_600_000),
+  KOPIA_CONNECT_TIMEOUT: duration('5m').default(5 * 60_000),
+  KOPIA_SNAPSHOT_TIMEOUT: duration('12h').default(12 * 3_600_000),
   // A library snapshot with fewer files than this share of the previous one's is refused (0: off).
   KOPIA_LIBRARY_MIN_RATIO: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
 
@@ -385,7 +374,7 @@ export const sidecarEnvSchema = z.object({
   HEALTHCHECKS_URL: httpUrl('a healthchecks.io-style ping URL').optional(),
   NOTIFY_ON_START: envSchemas.booleanFlag.default(false),
   NOTIFY_ON_SUCCESS: envSchemas.booleanFlag.default(true),
-  NOTIFY_TIMEOUT: duration.default(10_000),
+  NOTIFY_TIMEOUT: duration('10s').default(10_000),
   NOTIFY_RETRIES: nonNegativeInt.max(10).default(3),
 
   HTTP_PORT: port.default(8080),
@@ -399,11 +388,11 @@ export const sidecarEnvSchema = z.object({
     // The default before the transform: zod would put it back in place of the undefined that "off" gives.
     .default('http://immich-server:2283')
     .transform((value) => (value === 'off' ? undefined : value.replace(/\/+$/, ''))),
-  IMMICH_API_TIMEOUT: duration.default(10_000),
+  IMMICH_API_TIMEOUT: duration('10s').default(10_000),
   IMMICH_MAINTENANCE_WAIT: durationOrZero.default(30 * 60_000),
   IMMICH_BACKUPS_PATH: absolutePath.optional(),
   VERIFY_HEALTHCHECKS_URL: httpUrl('a healthchecks.io-style ping URL for the restore test').optional(),
-  VERIFY_TIMEOUT: durationWithUnit('6h').default(6 * 3_600_000),
+  VERIFY_TIMEOUT: duration('6h').default(6 * 3_600_000),
   VERIFY_SCHEDULE: cronExpression('0 5 * * 0')
     // Monthly, as the runbook says (1st of the month, 05:00, after the night's backup); "off" disables it.
     .or(z.literal('off'))

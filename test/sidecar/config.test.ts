@@ -32,7 +32,16 @@ test('defaults a user would expect', () => {
 test('durations, lists and fingerprints are parsed', () => {
   assert.equal(parseDuration('90m'), 5_400_000);
   assert.equal(parseDuration('2d'), 172_800_000);
-  assert.equal(parseDuration('26'), 93_600_000);
+  assert.equal(parseDuration('500ms'), 500);
+  // A bare number has no meaning we could guess safely (NOTIFY_TIMEOUT=10 once meant ten hours).
+  assert.equal(parseDuration('26'), undefined);
+  assert.throws(
+    () => loadSidecarConfig({ DB_PASSWORD: 'pw', KOPIA_ENABLED: 'false', NOTIFY_TIMEOUT: '10', BACKUP_MAX_AGE: '26' }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /NOTIFY_TIMEOUT: must be a duration with its unit, such as 10s/.test(error.message) &&
+      /BACKUP_MAX_AGE: must be a duration with its unit, such as 26h/.test(error.message),
+  );
   assert.equal(parseDuration('0h'), undefined);
   const config = loadSidecarConfig({
     DB_PASSWORD: 'pw',
