@@ -275,18 +275,8 @@ export async function unsupportedObjects(
   const indirect = inventory
     .filter((object) => !directSet.has(object) && object.catalog !== undefined && !directKeys.has(`${object.kind} ${key(object.catalog, object.oid!)}`) && cause.has(key(object.catalog, object.oid!)))
     .map((object) => ({ ...object, reason: `depends on ${describeObject(cause.get(key(object.catalog!, object.oid!))!)}` }));
-  // A property listed under its table's own catalog row (row level security) is left out with the
-  // table: name it too. (Not an extension, which shares its row with its configuration data.)
-  const listedSet = new Set<InventoryObject>([...direct, ...indirect]);
-  const skippedRelations = new Map(
-    [...direct, ...indirect].filter((o) => o.catalog === 'pg_class').map((o) => [key(o.catalog!, o.oid!), o] as const),
-  );
-  const sameRow = inventory
-    .filter((object) => !listedSet.has(object) && object.catalog === 'pg_class' && skippedRelations.has(key(object.catalog, object.oid!)))
-    .filter((object) => !indirect.some((o) => o.kind === object.kind && o.catalog === object.catalog && o.oid === object.oid))
-    .map((object) => ({ ...object, reason: `belongs to ${describeObject({ ...skippedRelations.get(key(object.catalog!, object.oid!))!, reason: undefined })}` }));
   void byKey;
-  return [...direct, ...indirect, ...sameRow];
+  return [...direct, ...indirect];
 }
 
 export function describeObject(object: InventoryObject): string {
