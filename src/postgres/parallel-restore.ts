@@ -101,24 +101,30 @@ export class ParallelRestore {
     let piece: PieceChannel | undefined;
     let pieceBytes = 0;
     try {
-      for await (const chunk of data) {
-        this.#throwIfFailed();
-        if (piece === undefined) {
-          piece = new PieceChannel(this);
-          pieceBytes = 0;
-          this.#pending.push({ kind: 'copy', tables: [table], line, sql, channel: piece });
-          this.#pump();
+      for await (const batch of data) {
+        let rest = batch;
+        while (rest.length > 0) {
+          this.#throwIfFailed();
+          if (piece === undefined) {
+            piece = new PieceChannel(this);
+            pieceBytes = 0;
+            this.#pending.push({ kind: 'copy', tables: [table], line, sql, channel: piece });
+            this.#pump();
+          }
+          // A piece ends only at a row's end: at the first newline once it is full (a batch from the
+          // script reader is whole rows, or a part of a very long row that has no newline yet).
+          const end = rest.indexOf(0x0a, Math.max(0, this.#options.pieceBytes - pieceBytes - 1));
+          const chunk = end === -1 ? rest : rest.subarray(0, end + 1);
+          rest = rest.subarray(chunk.length);
+          piece.push(chunk);
+          this.#buffered += chunk.length;
+          pieceBytes += chunk.length;
+          if (end !== -1) {
+            piece.close();
+            piece = undefined;
+          }
+          while (this.#buffered > this.#options.bufferBytes && this.#failure === undefined) await this.#wait();
         }
-        piece.push(chunk);
-        this.#buffered += chunk.length;
-        pieceBytes += chunk.length;
-        // A piece ends only at a row's end: a batch from the script reader ends in a newline unless
-        // it is the beginning of a very long row.
-        if (pieceBytes >= this.#options.pieceBytes && chunk[chunk.length - 1] === 0x0a) {
-          piece.close();
-          piece = undefined;
-        }
-        while (this.#buffered > this.#options.bufferBytes && this.#failure === undefined) await this.#wait();
       }
     } catch (error) {
       // The input ended inside the block (or the restore stopped): the worker must not wait for more rows.
@@ -349,9 +355,15 @@ export function parallelDdlTables(sql: string): string[] | undefined {
   return referenced === null ? undefined : [tableKey(constraint[1]!), tableKey(referenced[1]!)];
 }
 
-/** A COPY statement's table (its key for the conflict check). */
+/** `COPY table [(columns)] FROM stdin;` in text format, as pg_dump writes it (the table is captured). */
+const plainCopy = new RegExp(String.raw`^\s*COPY\s+(${qualifiedName})\s*(?:\((?:"(?:[^"]|"")*"|[^)"])*\))?\s*FROM\s+stdin\s*;\s*$`, 'i');
+
+/**
+ * A COPY statement's table (its key for the conflict check), when its data may be cut into pieces:
+ * only the text format, where every newline ends a row (CSV may quote one, binary has none).
+ */
 export function copyTable(sql: string): string | undefined {
-  const name = new RegExp(String.raw`^\s*COPY\s+(${qualifiedName})`, 'i').exec(sql)?.[1];
+  const name = plainCopy.exec(sql)?.[1];
   return name === undefined ? undefined : tableKey(name);
 }
 

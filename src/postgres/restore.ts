@@ -7,7 +7,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { checkDumpInput } from './dump-input.ts';
+import { checkDumpInput, readChunkBytes } from './dump-input.ts';
 import { describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
@@ -127,8 +127,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
     const ignore = () => undefined;
     const text = checked.compressed
-      ? pipelineStreams(createReadStream(options.input), counter, createGunzip(), ignore)
-      : pipelineStreams(createReadStream(options.input), counter, ignore);
+      ? pipelineStreams(createReadStream(options.input, { highWaterMark: readChunkBytes }), counter, createGunzip({ chunkSize: readChunkBytes }), ignore)
+      : pipelineStreams(createReadStream(options.input, { highWaterMark: readChunkBytes }), counter, ignore);
 
     if (singleTransaction) {
       await client.query('BEGIN');

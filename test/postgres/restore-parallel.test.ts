@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { UserError } from '../../src/errors.ts';
 import { restoreDatabase } from '../../src/postgres/restore.ts';
-import { parallelDdlTables } from '../../src/postgres/parallel-restore.ts';
+import { copyTable, parallelDdlTables } from '../../src/postgres/parallel-restore.ts';
 import { runCli } from '../support/cli.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { connectionFor } from './round-trip.ts';
@@ -136,6 +136,13 @@ test('restore-db refuses --jobs above 1 in one transaction (--clean), and a --jo
   const notNumber = await runCli(['restore-db', '--jobs', 'many', '--input', input], { ...server.env('postgres'), LOG_LEVEL: 'warn' });
   assert.equal(notNumber.code, 64, notNumber.stderr);
   assert.match(notNumber.stderr, /--jobs must be a whole number from 1 to 64, not "many"/);
+});
+
+test('only text-format COPY blocks are cut into pieces (a CSV field may hold a newline)', () => {
+  assert.equal(copyTable('COPY public.asset (id, "originalPath", "a)b") FROM stdin;'), 'asset');
+  assert.equal(copyTable('COPY "Odd Schema"."no columns"  FROM stdin;'), 'no columns');
+  assert.equal(copyTable("COPY public.t (x) FROM stdin WITH (FORMAT csv);"), undefined);
+  assert.equal(copyTable('COPY public.t FROM stdin BINARY;'), undefined);
 });
 
 test('only indexes and key constraints go to workers, with the tables they lock', () => {
