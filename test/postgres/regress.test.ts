@@ -129,7 +129,7 @@ before(async () => {
   await server.createDatabase('restored');
   firstRestore = await restore('restored');
   restoredSchema = await schemaOf('restored');
-});
+}, { timeout: 1_200_000 }); // building the regression database is most of it: ~2 min alone, 7 min on a machine under full load
 after(async () => {
   await server?.stop();
 });
