@@ -90,6 +90,10 @@ test('restore-db --jobs 4 loads the tables in pieces and builds keys and indexes
   assert.deepEqual(await describe('by_jobs'), await describe('by_psql'));
   const path = await server.query<{ path: string }>('by_jobs', 'SELECT path FROM family.photo WHERE id = 7');
   assert.equal(path[0]!.path, '/library/7.jpg\ttab');
+  // --clean --no-single-transaction: dropped (after the file was proven good), then restored on 4 connections.
+  const again = await restoreDatabase({ connection: connectionFor(server, 'by_jobs'), input, clean: true, singleTransaction: false, jobs: 4, pieceBytes: 16 * 1024 });
+  assert.ok(again.parallel !== undefined && again.parallel.mostAtOnce > 1, JSON.stringify(again.parallel));
+  assert.deepEqual(await describe('by_jobs'), await describe('by_psql'));
 });
 
 test('with --jobs, a bad row in a later piece and a unique key that fails both stop the restore naming the statement line', async () => {
