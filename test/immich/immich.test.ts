@@ -10,7 +10,7 @@ import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
-import { runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { assertSameLines, describeBoth, fixturePath } from '../postgres/round-trip.ts';
 
@@ -182,12 +182,10 @@ test("the placed dump restores with Immich's web-restore statements and psql fla
     yield Buffer.from(immichPrologue);
     yield* createReadStream(placedCopy).pipe(createGunzip());
   }
-  const psql = await runCommand(
+  const psql = await postgres.runClient(
     'psql',
-    ['--username', postgres.user, '--host', postgres.host, '--port', String(postgres.port), '--dbname', 'older',
-      '--single-transaction', '--set', 'ON_ERROR_STOP=on', '--echo-all', '--output=/dev/null'],
+    ['--dbname', 'older', '--single-transaction', '--set', 'ON_ERROR_STOP=on', '--echo-all', '--output=/dev/null'],
     Readable.from(script()),
-    { env: { ...process.env, PGPASSWORD: postgres.password } },
   );
   assert.equal(psql.code, 0, psql.stderr.slice(-2000));
 
