@@ -152,9 +152,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         ? new ParallelRestore({
             jobs,
             pieceBytes: options.pieceBytes ?? restorePieceBytes,
-            // Rows read but not yet sent to the server: 32 MiB with 4 jobs (the reader is several
-            // times faster than a connection loads, so a little read-ahead keeps them all busy).
-            bufferBytes: jobs * (options.pieceBytes ?? restorePieceBytes),
+            // Rows read but not yet sent to the server: 16 MiB (the reader is several times faster
+            // than a connection loads, so a little read-ahead keeps them all busy; on the 1 GB
+            // benchmark dump 32 MiB peaked at 201 MiB RSS, 16 MiB at 182 MiB, in the same time).
+            bufferBytes: 2 * (options.pieceBytes ?? restorePieceBytes),
             connect: () =>
               openClient(options.connection, {
                 applicationName: 'immich-backup restore worker',
