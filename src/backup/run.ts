@@ -15,6 +15,7 @@ import { ChecksumCache } from './checksums.ts';
 import { checkManifestFiles, partialFolderName, runFolderName } from './run-folders.ts';
 import { recordRun } from './state.ts';
 import type { StoredFingerprint } from '../postgres/fingerprint.ts';
+import { fsyncFile } from '../durable-files.ts';
 
 export interface DumpStepResult {
   serverVersion: string;
@@ -112,15 +113,6 @@ class StepFailure extends Error {
   constructor(step: StepName, cause: unknown) {
     super(errorMessage(cause), { cause });
     this.step = step;
-  }
-}
-
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
@@ -319,7 +311,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
         let finalName = runId;
         for (let index = 2; await exists(join(options.backupDir, finalName)); index += 1) finalName = `${runId}-${index}`;
         await rename(partial, join(options.backupDir, finalName));
-        await fsyncPath(options.backupDir);
+        await fsyncFile(options.backupDir);
         if (finalName !== runId) {
           value.runId = finalName;
           runId = finalName;
@@ -483,6 +475,6 @@ async function exists(path: string): Promise<boolean> {
 async function writeManifest(folder: string, manifest: Manifest): Promise<void> {
   const path = join(folder, manifestFileName);
   await writeFile(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  await fsyncPath(`${path}.tmp`);
+  await fsyncFile(`${path}.tmp`);
   await rename(`${path}.tmp`, path);
 }

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage } from '../errors.ts';
+import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
 
 /**
  * Copies of our dumps in Immich's own backups folder (`UPLOAD_LOCATION/backups`, IMMICH_BACKUPS_PATH),
@@ -47,17 +46,6 @@ export function copyRunId(name: string): string | undefined {
   return match === null ? undefined : `immich-${match[1]}_${match[2]}${match[3] ?? ''}`;
 }
 
-async function fsync(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // Some filesystems refuse to fsync a directory; the rename is still atomic.
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Copies `source` (a finished dump) into `directory` as `name`: written to a hidden partial file,
  * checked against the dump's sha256 and size, fsynced, then renamed, so Immich never lists a
@@ -73,27 +61,20 @@ export async function placeCopy(options: {
 }): Promise<string> {
   const target = join(options.directory, options.name);
   const partial = join(options.directory, `.${options.name}.partial`);
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const hashing = new HashingCounter();
   try {
     // Mode as Immich's own dumps get it (0666 less the umask): Immich's server must be able to read it.
     await pipeline(createReadStream(options.source), hashing, createWriteStream(partial, { flags: 'wx', mode: 0o666 }), {
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    const sha256 = hash.digest('hex');
+    const sha256 = hashing.sha256();
+    const size = hashing.bytes;
     if (sha256 !== options.sha256 || size !== options.size) {
       throw new Error(`the copy does not match the dump (size ${size} vs ${options.size}, sha256 ${sha256.slice(0, 12)}… vs ${options.sha256.slice(0, 12)}…)`);
     }
-    await fsync(partial);
+    await fsyncFile(partial);
     await rename(partial, target);
-    await fsync(options.directory);
+    await fsyncDirectory(options.directory);
     return target;
   } catch (error) {
     await rm(partial, { force: true }).catch(() => undefined);

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type pg from 'pg';
@@ -21,6 +20,7 @@ import { applyDumpSessionSettings, tableData, type DumpProgress } from './table-
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 import { newestImmichMigration } from '../immich/migrations.ts';
+import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
 
 export interface DumpOptions {
   connection: pg.ClientConfig;
@@ -372,15 +372,7 @@ export interface DumpFileResult extends DumpResult {
  */
 export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: string }): Promise<DumpFileResult> {
   const partial = `${options.path}.partial`;
-  const hash = createHash('sha256');
-  let size = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const hashing = new HashingCounter();
   let file: ReturnType<typeof createWriteStream>;
   try {
     file = createWriteStream(partial, { mode: 0o600 });
@@ -397,12 +389,10 @@ export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: 
     done.catch(() => undefined);
     const result = await dumpDatabase({ tempDirectory: dirname(options.path), ...options, output: hashing });
     await done;
-    const handle = await open(partial, 'r+');
-    await handle.sync();
-    await handle.close();
+    await fsyncFile(partial);
     await rename(partial, options.path);
-    await syncDirectory(dirname(options.path));
-    return { ...result, path: options.path, size, sha256: hash.digest('hex') };
+    await fsyncDirectory(dirname(options.path));
+    return { ...result, path: options.path, size: hashing.bytes, sha256: hashing.sha256() };
   } catch (error) {
     hashing.destroy();
     file.destroy();
@@ -411,15 +401,6 @@ export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: 
       throw new UserError(`dump failed: no space left on the device holding ${options.path}`, { cause: error });
     }
     throw error;
-  }
-}
-
-async function syncDirectory(path: string): Promise<void> {
-  try {
-    const handle = await open(path, 'r');
-    await handle.sync().finally(() => handle.close());
-  } catch {
-    // Some filesystems refuse to fsync a directory; the rename is still atomic.
   }
 }
 
