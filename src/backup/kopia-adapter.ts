@@ -2,7 +2,7 @@ import { KopiaClient } from '../kopia/client.ts';
 import type { KopiaConnectionConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { KopiaBackupClient } from './kopia-step.ts';
-import type { SnapshotRef } from './report.ts';
+import type { SnapshotRef } from '../report.ts';
 
 /** The run's view of Kopia (kopia-step.ts), implemented with the REST client of src/kopia. */
 /** `signal`: the program is stopping (SIGTERM); every request to the Kopia server is cut. */

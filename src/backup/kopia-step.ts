@@ -3,13 +3,13 @@ import type { SidecarConfig } from '../config.ts';
 import { KopiaError } from '../kopia/client.ts';
 import { repositoryFacts, type RepositoryFacts } from '../kopia/repository.ts';
 import type { RepoStatus } from '../kopia/schemas.ts';
-import type { SnapshotRef } from './report.ts';
+import type { SnapshotRef } from '../report.ts';
 import type { StepContext } from './run.ts';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readManifest, runFolderTime } from './run-folders.ts';
 import { loadState, type KnownRepository, type SidecarState } from './state.ts';
-import { formatDuration } from './report.ts';
+import { formatDuration } from '../format.ts';
 
 /** What the run needs from Kopia; implemented over the Kopia server REST client (kopia-adapter.ts). */
 export interface KopiaBackupClient {

@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { createHttpServer, listen } from '../http/server.ts';
 import { collectStatus } from '../http/status.ts';
 import { RunLockedError } from './lock.ts';
-import type { RunReport, RunTrigger } from './report.ts';
+import type { RunReport, RunTrigger } from '../report.ts';
 import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
 import { Schedule, systemTimeZone } from './schedule.ts';
 import { localIso } from '../time.ts';

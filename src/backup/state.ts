@@ -3,8 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RepositoryFacts } from '../kopia/repository.ts';
 import { withFileLock } from './lock.ts';
-import type { RunReport } from './report.ts';
-import type { VerifyResult } from './verify.ts';
+import type { RunReport, VerifyResult } from '../report.ts';
 
 /**
  * A small state file in BACKUP_DIR: the last runs' reports and counters, so that /healthz,

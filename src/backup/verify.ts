@@ -12,7 +12,8 @@ import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../postgres/fingerprint.ts';
-import { formatDuration, type RunReport, type RunTrigger } from './report.ts';
+import { formatDuration } from '../format.ts';
+import type { ExternalFiles, RunReport, RunTrigger, VerifyResult } from '../report.ts';
 import { lastGoodRun } from './run-folders.ts';
 import { recordVerify } from './state.ts';
 
@@ -34,29 +35,6 @@ export interface VerifyOptions {
   signal?: AbortSignal;
 }
 
-export interface VerifyResult {
-  ok: boolean;
-  runId: string | null;
-  checkedAt: string;
-  durationMs: number;
-  tablesChecked: number;
-  rowsChecked: number;
-  /** Each problem found, one line each (a table whose rows differ, an object missing...). */
-  problems: string[];
-  /** Database-to-library cross-check; null when there was no Kopia or no asset table. */
-  files: { checked: number; missing: number; examples: string[]; snapshotId: string; external?: ExternalFiles } | null;
-}
-
-/**
- * Assets of Immich's external libraries: never in the upload location's snapshot, so never counted
- * missing from it. `checked`: those whose library folder is mounted in the sidecar, looked up there.
- */
-export interface ExternalFiles {
-  count: number;
-  checked: number;
-  missing: number;
-  examples: string[];
-}
 
 const defaultMediaLocations = ['/data', '/usr/src/app/upload'];
 

@@ -1,6 +1,7 @@
 import type { Command } from './command.ts';
 import { loadSidecarConfig } from '../config.ts';
-import { formatBytes, formatDuration, type RunReport } from '../backup/report.ts';
+import { formatBytes, formatDuration } from '../format.ts';
+import type { RunReport } from '../report.ts';
 import { formatLocalTime } from '../time.ts';
 import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
 import { ExitCode, UserError } from '../errors.ts';

@@ -1,7 +1,7 @@
 import type { Command } from './command.ts';
 import { loadSidecarConfig } from '../config.ts';
 import { errorMessage } from '../errors.ts';
-import { formatBytes } from '../backup/report.ts';
+import { formatBytes } from '../format.ts';
 import { listRunFolders } from '../backup/run-folders.ts';
 
 const command: Command = {

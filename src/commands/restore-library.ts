@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { loadKopiaConnection } from '../kopia/config.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { ExitCode, UserError } from '../errors.ts';
-import { formatBytes } from '../backup/report.ts';
+import { formatBytes } from '../format.ts';
 import { immichFolders } from '../immich/folders.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 

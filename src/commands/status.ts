@@ -1,7 +1,7 @@
 import type { Command } from './command.ts';
 import { loadSidecarConfig } from '../config.ts';
 import { collectStatus, type Status } from '../http/status.ts';
-import { formatBytes, formatDuration } from '../backup/report.ts';
+import { formatBytes, formatDuration } from '../format.ts';
 import { formatLocalTime } from '../time.ts';
 
 /** For people: every time in the schedule's zone, with its offset. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { RunReport } from '../backup/report.ts';
-import { formatDuration } from '../backup/report.ts';
+import type { RunReport } from '../report.ts';
+import { formatDuration } from '../format.ts';
 import { formatLocalTime, localIso } from '../time.ts';
 import { liveLockHolder, lockFileName } from '../backup/lock.ts';
 import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';

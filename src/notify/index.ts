@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { SidecarConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { RunReport } from '../backup/report.ts';
+import type { RunReport } from '../report.ts';
 import { deliver, type DeliveryResult } from './deliver.ts';
 import { discordNotifier } from './discord.ts';
 import { gotifyNotifier } from './gotify.ts';

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration } from '../backup/report.ts';
+import { formatBytes, formatDuration } from '../format.ts';
 import { formatLocalTime } from '../time.ts';
 import type { Notification } from './notifier.ts';
 

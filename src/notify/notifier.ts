@@ -1,4 +1,4 @@
-import type { RunReport } from '../backup/report.ts';
+import type { RunReport } from '../report.ts';
 
 /** `skipped`: the run did nothing on purpose (Immich in maintenance mode), a warning rather than a failure. */
 export type NotificationEvent = 'start' | 'success' | 'failure' | 'skipped';

@@ -8,7 +8,7 @@ import { copyConfigFiles } from '../../src/backup/config-copy.ts';
 import { checkLibrary } from '../../src/backup/library-check.ts';
 import { acquireRunLock, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
 import { manifestSchema } from '../../src/backup/manifest.ts';
-import type { RunReport } from '../../src/backup/report.ts';
+import type { RunReport } from '../../src/report.ts';
 import { applyRetention } from '../../src/backup/retention.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
 import { runBackup, type BackupSteps } from '../../src/backup/run.ts';

@@ -1,4 +1,4 @@
-import type { RunReport } from '../../src/backup/report.ts';
+import type { RunReport } from '../../src/report.ts';
 
 export function successfulRun(): RunReport {
   return {

@@ -1,8 +1,10 @@
 /**
- * What a backup run reports: the webhook payload's `run`, the /status JSON, the state file and the
- * metrics all come from this one shape, so they can never disagree.
+ * What a backup run and a restore test report: the webhook payload's `run`, the /status JSON, the
+ * state file and the metrics all come from these shapes, so they can never disagree. They live
+ * below backup/, notify/ and http/ because all three read them (see the layer rule in
+ * test/architecture/imports.test.ts).
  */
-import type { RepositoryFacts } from '../kopia/repository.ts';
+import type { RepositoryFacts } from './kopia/repository.ts';
 
 export const stepNames = ['immich', 'dump', 'library-check', 'config-copy', 'manifest', 'immich-copy', 'retention', 'kopia-repository', 'kopia-backups', 'kopia-library'] as const;
 export type StepName = (typeof stepNames)[number];
@@ -82,22 +84,27 @@ export interface RunReport {
   progress?: Record<string, unknown>;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+/** What `verify` (the restore test) found: kept in the state file for /status and /metrics. */
+export interface VerifyResult {
+  ok: boolean;
+  runId: string | null;
+  checkedAt: string;
+  durationMs: number;
+  tablesChecked: number;
+  rowsChecked: number;
+  /** Each problem found, one line each (a table whose rows differ, an object missing...). */
+  problems: string[];
+  /** Database-to-library cross-check; null when there was no Kopia or no asset table. */
+  files: { checked: number; missing: number; examples: string[]; snapshotId: string; external?: ExternalFiles } | null;
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${seconds % 60} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+/**
+ * Assets of Immich's external libraries: never in the upload location's snapshot, so never counted
+ * missing from it. `checked`: those whose library folder is mounted in the sidecar, looked up there.
+ */
+export interface ExternalFiles {
+  count: number;
+  checked: number;
+  missing: number;
+  examples: string[];
 }
