@@ -117,7 +117,7 @@ export interface RelationRow {
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;
 }
-export const relationsQuery = (versionNum: number) => `
+export const relationsQuery = `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence AS persistence,
        c.reloptions AS options, tc.reloptions AS "toastOptions", c.relreplident AS replident,
        c.relrowsecurity AS "rowSecurity", c.relforcerowsecurity AS "forceRowSecurity", c.relispartition AS "isPartition",
@@ -134,7 +134,7 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
  WHERE ${userSchema('n')} AND ${notExtensionMember('pg_class', 'c')} AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
- ORDER BY n.nspname, c.relname${versionNum > 0 ? '' : ''}`;
+ ORDER BY n.nspname, c.relname`;
 
 export interface ColumnRow {
   relid: number; num: number; name: string; type: string; notNull: boolean; identity: string; generated: string;

@@ -48,8 +48,11 @@ export const Priority = {
   function: 8,
   relation: 17,
   tableAttach: 18,
+  /** Not kinds of pg_dump's own (it writes both inside the sequence's entry): right after the tables they name. */
   ownedBy: 19,
   identity: 20,
+  /** pg_dump's ATTRDEF: a column DEFAULT written as its own ALTER TABLE (a view's, or one split out of CREATE TABLE). */
+  attributeDefault: 21,
   constraint: 30,
   index: 31,
   indexAttach: 32,
@@ -626,7 +629,7 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
   // Defaults on view columns (for INSERTs through the view) are their own statements.
   for (const column of columns.filter((c) => c.defaultExpr !== null)) {
     entries.push({
-      id: `view-default:${relation.oid}:${column.num}`, section: 'pre-data', priority: Priority.identity, type: 'DEFAULT',
+      id: `view-default:${relation.oid}:${column.num}`, section: 'pre-data', priority: Priority.attributeDefault, type: 'DEFAULT',
       schema: relation.schema, name: `${relation.name} ${column.name}`, owner: null,
       sql: `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`,
       drop: null, dependsOn: new Set([`pg_class:${relation.oid}`]),

@@ -120,7 +120,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     });
     const unsupported = await guard.waitFor(
       'the catalogs',
-      inventoryObjects(client).then((objects) => unsupportedObjects(client!, objects, { owner: options.owner ?? false, alsoUnsupported: inLoops })),
+      inventoryObjects(client).then((objects) => unsupportedObjects(client!, objects, { alsoUnsupported: inLoops })),
     );
     if (unsupported.length > 0) {
       const names = unsupported.map(describeObject);

@@ -188,9 +188,6 @@ export const supportedKinds = new Set([
   'row level security', 'default privileges',
 ]);
 
-/** Kinds that are privileges rather than objects: skipped by design unless --owner keeps privileges. */
-export const privilegeKinds = new Set<string>([]);
-
 export async function inventoryObjects(client: pg.ClientBase): Promise<InventoryObject[]> {
   const { rows: version } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
   const versionNum = Number(version[0]!.num);
@@ -210,17 +207,17 @@ export async function inventoryObjects(client: pg.ClientBase): Promise<Inventory
 }
 
 /**
- * The objects of `inventory` that the dump does not write (privilege kinds only count with
- * `owner`), plus every object that depends on one of them (a table with a column of an
- * unsupported range type, the index on that table...): those could not be restored either.
+ * The objects of `inventory` that the dump does not write, plus every object that depends on one
+ * of them (a table with a column of an unsupported range type, the index on that table...): those
+ * could not be restored either.
  */
 export async function unsupportedObjects(
   client: pg.ClientBase,
   inventory: InventoryObject[],
-  options: { owner: boolean; alsoUnsupported?: InventoryObject[] },
+  options: { alsoUnsupported?: InventoryObject[] },
 ): Promise<InventoryObject[]> {
   const direct = [
-    ...inventory.filter((object) => !supportedKinds.has(object.kind) && (options.owner || !privilegeKinds.has(object.kind))),
+    ...inventory.filter((object) => !supportedKinds.has(object.kind)),
     ...(options.alsoUnsupported ?? []),
   ];
   if (direct.length === 0) return [];
@@ -256,7 +253,6 @@ export async function unsupportedObjects(
     list.push(key(edge.catalog, edge.oid));
     dependents.set(key(edge.refcatalog, edge.refoid), list);
   }
-  const byKey = new Map(inventory.filter((o) => o.catalog !== undefined).map((o) => [key(o.catalog!, o.oid!), o]));
   const cause = new Map<string, InventoryObject>();
   const queue: Array<[string, InventoryObject]> = direct.filter((o) => o.catalog !== undefined).map((o) => [key(o.catalog!, o.oid!), o]);
   for (const [k, o] of queue) cause.set(k, o);
@@ -275,7 +271,6 @@ export async function unsupportedObjects(
   const indirect = inventory
     .filter((object) => !directSet.has(object) && object.catalog !== undefined && !directKeys.has(`${object.kind} ${key(object.catalog, object.oid!)}`) && cause.has(key(object.catalog, object.oid!)))
     .map((object) => ({ ...object, reason: `depends on ${describeObject(cause.get(key(object.catalog!, object.oid!))!)}` }));
-  void byKey;
   return [...direct, ...indirect];
 }
 

@@ -27,13 +27,6 @@ export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 
-/** Dollar-quotes a body with a tag that does not occur in it ($$, then $_$, $__$, ...). */
-export function dollarQuote(body: string): string {
-  let tag = '$$';
-  for (let n = 0; body.includes(tag); n += 1) tag = `$${'_'.repeat(n + 1)}$`;
-  return `${tag}${body}${tag}`;
-}
-
 /** Names in `--` comment lines must not contain line breaks: a newline there would start a new SQL line. */
 export function commentSafe(text: string): string {
   return text.replace(/[\r\n]+/g, ' ');

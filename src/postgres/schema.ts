@@ -103,7 +103,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const extensions = await rows<ExtensionRow>(extensionsQuery);
   const types = await rows<TypeRow>(typesQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
-  const relations = await rows<RelationRow>(relationsQuery(v));
+  const relations = await rows<RelationRow>(relationsQuery);
   const columns = await rows<ColumnRow>(columnsQuery(v));
   const sequences = await rows<SequenceRow>(sequencesQuery);
   const constraints = await rows<ConstraintRow>(constraintsQuery(v));
@@ -238,7 +238,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       const split: Entry[] = [];
       for (const column of parts.columns.filter((c) => defaults.has(c.num))) {
         split.push({
-          id: `column-default:${parts.relation.oid}:${column.num}`, section: 'post-data', priority: Priority.constraint, type: 'DEFAULT',
+          id: `column-default:${parts.relation.oid}:${column.num}`, section: 'post-data', priority: Priority.attributeDefault, type: 'DEFAULT',
           schema: parts.relation.schema, name: `${parts.relation.name} ${column.name}`, sortName: parts.relation.name, owner: null,
           sql: `ALTER TABLE ONLY ${table} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`,
           // Before --clean drops what the default calls (which comes later in the script, so is dropped earlier).
@@ -517,6 +517,7 @@ function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>, s
       const needsPostData = [...entry.dependsOn].some((id) => byId.get(id)?.section === 'post-data');
       if (needsPostData) {
         entry.section = 'post-data';
+        // pg_dump writes a view it postpones as a RULE entry (CREATE OR REPLACE VIEW): it sorts among the rules.
         if (entry.type === 'VIEW' || entry.type === 'MATERIALIZED VIEW') entry.priority = Priority.rule;
         entry.sortName = entry.name;
         moved = true;
