@@ -13,7 +13,7 @@ const command: Command = {
   async run(_args, context) {
     const config = loadSidecarConfig(context.env);
     const { createSteps } = await import('../backup/steps.ts');
-    const { BackupService } = await import('../backup/service.ts');
+    const { BackupService } = await import('../service/backup-service.ts');
     const notifiers = notifiersFromConfig(config.notify);
     context.log.info(
       {

@@ -40,7 +40,7 @@ const command: Command = {
   async run(args, context) {
     const config = loadSidecarConfig(context.env);
     const { runStartupChecks } = await import('../backup/preflight.ts');
-    const { nextRunAfter, systemTimeZone } = await import('../backup/schedule.ts');
+    const { nextRunAfter, systemTimeZone } = await import('../service/schedule.ts');
     const timeZone = config.timeZone ?? systemTimeZone();
     const status = await collectStatus({
       backupDir: config.backupDir,

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { BackupService } from '../../src/backup/service.ts';
+import { BackupService } from '../../src/service/backup-service.ts';
 import type { BackupSteps } from '../../src/backup/run.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
 import { loadSidecarConfig } from '../../src/config.ts';

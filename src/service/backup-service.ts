@@ -4,12 +4,12 @@ import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { createHttpServer, listen } from '../http/server.ts';
 import { collectStatus } from '../http/status.ts';
-import { RunLockedError } from './lock.ts';
+import { RunLockedError } from '../backup/lock.ts';
 import type { RunReport, RunTrigger } from '../report.ts';
-import { runBackup, type BackupSteps, type RunOptions } from './run.ts';
+import { runBackup, type BackupSteps, type RunOptions } from '../backup/run.ts';
 import { Schedule, systemTimeZone } from './schedule.ts';
 import { localIso } from '../time.ts';
-import { runStartupChecks, type CheckResult } from './preflight.ts';
+import { runStartupChecks, type CheckResult } from '../backup/preflight.ts';
 
 export interface ServiceOptions {
   config: SidecarConfig;

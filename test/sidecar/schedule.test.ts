@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextRunAfter, Schedule } from '../../src/backup/schedule.ts';
+import { nextRunAfter, Schedule } from '../../src/service/schedule.ts';
 
 /**
  * The schedule across daylight-saving changes (Europe/Berlin, 2027): on 28 March 02:00–03:00 does
