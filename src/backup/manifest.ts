@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fileEntrySchema, objectRefSchema, tableSummarySchema } from '../postgres/dump-manifest.ts';
 import { storedFingerprintSchema } from '../postgres/fingerprint.ts';
+import { manifestImmichSchema } from '../immich/restore-check.ts';
 
 export { dumpFileName, manifestFileName, objectRefSchema, tableSummarySchema, type ObjectRef, type TableSummary } from '../postgres/dump-manifest.ts';
 
@@ -46,7 +47,7 @@ export const manifestSchema = z.object({
    * kysely_migrations row read in the dump's snapshot (null: no such table). restore-db warns
    * when the target's Immich is older (Immich cannot migrate a database down).
    */
-  immich: z.object({ version: z.string().nullable(), migration: z.string().nullable() }).optional(),
+  immich: manifestImmichSchema.optional(),
   /** Step durations in milliseconds, by step name. */
   timings: z.record(z.string(), z.number().nonnegative()),
   warnings: z.array(z.string()).default([]),

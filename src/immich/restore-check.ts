@@ -1,9 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { manifestFileName, manifestSchema } from '../backup/manifest.ts';
+import { z } from 'zod';
 import type { DatabaseConfig } from '../config.ts';
+import { manifestFileName } from '../postgres/dump-manifest.ts';
 import { closeClient, openClient } from '../postgres/connection.ts';
-import { compareMigrations, newestImmichMigration } from './migrations.ts';
+import { compareMigrations, newestImmichMigration } from '../postgres/immich-migrations.ts';
+
+/**
+ * Which Immich made a backup, as manifest.json records it: the part of the manifest restore-db reads
+ * here (backup/manifest.ts builds the whole manifest with it, so the two cannot drift apart).
+ */
+export const manifestImmichSchema = z.object({ version: z.string().nullable(), migration: z.string().nullable() });
+const manifestWithImmichSchema = z.object({ immich: manifestImmichSchema.optional() });
 
 export interface ImmichRestoreNotes {
   /** What the backup says about its Immich (from the manifest beside the dump), if anything. */
@@ -27,7 +35,7 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
   const manifestPath = join(dirname(input), manifestFileName);
   if (existsSync(manifestPath)) {
     try {
-      const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
+      const parsed = manifestWithImmichSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
       if (parsed.success) backup = parsed.data.immich ?? null;
     } catch {
       // An unreadable manifest is the restore's own check to report (it refuses the dump).

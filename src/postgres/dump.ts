@@ -19,7 +19,7 @@ import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
 import { applyDumpSessionSettings, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
-import { newestImmichMigration } from '../immich/migrations.ts';
+import { newestImmichMigration } from './immich-migrations.ts';
 import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
 
 export interface DumpOptions {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { copyRunId, immichCopyName, placeCopy, pruneCopies } from '../../src/immich/backups-folder.ts';
-import { compareMigrations } from '../../src/immich/migrations.ts';
+import { compareMigrations } from '../../src/postgres/immich-migrations.ts';
 import { runNodeUnprivileged } from '../support/unprivileged.ts';
 
 /**

@@ -5,6 +5,7 @@ import type pg from 'pg';
  * timestamp)`, names like `1744910873969-InitialMigration`. Immich runs its migrations forward
  * only, so a database holding a newer one than the Immich that will use it cannot be served.
  * Null when the table does not exist (not an Immich database, or one from before Kysely).
+ * It lives with the dump because the dump reads it in its own snapshot; immich/ uses it too.
  */
 export async function newestImmichMigration(client: pg.ClientBase): Promise<string | null> {
   const { rows: present } = await client.query<{ present: boolean }>(
