@@ -270,8 +270,8 @@ const durationOrZero = z.string().transform((value, context) => {
 });
 
 /**
- * How to reach the Kopia server: shared by the sidecar's schema and the CLI's restore-library
- * (src/kopia/config.ts), so both accept and refuse the same values.
+ * How to reach the Kopia server: shared by the sidecar's schema and the CLI's Kopia commands
+ * (`loadKopiaConnection`), so both accept and refuse the same values.
  */
 export const kopiaConnectionEnvShape = {
   KOPIA_SERVER_URL: httpUrl('the Kopia server, e.g. http://kopia:51515')
@@ -320,6 +320,56 @@ export function kopiaTransportProblems(env: Env): string[] {
   return problems;
 }
 
+/** How to reach the Kopia server (the `kopia/kopia` service of the compose stack); the sidecar and the CLI share it. */
+export interface KopiaConnection {
+  url: string;
+  username: string;
+  /** Secret: never log this object whole. */
+  password: string;
+  /** Lowercase hex SHA-256 of the server's leaf certificate (DER); when set, nothing else is trusted. */
+  fingerprint?: string;
+}
+
+/** The connection from parsed KOPIA_SERVER_* values (the sidecar's password is optional while Kopia is off). */
+function kopiaConnectionFromParsed(parsed: {
+  KOPIA_SERVER_URL: string;
+  KOPIA_SERVER_USERNAME: string;
+  KOPIA_SERVER_PASSWORD?: string | undefined;
+  KOPIA_SERVER_CERT_FINGERPRINT?: string | undefined;
+}): KopiaConnection {
+  return {
+    url: parsed.KOPIA_SERVER_URL,
+    username: parsed.KOPIA_SERVER_USERNAME,
+    password: parsed.KOPIA_SERVER_PASSWORD ?? '',
+    ...(parsed.KOPIA_SERVER_CERT_FINGERPRINT === undefined ? {} : { fingerprint: parsed.KOPIA_SERVER_CERT_FINGERPRINT }),
+  };
+}
+
+/** The folders the sidecar snapshots, as the Kopia server sees them: the sidecar and restore-library read them alike. */
+const kopiaSourcePathsEnvShape = {
+  KOPIA_BACKUPS_PATH: absolutePath.default('/backups'),
+  KOPIA_LIBRARY_PATH: absolutePath.default('/library'),
+};
+
+const kopiaSecretNames = ['KOPIA_SERVER_PASSWORD'] as const;
+
+/** KOPIA_SERVER_* (and KOPIA_SERVER_PASSWORD_FILE) with `shape`'s variables, for the CLI's Kopia commands. */
+function parseKopiaCommandEnv<Shape extends z.ZodRawShape>(env: Env, shape: Shape) {
+  const secrets = resolveSecretFiles(env, kopiaSecretNames);
+  return parseEnv(z.object({ ...kopiaConnectionEnvShape, ...shape }), secrets.env, [...secrets.problems, ...kopiaTransportProblems(secrets.env)]);
+}
+
+/** The Kopia connection from KOPIA_SERVER_* variables (and KOPIA_SERVER_PASSWORD_FILE), for the CLI's Kopia commands. */
+export function loadKopiaConnection(env: Env): KopiaConnection {
+  return kopiaConnectionFromParsed(parseKopiaCommandEnv(env, {}));
+}
+
+/** What restore-library reads: the connection and the snapshotted folders (KOPIA_BACKUPS_PATH, KOPIA_LIBRARY_PATH). */
+export function loadKopiaRestoreConfig(env: Env): { connection: KopiaConnection; backupsPath: string; libraryPath: string } {
+  const parsed = parseKopiaCommandEnv(env, kopiaSourcePathsEnvShape);
+  return { connection: kopiaConnectionFromParsed(parsed), backupsPath: parsed.KOPIA_BACKUPS_PATH, libraryPath: parsed.KOPIA_LIBRARY_PATH };
+}
+
 /** Limits of the dump step, read by the sidecar and by the `dump` command. */
 export const dumpLimitsEnvShape = {
   DUMP_TIMEOUT: duration('6h').default(6 * 3_600_000),
@@ -348,8 +398,7 @@ export const sidecarEnvSchema = z.object({
   KOPIA_SERVER_PASSWORD: z.string().optional(),
   KOPIA_REPOSITORY_PASSWORD: z.string().optional(),
   KOPIA_DEFAULT_REPOSITORY_PATH: absolutePath.default('/repository'),
-  KOPIA_BACKUPS_PATH: absolutePath.default('/backups'),
-  KOPIA_LIBRARY_PATH: absolutePath.default('/library'),
+  ...kopiaSourcePathsEnvShape,
   // Every retention count is set on the policy, so that nothing is inherited from Kopia's global
   // defaults (latest 10, hourly 48, annual 3): what is configured here is what Kopia keeps.
   KOPIA_KEEP_LATEST: nonNegativeInt.default(0),
@@ -414,14 +463,6 @@ export const sidecarSecretNames = [
   'VERIFY_DATABASE_URL',
 ] as const;
 
-export interface KopiaConnectionConfig {
-  url: string;
-  username: string;
-  /** Secret: never log. */
-  password: string;
-  fingerprint?: string;
-}
-
 export interface SidecarConfig {
   database: DatabaseConfig;
   schedule: string;
@@ -438,7 +479,7 @@ export interface SidecarConfig {
   libraryPath: string;
   kopia: {
     enabled: boolean;
-    connection: KopiaConnectionConfig;
+    connection: KopiaConnection;
     /** Password for the default filesystem repository created when the server has none (secret). */
     repositoryPassword?: string;
     defaultRepositoryPath: string;
@@ -548,12 +589,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
     libraryPath: parsed.LIBRARY_PATH,
     kopia: {
       enabled: parsed.KOPIA_ENABLED,
-      connection: {
-        url: parsed.KOPIA_SERVER_URL,
-        username: parsed.KOPIA_SERVER_USERNAME,
-        password: parsed.KOPIA_SERVER_PASSWORD ?? '',
-        ...(parsed.KOPIA_SERVER_CERT_FINGERPRINT === undefined ? {} : { fingerprint: parsed.KOPIA_SERVER_CERT_FINGERPRINT }),
-      },
+      connection: kopiaConnectionFromParsed(parsed),
       ...(parsed.KOPIA_REPOSITORY_PASSWORD === undefined ? {} : { repositoryPassword: parsed.KOPIA_REPOSITORY_PASSWORD }),
       defaultRepositoryPath: parsed.KOPIA_DEFAULT_REPOSITORY_PATH,
       backupsPath: parsed.KOPIA_BACKUPS_PATH,

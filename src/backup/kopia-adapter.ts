@@ -1,13 +1,13 @@
 import { KopiaClient } from '../kopia/client.ts';
-import type { KopiaConnectionConfig } from '../config.ts';
+import type { KopiaConnection } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { KopiaBackupClient } from './kopia-step.ts';
 import type { SnapshotRef } from '../report.ts';
 
 /** The run's view of Kopia (kopia-step.ts), implemented with the REST client of src/kopia. */
 /** `signal`: the program is stopping (SIGTERM); every request to the Kopia server is cut. */
-export function createKopiaBackupClient(connection: KopiaConnectionConfig, log: Logger, signal?: AbortSignal): KopiaBackupClient {
-  const client = new KopiaClient({ ...connection, fingerprint: connection.fingerprint }, signal === undefined ? {} : { signal });
+export function createKopiaBackupClient(connection: KopiaConnection, log: Logger, signal?: AbortSignal): KopiaBackupClient {
+  const client = new KopiaClient(connection, signal === undefined ? {} : { signal });
   const sourceName = async (path: string) => {
     const source = await client.source(path);
     return `${source.userName}@${source.host}:${source.path}`;

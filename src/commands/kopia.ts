@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { acquireRunLock } from '../backup/lock.ts';
 import { loadState, recordRepository } from '../backup/state.ts';
+import { loadKopiaConnection } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { KopiaClient } from '../kopia/client.ts';
-import { loadKopiaConnection } from '../kopia/config.ts';
 import { repositoryFacts } from '../kopia/repository.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 

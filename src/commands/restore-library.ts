@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, chown, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { loadKopiaConnection } from '../kopia/config.ts';
+import { loadKopiaRestoreConfig } from '../config.ts';
 import { KopiaClient } from '../kopia/client.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
@@ -43,21 +43,22 @@ const command: Command = {
     const force = booleanOption(values, 'force');
     const source = stringOption(values, 'source') ?? 'library';
     if (source !== 'library' && source !== 'backups') throw new UserError('--source is library or backups', { exitCode: ExitCode.usage });
-    const libraryPath = source === 'library' ? (env.KOPIA_LIBRARY_PATH ?? '/library') : (env.KOPIA_BACKUPS_PATH ?? '/backups');
     if (!force && (await isNonEmptyDirectory(target))) {
       throw new UserError(`${target} is not empty: nothing was restored (use --force to restore over it)`);
     }
     // Before anything is written: a --chown that cannot work must not fail after a long restore.
     if (owner !== undefined && source === 'library') await checkChownPossible(target, owner);
-    const client = new KopiaClient(loadKopiaConnection(env));
+    const config = loadKopiaRestoreConfig(env);
+    const snapshottedPath = source === 'library' ? config.libraryPath : config.backupsPath;
+    const client = new KopiaClient(config.connection);
     try {
       const wanted = stringOption(values, 'snapshot') ?? 'latest';
-      const snapshots = await client.listSnapshots(libraryPath);
+      const snapshots = await client.listSnapshots(snapshottedPath);
       // `kopia snapshot list` prints root object ids (k…), `-m` and our notifications manifest ids:
       // both name a snapshot; the newest one with that root if several share it.
       const snapshot = wanted === 'latest' ? snapshots.at(-1) : (snapshots.find((s) => s.id === wanted) ?? snapshots.findLast((s) => s.rootID === wanted));
       if (snapshot === undefined) {
-        throw new UserError(wanted === 'latest' ? `there is no snapshot of ${libraryPath} yet` : `no snapshot ${wanted} of ${libraryPath}`, { exitCode: 2 });
+        throw new UserError(wanted === 'latest' ? `there is no snapshot of ${snapshottedPath} yet` : `no snapshot ${wanted} of ${snapshottedPath}`, { exitCode: 2 });
       }
       if (subPath !== '' && (await client.listDirectory(snapshot.rootID, subPath)) === undefined) {
         throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });

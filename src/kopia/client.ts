@@ -8,8 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ExitCode, UserError, errorMessage } from '../errors.ts';
-import type { Env } from '../config.ts';
-import { loadKopiaConnection, type KopiaConnection } from './config.ts';
+import type { KopiaConnection } from '../config.ts';
 import {
   apiErrorSchema,
   directorySchema,
@@ -126,10 +125,6 @@ export class KopiaClient {
       headersTimeout: this.#options.requestTimeoutMs,
       bodyTimeout: this.#options.requestTimeoutMs,
     });
-  }
-
-  static fromEnv(env: Env, options?: KopiaClientOptions): KopiaClient {
-    return new KopiaClient(loadKopiaConnection(env), options);
   }
 
   async close(): Promise<void> {

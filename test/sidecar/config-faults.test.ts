@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadDatabaseConfig, loadSidecarConfig, type Env } from '../../src/config.ts';
-import { loadKopiaConnection } from '../../src/kopia/config.ts';
+import { loadDatabaseConfig, loadKopiaConnection, loadSidecarConfig, type Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
 
 /** Issue 13 items 6 and 7: configuration that would leak a password or mislead is refused, saying why. */

@@ -3,8 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadSidecarConfig, parseDuration } from '../../src/config.ts';
-import { loadKopiaConnection } from '../../src/kopia/config.ts';
+import { ConfigError, loadKopiaConnection, loadKopiaRestoreConfig, loadSidecarConfig, parseDuration } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
 
 test('defaults a user would expect', () => {
@@ -140,6 +139,16 @@ test('the sidecar and the restore-library command read the Kopia connection the 
   for (const load of [loadKopiaConnection, loadSidecarConfig]) {
     assert.throws(() => load({ ...env, KOPIA_SERVER_URL: 'kopia:51515' }), /KOPIA_SERVER_URL: must be an http:\/\/ or https:\/\/ URL/);
   }
+});
+
+test('restore-library reads KOPIA_BACKUPS_PATH and KOPIA_LIBRARY_PATH as the sidecar does: defaults, and a relative path refused', () => {
+  const env = { KOPIA_SERVER_PASSWORD: 'kp' };
+  const defaults = loadKopiaRestoreConfig(env);
+  assert.deepEqual([defaults.backupsPath, defaults.libraryPath], ['/backups', '/library']);
+  assert.deepEqual(defaults.connection, loadKopiaConnection(env));
+  const set = loadKopiaRestoreConfig({ ...env, KOPIA_BACKUPS_PATH: '/srv/backups', KOPIA_LIBRARY_PATH: '' });
+  assert.deepEqual([set.backupsPath, set.libraryPath], ['/srv/backups', '/library']);
+  assert.throws(() => loadKopiaRestoreConfig({ ...env, KOPIA_LIBRARY_PATH: 'library' }), (error) => error instanceof ConfigError && /KOPIA_LIBRARY_PATH: must be an absolute path/.test(error.message));
 });
 
 test("KOPIA_PASSWORD (the kopia service's name, from immich-backup.env) is the repository password unless KOPIA_REPOSITORY_PASSWORD is set; CONFIG_FILES_OPTIONAL", () => {

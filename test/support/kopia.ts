@@ -2,8 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '../../src/config.ts';
-import type { KopiaConnection } from '../../src/kopia/config.ts';
+import type { Env, KopiaConnection } from '../../src/config.ts';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { Agent, request } from 'undici';
 
