@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 
 /** Flushes a written file to disk; an error is an error (the file is not known to be kept). */
@@ -19,6 +20,48 @@ export async function fsyncDirectory(path: string): Promise<void> {
   } catch {
     // Some filesystems refuse to fsync a directory; the rename is still atomic.
   }
+}
+
+export interface DurableWriteOptions {
+  /** The file's permissions; 0600 unless told (state, manifests and config copies hold secrets or facts about them). */
+  mode?: number;
+}
+
+/**
+ * Creates `path`, which must not exist, with `content` flushed to disk. The mode is set on the open
+ * file as well, so a umask cannot widen or narrow it. A file left half-written is removed.
+ */
+export async function writeNewFileSynced(path: string, content: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
+  const mode = options.mode ?? 0o600;
+  const handle = await open(path, 'wx', mode);
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(content);
+    await handle.sync();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+}
+
+/**
+ * Replaces `path` with `content` so that a crash leaves either the old file or the new one, never
+ * a mix, and the new one is on disk when this returns: written to a temporary file in the same
+ * folder (a rename across filesystems is not atomic), fsynced, renamed into place, then the folder
+ * fsynced (the rename itself is an entry of the folder). The temporary file is removed on failure.
+ */
+export async function writeFileAtomic(path: string, content: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
+  const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
+  await writeNewFileSynced(temporary, content, options);
+  try {
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+  await fsyncDirectory(dirname(path));
 }
 
 /** A pass-through stream that hashes (sha256) and counts the bytes going through it. */

@@ -1,8 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
+import { writeFileAtomic } from '../durable-files.ts';
 
 /**
  * sha256 of the files of run folders, remembered while a file is unchanged, so that `list`,
@@ -14,22 +16,21 @@ import { pipeline } from 'node:stream/promises';
  */
 export const checksumCacheFileName = '.immich-backup-checksums.json';
 
-interface CachedChecksum {
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  sha256: string;
-}
+const cacheEntriesSchema = z.record(
+  z.string(),
+  z.object({ size: z.number().int().nonnegative(), mtimeMs: z.number(), ctimeMs: z.number(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),
+);
 
-type CacheEntries = Record<string, CachedChecksum>;
+type CacheEntries = z.infer<typeof cacheEntriesSchema>;
 
 /** Per BACKUP_DIR: the entries, and the cache file's mtime when it was last read or written. */
 const memory = new Map<string, { entries: CacheEntries; fileMtimeMs: number }>();
 
+/** The cache file's entries; a missing, unreadable or invalid file is an empty cache (files are hashed again). */
 async function readCacheFile(path: string): Promise<CacheEntries> {
   try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as unknown;
-    return typeof parsed === 'object' && parsed !== null ? (parsed as CacheEntries) : {};
+    const parsed = cacheEntriesSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
+    return parsed.success ? parsed.data : {};
   } catch {
     return {};
   }
@@ -110,14 +111,12 @@ export class ChecksumCache {
     if (!this.#changed) return;
     this.#changed = false;
     const path = join(this.#backupDir, checksumCacheFileName);
-    const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
     try {
-      await writeFile(temporary, `${JSON.stringify(kept)}\n`, { mode: 0o600 });
-      await rename(temporary, path);
+      await writeFileAtomic(path, `${JSON.stringify(kept)}\n`);
       const fileMtimeMs = (await stat(path)).mtimeMs;
       memory.set(this.#backupDir, { entries: kept, fileMtimeMs });
     } catch {
-      await unlink(temporary).catch(() => undefined);
+      // Advisory: a cache not written only means hashing again.
     }
   }
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFile, writeFile, mkdir, chmod } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { fsyncDirectory, writeFileAtomic } from '../durable-files.ts';
 import { UserError } from '../errors.ts';
 import { configFileProblem } from './preflight.ts';
 
@@ -22,7 +23,8 @@ export const configFolderName = 'config';
 
 /**
  * Copies Immich's docker-compose.yml and .env into `<runFolder>/config/`, mode 0600: `.env`
- * holds the database password. Files are small, so they are read whole and hashed on the way.
+ * holds the database password. Files are small, so they are read whole and hashed on the way, and
+ * each is written atomically and fsynced: a backup must not hold a config file cut short by a crash.
  * A file that cannot be read fails the step (a backup without it is not complete), unless it is
  * in `optional`: then it is reported as missing.
  */
@@ -31,6 +33,7 @@ export async function copyConfigFiles(sources: string[], runFolder: string, opti
   if (sources.length === 0) return result;
   const target = join(runFolder, configFolderName);
   await mkdir(target, { recursive: true, mode: 0o700 });
+  await fsyncDirectory(runFolder); // the new `config` entry of the run folder
   const used = new Set<string>();
   for (const source of sources) {
     let content: Buffer;
@@ -45,8 +48,7 @@ export async function copyConfigFiles(sources: string[], runFolder: string, opti
     for (let index = 2; used.has(name); index += 1) name = `${basename(source)}.${index}`;
     used.add(name);
     const path = join(target, name);
-    await writeFile(path, content, { mode: 0o600 });
-    await chmod(path, 0o600); // the mode above is ignored when the file already existed
+    await writeFileAtomic(path, content, { mode: 0o600 });
     result.copied.push({
       source,
       path: `${configFolderName}/${name}`,

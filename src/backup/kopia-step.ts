@@ -115,7 +115,7 @@ function expected(known: KnownRepository | undefined): string {
  */
 export function kopiaSteps(client: KopiaBackupClient, config: SidecarConfig['kopia'], backupDir: string) {
   const checkRepository = async (context: StepContext): Promise<RepositoryCheck> => {
-    const state = await loadState(backupDir);
+    const state = await loadState(backupDir, context.log);
     const known = state.repository ?? (await repositoryFromManifests(backupDir));
     const deadline = Date.now() + config.connectTimeoutMs;
     let status = await client.status();

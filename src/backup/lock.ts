@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
+import { writeNewFileSynced } from '../durable-files.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export const lockFileName = '.immich-backup.lock';
 
-export interface LockContent {
-  pid: number;
-  host: string;
+const lockContentSchema = z.object({
+  pid: z.number().int(),
+  host: z.string(),
   /** The process's start time in clock ticks since boot (/proc/<pid>/stat), to survive PID reuse. */
-  processStart: string | null;
-  runId: string;
-  since: string;
-}
+  processStart: z.string().nullable(),
+  runId: z.string(),
+  since: z.string(),
+});
+
+export type LockContent = z.infer<typeof lockContentSchema>;
 
 export class RunLockedError extends UserError {
   readonly holder: LockContent;
@@ -57,10 +61,11 @@ export function isLockHolderAlive(holder: LockContent): boolean {
   return holder.processStart === null || start === null || start === holder.processStart;
 }
 
+/** The lock's holder, or undefined when the content is not a lock this program writes (judged stale). */
 function parseHolder(text: string): LockContent | undefined {
   try {
-    const value = JSON.parse(text) as LockContent;
-    return typeof value === 'object' && value !== null && typeof value.pid === 'number' && typeof value.host === 'string' ? value : undefined;
+    const parsed = lockContentSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
@@ -125,7 +130,9 @@ export async function tryLockFile(path: string, content: Omit<LockContent, 'pid'
   const full: LockContent = { pid: process.pid, host: hostname(), processStart: processStart(process.pid), runId: content.runId, since: new Date().toISOString() };
   const text = `${JSON.stringify(full)}\n`;
   const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
-  await writeFile(temporary, text, { mode: 0o600, flag: 'wx' });
+  // Flushed before it is linked into place, so a lock that survives a crash is never empty. The
+  // name itself is not fsynced: after a crash its holder is gone, and the lock is stale anyway.
+  await writeNewFileSynced(temporary, text);
   try {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       try {

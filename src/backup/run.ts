@@ -449,7 +449,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   report.finishedAt = finished.toISOString();
   report.durationMs = finished.getTime() - started.getTime();
   try {
-    await recordRun(options.backupDir, report);
+    await recordRun(options.backupDir, report, log);
   } catch (error) {
     log.warn({ error: errorMessage(error) }, 'could not write the state file');
   } finally {

@@ -369,7 +369,7 @@ export async function verifyAndReport(
       log: context.log,
       signal,
     });
-    await recordVerify(config.backupDir, result);
+    await recordVerify(config.backupDir, result, context.log);
     const report: RunReport = {
       runId: `verify of ${result.runId ?? 'no backup'}`,
       status: result.ok ? 'success' : 'failed',

@@ -45,7 +45,7 @@ const command: Command = {
     const client = new KopiaClient(loadKopiaConnection(env));
     try {
       if (action === 'status') {
-        const [status, state] = await Promise.all([client.status(), loadState(backupDir)]);
+        const [status, state] = await Promise.all([client.status(), loadState(backupDir, log)]);
         const known = state.repository;
         if (status.connected) {
           const facts = repositoryFacts(status);
@@ -65,7 +65,7 @@ const command: Command = {
         if (action === 'accept') {
           const status = await client.requireRepository();
           const facts = repositoryFacts(status);
-          await recordRepository(backupDir, facts);
+          await recordRepository(backupDir, facts, { log });
           stdout.write(`the sidecar now backs up to ${facts.description} (id ${facts.id}), ${facts.offsite ? 'offsite' : 'NOT offsite'}\n`);
           return ExitCode.ok;
         }
@@ -110,7 +110,7 @@ const command: Command = {
           description: description === undefined ? `API Server: ${url}` : `${description} (API Server: ${url})`,
         });
         const facts = repositoryFacts(connected);
-        await recordRepository(backupDir, facts);
+        await recordRepository(backupDir, facts, { log });
         stdout.write(
           `connected: ${facts.description} (id ${facts.id}), offsite. The sidecar now backs up there.\n` +
             'The Kopia server opens it again after a restart only with this password: set KOPIA_REPOSITORY_PASSWORD in .env to it,\n' +
