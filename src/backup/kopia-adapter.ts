@@ -1,10 +1,10 @@
 import { KopiaClient } from '../kopia/client.ts';
 import type { KopiaConnection } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { KopiaBackupClient } from './kopia-step.ts';
+import type { KopiaBackupClient } from './steps/kopia.ts';
 import type { SnapshotRef } from '../report.ts';
 
-/** The run's view of Kopia (kopia-step.ts), implemented with the REST client of src/kopia. */
+/** The run's view of Kopia (src/backup/steps/kopia.ts), implemented with the REST client of src/kopia. */
 /** `signal`: the program is stopping (SIGTERM); every request to the Kopia server is cut. */
 export function createKopiaBackupClient(connection: KopiaConnection, log: Logger, signal?: AbortSignal): KopiaBackupClient {
   const client = new KopiaClient(connection, signal === undefined ? {} : { signal });

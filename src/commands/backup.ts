@@ -39,7 +39,7 @@ const command: Command = {
   async run(args, context) {
     const config = loadSidecarConfig(context.env);
     // Loaded after the configuration is known good: a bad variable is reported before anything else.
-    const { createSteps } = await import('../backup/steps.ts');
+    const { createSteps } = await import('../backup/steps/index.ts');
     const { runBackup } = await import('../backup/run.ts');
     const { runStartupChecks } = await import('../backup/preflight.ts');
     // Each failed check is said with its fix before anything runs. Only an unwritable backups

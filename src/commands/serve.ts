@@ -12,7 +12,7 @@ const command: Command = {
   options: {},
   async run(_args, context) {
     const config = loadSidecarConfig(context.env);
-    const { createSteps } = await import('../backup/steps.ts');
+    const { createSteps } = await import('../backup/steps/index.ts');
     const { BackupService } = await import('../service/backup-service.ts');
     const notifiers = notifiersFromConfig(config.notify);
     context.log.info(

@@ -8,7 +8,7 @@ import type { RepoStatus } from './schemas.ts';
  * cannot change for one repository connection: the storage type or repository-server URL, the
  * hash and encryption algorithms, and the user@host the snapshots are made under. Two filesystem
  * repositories with the same settings digest alike; the snapshot ids the sidecar recorded tell
- * them apart (src/backup/kopia-step.ts).
+ * them apart (src/backup/steps/kopia.ts).
  */
 export interface RepositoryFacts {
   /** Digest of the repository connection's fixed facts (16 hex digits). */

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import type { Server } from 'node:http';
 import { checksumCacheFileName } from '../../src/backup/checksums.ts';
 import { dumpFileName } from '../../src/backup/manifest.ts';
-import { applyRetention } from '../../src/backup/retention.ts';
+import { applyRetention } from '../../src/backup/steps/retention.ts';
 import { runBackup } from '../../src/backup/run.ts';
 import { createHttpServer, listen } from '../../src/http/server.ts';
 import { collectStatus } from '../../src/http/status.ts';

@@ -5,7 +5,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { copyConfigFiles } from '../../src/backup/config-copy.ts';
+import { copyConfigFiles } from '../../src/backup/steps/config-copy.ts';
 import { writeFileAtomic } from '../../src/durable-files.ts';
 
 /**

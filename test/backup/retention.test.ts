@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyRetention } from '../../src/backup/retention.ts';
+import { applyRetention } from '../../src/backup/steps/retention.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
 import { captureLog } from '../support/log-capture.ts';
 import { dayMs, makeRunFolder } from './helpers.ts';

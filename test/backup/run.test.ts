@@ -4,14 +4,15 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { copyConfigFiles } from '../../src/backup/config-copy.ts';
-import { checkLibrary } from '../../src/backup/library-check.ts';
+import { copyConfigFiles } from '../../src/backup/steps/config-copy.ts';
+import { checkLibrary } from '../../src/backup/steps/library-check.ts';
 import { acquireRunLock, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
 import { manifestSchema } from '../../src/backup/manifest.ts';
 import type { RunReport } from '../../src/report.ts';
-import { applyRetention } from '../../src/backup/retention.ts';
+import { applyRetention } from '../../src/backup/steps/retention.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
-import { runBackup, type BackupSteps } from '../../src/backup/run.ts';
+import { runBackup } from '../../src/backup/run.ts';
+import type { BackupSteps } from '../../src/backup/steps/index.ts';
 import { loadState } from '../../src/backup/state.ts';
 import { captureLog } from '../support/log-capture.ts';
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkLibrary } from '../../src/backup/library-check.ts';
+import { checkLibrary } from '../../src/backup/steps/library-check.ts';
 import { runNodeUnprivileged } from '../support/unprivileged.ts';
 
 /**
@@ -47,7 +47,7 @@ test('a folder the sidecar may not read is "permission denied on X", not a missi
   const root = uploadLocation();
   chmodSync(join(root, 'upload'), 0o700);
   // As an unprivileged user (root reads everything), the way a sidecar with `user:` set runs.
-  const script = `import(${JSON.stringify(new URL('../../src/backup/library-check.ts', import.meta.url).href)})
+  const script = `import(${JSON.stringify(new URL('../../src/backup/steps/library-check.ts', import.meta.url).href)})
     .then((module) => module.checkLibrary(${JSON.stringify(root)})).then((check) => process.stdout.write(JSON.stringify(check)))`;
   const child = await runNodeUnprivileged(['--input-type=module', '-e', script], { folders: [root] });
   assert.equal(child.code, 0, child.stderr);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BackupService } from '../../src/service/backup-service.ts';
-import type { BackupSteps } from '../../src/backup/run.ts';
+import type { BackupSteps } from '../../src/backup/steps/index.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
 import { loadSidecarConfig } from '../../src/config.ts';
 import { captureLog } from '../support/log-capture.ts';

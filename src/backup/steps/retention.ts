@@ -1,6 +1,14 @@
+/**
+ * Step "retention": old run folders are deleted (README "Local retention"), and with them their
+ * copies in Immich's backups folder. Trouble here never fails a good backup: it is a warning.
+ */
 import { rm } from 'node:fs/promises';
-import type { Logger } from '../log.ts';
-import { listRunFolders, type RunFolder } from './run-folders.ts';
+import type { SidecarConfig } from '../../config.ts';
+import { pruneCopies } from '../../immich/backups-folder.ts';
+import type { Logger } from '../../log.ts';
+import { errorMessage } from '../../errors.ts';
+import { listRunFolders, type RunFolder } from '../run-folders.ts';
+import { stepResult, type StepContext, type StepResult } from './step.ts';
 
 export interface RetentionPolicy {
   /** Folders older than this many days may go (0: only the protected ones stay). */
@@ -85,4 +93,37 @@ export async function applyRetention(
     }
   }
   return result;
+}
+
+/** The real step: the configured policy over BACKUP_DIR, then the copies in IMMICH_BACKUPS_PATH. */
+export function retentionStep(config: SidecarConfig, log: Logger) {
+  const immichBackups = config.immich.backupsPath;
+  return async (context: StepContext): Promise<RetentionResult> => {
+    const result = await applyRetention(config.backupDir, { keepDays: config.keepDays, keepMin: config.keepMin }, { currentRunId: context.runId, log });
+    if (immichBackups !== undefined) {
+      // The copies in Immich's folder live exactly as long as their run folder is a good backup.
+      const good = new Set((await listRunFolders(config.backupDir)).filter((folder) => folder.state === 'good').map((folder) => folder.runId));
+      const copies = await pruneCopies(immichBackups, good);
+      for (const name of copies.deleted) log.info({ file: name, folder: immichBackups }, "retention: deleted a copy in Immich's backups folder");
+      result.deleted.push(...copies.deleted.map((name) => `${immichBackups}/${name}`));
+      result.errors.push(...copies.errors);
+    }
+    return result;
+  };
+}
+
+export function summarizeRetention(result: RetentionResult): StepResult {
+  return stepResult({
+    summary: `${result.deleted.length} old folder(s) deleted, ${result.kept.length} kept`,
+    details: { deleted: result.deleted, kept: result.kept.length },
+    warnings: [
+      ...result.errors.map((error) => `retention could not delete ${error}`),
+      ...(result.corrupt ?? []).map((corrupt) => `local backup ${corrupt}: it is not restorable; check the disk`),
+    ],
+  });
+}
+
+/** The run's warning when the step failed as a whole (the backup itself is good). */
+export function retentionFailedWarning(error: unknown): string {
+  return `local retention failed: ${errorMessage(error)}`;
 }

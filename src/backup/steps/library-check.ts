@@ -1,8 +1,10 @@
+/** Step "library-check": a look at the photo library before anything is snapshotted of it. */
 import { access, readdir, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
-import { immichFolders, isPermissionError, markerFileName } from '../immich/folders.ts';
-import { processIdentity } from './preflight.ts';
+import { immichFolders, isPermissionError, markerFileName } from '../../immich/folders.ts';
+import { processIdentity } from '../preflight.ts';
+import { stepResult, type StepResult } from './step.ts';
 
 /** The folders of UPLOAD_LOCATION that hold originals (Immich docs: must be backed up). */
 const essentialFolders = ['library', 'upload', 'profile'];
@@ -81,4 +83,13 @@ export async function checkLibrary(libraryPath: string): Promise<LibraryCheck> {
     }
   }
   return { ok: warnings.length === 0, found, warnings };
+}
+
+/** Step "library-check": what was found; anything odd is a warning, never a failure. */
+export function summarizeLibraryCheck(check: LibraryCheck): StepResult {
+  return stepResult({
+    summary: check.found.length > 0 ? `found ${check.found.join(', ')}` : 'no library folders found',
+    details: { found: check.found },
+    warnings: check.warnings,
+  });
 }

@@ -1,9 +1,11 @@
+/** Step "config-copy": Immich's docker-compose.yml and .env copied into the run folder. */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fsyncDirectory, writeFileAtomic } from '../durable-files.ts';
-import { UserError } from '../errors.ts';
-import { configFileProblem } from './preflight.ts';
+import { fsyncDirectory, writeFileAtomic } from '../../durable-files.ts';
+import { UserError } from '../../errors.ts';
+import { configFileProblem } from '../preflight.ts';
+import { stepResult, type StepResult } from './step.ts';
 
 export interface CopiedFile {
   source: string;
@@ -57,4 +59,13 @@ export async function copyConfigFiles(sources: string[], runFolder: string, opti
     });
   }
   return result;
+}
+
+/** Step "config-copy": an optional file that was not there is a warning, the backup is still complete. */
+export function summarizeConfigCopy(result: ConfigCopyResult): StepResult {
+  return stepResult({
+    summary: `${result.copied.length} file(s) copied`,
+    details: { copied: result.copied.map((file) => file.path) },
+    warnings: result.missing.map((missing) => `config file not copied: ${missing}`),
+  });
 }

@@ -1,17 +1,23 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { SidecarConfig } from '../config.ts';
-import { KopiaError } from '../kopia/client.ts';
-import { repositoryFacts, type RepositoryFacts } from '../kopia/repository.ts';
-import type { RepoStatus } from '../kopia/schemas.ts';
-import type { SnapshotRef } from '../report.ts';
-import type { StepContext } from './run.ts';
+/**
+ * Steps "kopia-repository", "kopia-backups" and "kopia-library", the offsite part of a run: the
+ * Kopia server is checked to write to the repository this sidecar has always used, then the run
+ * folders and the photo library are snapshotted. A failure here never makes the local backup less
+ * good; the run exits 2.
+ */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readManifest, runFolderTime } from './run-folders.ts';
-import { loadState, type KnownRepository, type SidecarState } from './state.ts';
-import { formatDuration } from '../format.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SidecarConfig } from '../../config.ts';
+import { KopiaError } from '../../kopia/client.ts';
+import { repositoryFacts, type RepositoryFacts } from '../../kopia/repository.ts';
+import type { RepoStatus } from '../../kopia/schemas.ts';
+import { formatDuration } from '../../format.ts';
+import type { SnapshotRef } from '../../report.ts';
+import { readManifest, runFolderTime } from '../run-folders.ts';
+import { loadState, type KnownRepository, type SidecarState } from '../state.ts';
+import { stepResult, type StepContext, type StepResult } from './step.ts';
 
-/** What the run needs from Kopia; implemented over the Kopia server REST client (kopia-adapter.ts). */
+/** What the run needs from Kopia; implemented over the Kopia server REST client (src/backup/kopia-adapter.ts). */
 export interface KopiaBackupClient {
   status(): Promise<RepoStatus>;
   /** What the server's repository-opening task last complained about, if anything. */
@@ -209,3 +215,22 @@ export function kopiaSteps(client: KopiaBackupClient, config: SidecarConfig['kop
     snapshotLibrary: snapshotOf(config.libraryPath, 'library'),
   };
 }
+
+export function summarizeRepositoryCheck(check: RepositoryCheck): StepResult {
+  return stepResult({
+    summary: `${check.repository.description}${check.repository.offsite ? ' (offsite)' : ' (NOT offsite)'}${check.created ? ', created by this run' : ''}`,
+    details: { ...check.repository, created: check.created },
+    warnings: check.warnings,
+  });
+}
+
+export function summarizeSnapshot(snapshot: SnapshotRef): StepResult {
+  return stepResult({ summary: `snapshot ${snapshot.id} of ${snapshot.source}`, details: { ...snapshot } });
+}
+
+/** Why a snapshot step was not attempted (its report's summary, status "skipped"). */
+export function snapshotSkippedSummary(reason: 'disabled' | 'repository-check-failed'): string {
+  return reason === 'disabled' ? 'Kopia is disabled' : 'not attempted: the Kopia repository check failed';
+}
+
+export const kopiaDisabledWarning = 'Kopia is disabled (KOPIA_ENABLED=false): this backup is local only';

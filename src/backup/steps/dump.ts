@@ -1,0 +1,91 @@
+/**
+ * Step "dump": the native dump of Immich's database into the run folder (src/postgres/dump.ts does
+ * the work and logs its own progress). Its result is the one shape the run keeps of the dump: the
+ * report's figures and the manifest's database section are both read from it here.
+ */
+import type { SidecarConfig } from '../../config.ts';
+import { describeServer } from '../../postgres/connection.ts';
+import { withServerNamed } from '../../postgres/connection-loss.ts';
+import { dumpToFile } from '../../postgres/dump.ts';
+import type { StoredFingerprint } from '../../postgres/fingerprint.ts';
+import { dumpFileName, type Manifest, type ObjectRef, type TableSummary } from '../manifest.ts';
+import type { DumpFigures } from '../../report.ts';
+import { stepResult, type StepContext, type StepResult } from './step.ts';
+
+export interface DumpStepResult {
+  serverVersion: string;
+  database: string;
+  tables: TableSummary[];
+  size: number;
+  sha256: string;
+  uncompressedBytes: number;
+  unsupportedObjects?: ObjectRef[];
+  fingerprint?: StoredFingerprint;
+  /** The newest kysely_migrations row, read in the dump's snapshot (null: no such table). */
+  immichMigration?: string | null;
+}
+
+/** The real step: dumps into `file` with the configured connection, compression and jobs. */
+export function dumpStep(config: SidecarConfig) {
+  return async (file: string, context: StepContext): Promise<DumpStepResult> => {
+    const result = await dumpToFile({
+      connection: config.database.connection,
+      path: file,
+      compressionLevel: config.compressionLevel,
+      allowUnsupported: config.allowUnsupported,
+      ...(config.dumpJobs === undefined ? {} : { jobs: config.dumpJobs }),
+      timeoutMs: config.dumpTimeoutMs,
+      stallTimeoutMs: config.dumpStallTimeoutMs,
+      signal: context.signal,
+      log: context.log,
+      onProgress: (progress: unknown) => context.progress({ ...(progress as Record<string, unknown>) }),
+    }).catch((error: unknown) => {
+      throw withServerNamed(error, describeServer(config.database.connection));
+    });
+    return {
+      serverVersion: result.serverVersion,
+      database: result.database,
+      tables: result.tables,
+      size: result.size,
+      sha256: result.sha256,
+      uncompressedBytes: result.uncompressedBytes,
+      immichMigration: result.immichMigration,
+      unsupportedObjects: result.unsupportedObjects.map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
+      fingerprint: result.fingerprint,
+    };
+  };
+}
+
+/** The dump as the run report, notifications and metrics show it. */
+export function dumpFigures(dump: DumpStepResult): DumpFigures {
+  return {
+    file: dumpFileName,
+    size: dump.size,
+    sha256: dump.sha256,
+    uncompressedBytes: dump.uncompressedBytes,
+    serverVersion: dump.serverVersion,
+    database: dump.database,
+    tables: dump.tables.length,
+    rows: dump.tables.reduce((sum, table) => sum + table.rows, 0),
+  };
+}
+
+/** The dump as manifest.json records it (what restore-db and verify check against). */
+export function manifestDatabase(dump: DumpStepResult): NonNullable<Manifest['database']> {
+  return {
+    serverVersion: dump.serverVersion,
+    name: dump.database,
+    file: dumpFileName,
+    tables: dump.tables,
+    unsupportedObjects: dump.unsupportedObjects ?? [],
+    ...(dump.fingerprint === undefined ? {} : { fingerprint: dump.fingerprint }),
+  };
+}
+
+export function summarizeDump(dump: DumpStepResult): StepResult {
+  const figures = dumpFigures(dump);
+  return stepResult({
+    summary: `${dumpFileName} ${figures.size} bytes, ${figures.tables} tables, ${figures.rows} rows (PostgreSQL ${figures.serverVersion})`,
+    details: { size: figures.size, uncompressedBytes: figures.uncompressedBytes, tables: figures.tables, rows: figures.rows },
+  });
+}

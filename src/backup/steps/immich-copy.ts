@@ -1,0 +1,51 @@
+/**
+ * Step "immich-copy": a copy of the dump placed in Immich's backups folder (IMMICH_BACKUPS_PATH),
+ * named so that Immich's web restore lists it and reads its date and versions. The local backup is
+ * good whatever happens here: a copy that could not be placed is a warning.
+ */
+import { join } from 'node:path';
+import { errorMessage } from '../../errors.ts';
+import { immichCopyName, placeCopy } from '../../immich/backups-folder.ts';
+import { dumpFileName } from '../manifest.ts';
+import type { DumpFigures } from '../../report.ts';
+import { stepResult, type StepContext, type StepResult } from './step.ts';
+
+/** What the copy into Immich's backups folder is made from. */
+export interface ImmichCopySource {
+  runId: string;
+  dumpPath: string;
+  sha256: string;
+  size: number;
+  immichVersion: string;
+  postgresVersion: string;
+}
+
+/** The real step (absent without IMMICH_BACKUPS_PATH); returns the copy's path. */
+export function immichCopyStep(directory: string) {
+  return (source: ImmichCopySource, context: StepContext): Promise<string> =>
+    placeCopy({
+      source: source.dumpPath,
+      sha256: source.sha256,
+      size: source.size,
+      directory,
+      name: immichCopyName(source.runId, source.immichVersion, source.postgresVersion),
+      signal: context.signal,
+    });
+}
+
+/** The finished run folder's dump as the copy's source; refused when Immich's version is unknown. */
+export function immichCopySource(runId: string, folder: string, dump: DumpFigures, immichVersion: string | null): ImmichCopySource {
+  if (immichVersion === null) {
+    throw new Error("not placed in Immich's backups folder: Immich's version is unknown, and its web restore reads the version from the name");
+  }
+  return { runId, dumpPath: join(folder, dumpFileName), sha256: dump.sha256, size: dump.size, immichVersion, postgresVersion: dump.serverVersion };
+}
+
+export function summarizeImmichCopy(path: string): StepResult {
+  return stepResult({ summary: `placed ${path} for Immich's web restore`, details: { path } });
+}
+
+/** The run's warning when the copy could not be placed. */
+export function immichCopyFailedWarning(error: unknown): string {
+  return `the dump was not copied to Immich's backups folder: ${errorMessage(error)}`;
+}
