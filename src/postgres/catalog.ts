@@ -13,6 +13,19 @@ const notExtensionMember = (classTable: string, alias: string) =>
 const userSchema = (alias: string) =>
   `${alias}.nspname NOT LIKE 'pg\\_%' AND ${alias}.nspname <> 'information_schema'`;
 
+/** One privilege of an ACL, as pg_catalog.aclexplode() returns it: `grantor` gave `grantee` (null: PUBLIC) `privilege`. */
+export interface AclPrivilege { grantee: string | null; grantor: string; privilege: string; grantable: boolean }
+/**
+ * An ACL column as a JSON array of AclPrivilege in the ACL's own order (aclexplode, not the
+ * aclitem text: role names may hold `=`, `/`, quotes or spaces); NULL stays NULL (the built-in
+ * default), an empty ACL (everything revoked) is [].
+ */
+const aclPrivileges = (acl: string) => `CASE WHEN ${acl} IS NOT NULL THEN COALESCE(
+         (SELECT pg_catalog.json_agg(pg_catalog.json_build_object('grantee', pg_catalog.pg_get_userbyid(NULLIF(item.grantee, 0)),
+                  'grantor', pg_catalog.pg_get_userbyid(item.grantor), 'privilege', item.privilege_type, 'grantable', item.is_grantable)
+                  ORDER BY item.position)
+            FROM pg_catalog.aclexplode(${acl}) WITH ORDINALITY AS item(grantor, grantee, privilege_type, is_grantable, position)), '[]') END`;
+
 export interface ServerInfo {
   versionNum: number;
   version: string;
@@ -38,9 +51,9 @@ export async function readServerInfo(client: pg.ClientBase): Promise<ServerInfo>
   };
 }
 
-export interface SchemaRow { oid: number; name: string; owner: string; acl: string[] | null; comment: string | null }
+export interface SchemaRow { oid: number; name: string; owner: string; acl: AclPrivilege[] | null; comment: string | null }
 export const schemasQuery = `
-SELECT n.oid::int AS oid, n.nspname AS name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner, n.nspacl::text[] AS acl,
+SELECT n.oid::int AS oid, n.nspname AS name, pg_catalog.pg_get_userbyid(n.nspowner) AS owner, ${aclPrivileges('n.nspacl')} AS acl,
        pg_catalog.obj_description(n.oid, 'pg_namespace') AS comment
   FROM pg_catalog.pg_namespace n
  WHERE ${userSchema('n')} AND ${notExtensionMember('pg_namespace', 'n')}
@@ -62,14 +75,14 @@ SELECT x.oid::int AS oid, x.extname AS name, n.nspname AS schema, pg_catalog.obj
  ORDER BY x.extname`;
 
 export interface TypeRow {
-  oid: number; schema: string; name: string; typtype: string; owner: string; acl: string[] | null; comment: string | null;
+  oid: number; schema: string; name: string; typtype: string; owner: string; acl: AclPrivilege[] | null; comment: string | null;
   labels: string[] | null; basetype: string | null; notnull: boolean; defaultexpr: string | null; collation: string | null;
   relid: number; attributes: Array<{ name: string; type: string; collation: string | null; comment: string | null }> | null;
   domainchecks: Array<{ oid: number; name: string; def: string; validated: boolean; comment: string | null }> | null;
 }
 export const typesQuery = `
 SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
-       t.typacl::text[] AS acl, pg_catalog.obj_description(t.oid, 'pg_type') AS comment,
+       ${aclPrivileges('t.typacl')} AS acl, pg_catalog.obj_description(t.oid, 'pg_type') AS comment,
        (SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) AS labels,
        CASE WHEN t.typtype = 'd' THEN pg_catalog.format_type(t.typbasetype, t.typtypmod) END AS basetype,
        t.typnotnull AS notnull, t.typdefault AS defaultexpr,
@@ -98,13 +111,13 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_
 
 export interface FunctionRow {
   oid: number; schema: string; name: string; kind: string; identityArgs: string; definition: string; owner: string;
-  acl: string[] | null; comment: string | null;
+  acl: AclPrivilege[] | null; comment: string | null;
 }
 /** pg_get_functiondef deparses SQL-standard bodies (RETURN / BEGIN ATOMIC) with every name qualified. */
 export const functionsQuery = `
 SELECT p.oid::int AS oid, n.nspname AS schema, p.proname AS name, p.prokind AS kind,
        pg_catalog.pg_get_function_identity_arguments(p.oid) AS "identityArgs", pg_catalog.pg_get_functiondef(p.oid) AS definition,
-       pg_catalog.pg_get_userbyid(p.proowner) AS owner, p.proacl::text[] AS acl, pg_catalog.obj_description(p.oid, 'pg_proc') AS comment
+       pg_catalog.pg_get_userbyid(p.proowner) AS owner, ${aclPrivileges('p.proacl')} AS acl, pg_catalog.obj_description(p.oid, 'pg_proc') AS comment
   FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
  WHERE ${userSchema('n')} AND ${notExtensionMember('pg_proc', 'p')} AND p.prokind IN ('f', 'p', 'w')
  ORDER BY n.nspname, p.proname, 4`;
@@ -112,7 +125,7 @@ SELECT p.oid::int AS oid, n.nspname AS schema, p.proname AS name, p.prokind AS k
 export interface RelationRow {
   oid: number; schema: string; name: string; relkind: string; persistence: string; options: string[] | null;
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;
-  populated: boolean; owner: string; acl: string[] | null; comment: string | null; viewdef: string | null;
+  populated: boolean; owner: string; acl: AclPrivilege[] | null; comment: string | null; viewdef: string | null;
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;
@@ -121,7 +134,7 @@ export const relationsQuery = `
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence AS persistence,
        c.reloptions AS options, tc.reloptions AS "toastOptions", c.relreplident AS replident,
        c.relrowsecurity AS "rowSecurity", c.relforcerowsecurity AS "forceRowSecurity", c.relispartition AS "isPartition",
-       c.relispopulated AS populated, pg_catalog.pg_get_userbyid(c.relowner) AS owner, c.relacl::text[] AS acl,
+       c.relispopulated AS populated, pg_catalog.pg_get_userbyid(c.relowner) AS owner, ${aclPrivileges('c.relacl')} AS acl,
        pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS "partitionKey",
@@ -144,7 +157,7 @@ export interface ColumnRow {
   inheritedNotNull: boolean;
   /** Some parent has a DEFAULT on this column (a child created with INHERITS takes it). */
   inheritedDefault: boolean;
-  acl: string[] | null;
+  acl: AclPrivilege[] | null;
   /** 18+: the column's NOT NULL constraint (pg_constraint contype 'n'); null before 18 or without one. */
   notNullConstraint: NotNullConstraint | null;
 }
@@ -159,7 +172,7 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr", a.attislocal AS "isLocal",
        a.attstattarget::int AS "statTarget", ${versionNum >= 140000 ? 'a.attcompression::text' : "''"} AS compression,
-       a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment, a.attacl::text[] AS acl,
+       a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment, ${aclPrivileges('a.attacl')} AS acl,
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
                 WHERE i.inhrelid = a.attrelid AND pa.attnotnull AND NOT pa.attisdropped) AS "inheritedNotNull",
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
@@ -330,7 +343,7 @@ SELECT pg_catalog.unnest(s.setconfig) AS setting
 
 export interface BuiltinAclRow {
   classid: string; oid: number; subid: number; kind: string; target: string; column: string | null; owner: string;
-  acl: string[]; baseline: string[];
+  acl: AclPrivilege[]; baseline: AclPrivilege[];
 }
 /**
  * Privileges changed on objects the dump does not create: built-in ones (OID below 16384: a
@@ -375,7 +388,8 @@ WITH objects AS (
     FROM pg_catalog.pg_foreign_server s
 )
 SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o."column", pg_catalog.pg_get_userbyid(o.owner) AS owner,
-       COALESCE(COALESCE(o.acl, o.defaults)::text[], '{}') AS acl, COALESCE(COALESCE(ip.initprivs, o.defaults)::text[], '{}') AS baseline
+       COALESCE(${aclPrivileges('COALESCE(o.acl, o.defaults)')}, '[]') AS acl,
+       COALESCE(${aclPrivileges('COALESCE(ip.initprivs, o.defaults)')}, '[]') AS baseline
   FROM objects o
   LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = o.classid::pg_catalog.regclass AND ip.objoid = o.oid AND ip.objsubid = o.subid
  WHERE (o.oid < 16384 OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
@@ -383,13 +397,13 @@ SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o.
    AND COALESCE(o.acl, o.defaults) IS DISTINCT FROM COALESCE(ip.initprivs, o.defaults)
  ORDER BY o.classid, o.target, o.subid`;
 
-export interface DefaultAclRow { oid: number; role: string; schema: string | null; objtype: string; acl: string[]; baseline: string[] }
+export interface DefaultAclRow { oid: number; role: string; schema: string | null; objtype: string; acl: AclPrivilege[]; baseline: AclPrivilege[] }
 /** ALTER DEFAULT PRIVILEGES: global rows differ from the built-in default, per-schema rows from nothing. */
 export const defaultAclsQuery = `
 SELECT d.oid::int AS oid, pg_catalog.pg_get_userbyid(d.defaclrole) AS role, n.nspname AS schema, d.defaclobjtype AS objtype,
-       COALESCE(d.defaclacl::text[], '{}') AS acl,
+       COALESCE(${aclPrivileges('d.defaclacl')}, '[]') AS acl,
        CASE WHEN d.defaclnamespace = 0
-            THEN COALESCE(pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END::"char", d.defaclrole)::text[], '{}')
-            ELSE '{}' END AS baseline
+            THEN ${aclPrivileges(`pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END::"char", d.defaclrole)`)}
+            ELSE '[]' END AS baseline
   FROM pg_catalog.pg_default_acl d LEFT JOIN pg_catalog.pg_namespace n ON n.oid = d.defaclnamespace
  ORDER BY 2, 3 NULLS FIRST, 4`;

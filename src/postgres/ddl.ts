@@ -1,4 +1,5 @@
 import type {
+  AclPrivilege,
   BuiltinAclRow,
   ColumnRow,
   ConstraintRow,
@@ -92,74 +93,33 @@ function ownerTo(kind: string, target: string, owner: string, q: IdentifierQuote
   return options.owner ? `\nALTER ${kind} ${target} OWNER TO ${q.ident(owner)};\n` : '';
 }
 
-const privilegeNames: Record<string, string> = {
-  r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE', D: 'TRUNCATE', x: 'REFERENCES', t: 'TRIGGER', m: 'MAINTAIN',
-  X: 'EXECUTE', U: 'USAGE', C: 'CREATE', c: 'CONNECT', T: 'TEMPORARY',
-};
-
+/** One aclitem: what `grantor` gave `grantee` (null: PUBLIC), without and with the grant option. */
 interface AclItem {
-  /** Role name, or '' for PUBLIC. */
-  grantee: string;
+  grantee: string | null;
   grantor: string;
   plain: string[];
   withOption: string[];
-  text: string;
+  /** Equal for equal items: how an ACL is compared with its baseline. */
+  key: string;
 }
 
-/** Reads one aclitem's text (`grantee=privileges/grantor`, names double-quoted when needed). */
-export function parseAclItem(text: string): AclItem | null {
-  let at = 0;
-  const readName = (stop: string): string | null => {
-    if (text[at] === '"') {
-      let name = '';
-      at += 1;
-      while (at < text.length) {
-        if (text[at] === '"') {
-          if (text[at + 1] === '"') {
-            name += '"';
-            at += 2;
-            continue;
-          }
-          at += 1;
-          return name;
-        }
-        name += text[at];
-        at += 1;
-      }
-      return null;
-    }
-    const end = text.indexOf(stop, at);
-    const name = text.slice(at, end === -1 ? text.length : end);
-    at = end === -1 ? text.length : end;
-    return name;
-  };
-  const grantee = readName('=');
-  if (grantee === null || text[at] !== '=') return null;
-  at += 1;
-  const slash = text.indexOf('/', at);
-  if (slash === -1) return null;
-  const letters = text.slice(at, slash);
-  at = slash + 1;
-  const grantor = readName('\u0000');
-  if (grantor === null) return null;
-  const plain: string[] = [];
-  const withOption: string[] = [];
-  for (let i = 0; i < letters.length; i += 1) {
-    const name = privilegeNames[letters[i]!];
-    if (name === undefined) continue;
-    if (letters[i + 1] === '*') {
-      withOption.push(name);
-      i += 1;
-    } else plain.push(name);
+/** Groups aclexplode()'s privileges back into items (one per grantee and grantor), in the ACL's order. */
+function aclItems(privileges: AclPrivilege[]): AclItem[] {
+  const items = new Map<string, Omit<AclItem, 'key'>>();
+  for (const { grantee, grantor, privilege, grantable } of privileges) {
+    const pair = JSON.stringify([grantee, grantor]);
+    const item = items.get(pair) ?? { grantee, grantor, plain: [], withOption: [] };
+    items.set(pair, item);
+    (grantable ? item.withOption : item.plain).push(privilege);
   }
-  return { grantee, grantor, plain, withOption, text };
+  return [...items.values()].map((item) => ({ ...item, key: JSON.stringify([item.grantee, item.grantor, item.plain, item.withOption]) }));
 }
 
-const granteeSql = (item: AclItem, q: IdentifierQuoter) => (item.grantee === '' ? 'PUBLIC' : q.ident(item.grantee));
+const granteeSql = (item: AclItem, q: IdentifierQuoter) => (item.grantee === null ? 'PUBLIC' : q.ident(item.grantee));
 
-/** GRANT statements for one ACL item, on `on` (e.g. `ON TABLE s.t`, or `(col) ON TABLE s.t` for a column). */
 /**
- * GRANT statements for one ACL item. A grant made by someone other than the object's owner (who
+ * GRANT statements for one ACL item, on `on` (e.g. `ON TABLE s.t`; `privileges` puts a column's
+ * name after each privilege). A grant made by someone other than the object's owner (who
  * held the grant option) is made as that role, as pg_dump does: a superuser's GRANT is recorded
  * as the owner's.
  */
@@ -175,13 +135,10 @@ function grantStatements(item: AclItem, privileges: (names: string[]) => string,
  * GRANTs that recreate an object's ACL exactly: revoke the built-in defaults, then grant each
  * item. pg_dump diffs against acldefault() to print fewer lines; the resulting ACL is the same.
  */
-function grants(kind: string, target: string, owner: string, acl: string[] | null, q: IdentifierQuoter, options: DdlOptions): string {
+function grants(kind: string, target: string, owner: string, acl: AclPrivilege[] | null, q: IdentifierQuoter, options: DdlOptions): string {
   if (!options.owner || acl === null) return '';
   const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`, `REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`];
-  for (const text of acl) {
-    const item = parseAclItem(text);
-    if (item !== null) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q, owner));
-  }
+  for (const item of aclItems(acl)) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q, owner));
   return `\n${lines.join('\n')}\n`;
 }
 
@@ -191,26 +148,24 @@ function grants(kind: string, target: string, owner: string, acl: string[] | nul
  * item the baseline lacks. Running them again changes nothing, so a restore over itself is safe.
  */
 function aclChanges(
-  acl: string[],
-  baseline: string[],
+  acl: AclPrivilege[],
+  baseline: AclPrivilege[],
   q: IdentifierQuoter,
   revoke: (grantee: string) => string,
   grant: (item: AclItem) => string[],
 ): string[] {
-  const current = new Set(acl);
-  const initial = new Set(baseline);
+  const current = aclItems(acl);
+  const initial = aclItems(baseline);
+  const currentKeys = new Set(current.map((item) => item.key));
+  const initialKeys = new Set(initial.map((item) => item.key));
   const lines: string[] = [];
-  const revoked = new Set<string>();
-  for (const text of baseline) {
-    const item = parseAclItem(text);
-    if (item === null || current.has(text) || revoked.has(item.grantee)) continue;
+  const revoked = new Set<string | null>();
+  for (const item of initial) {
+    if (currentKeys.has(item.key) || revoked.has(item.grantee)) continue;
     revoked.add(item.grantee);
     lines.push(revoke(granteeSql(item, q)));
   }
-  for (const text of acl) {
-    const item = parseAclItem(text);
-    if (item !== null && !initial.has(text)) lines.push(...grant(item));
-  }
+  for (const item of current) if (!initialKeys.has(item.key)) lines.push(...grant(item));
   return lines;
 }
 
@@ -219,11 +174,8 @@ function columnGrants(table: string, owner: string, columns: ColumnRow[], q: Ide
   if (!options.owner) return '';
   const lines: string[] = [];
   for (const column of columns) {
-    for (const text of column.acl ?? []) {
-      const item = parseAclItem(text);
-      if (item !== null) {
-        lines.push(...grantStatements(item, (names) => names.map((n) => `${n}(${q.ident(column.name)})`).join(','), `ON TABLE ${table}`, q, owner));
-      }
+    for (const item of aclItems(column.acl ?? [])) {
+      lines.push(...grantStatements(item, (names) => names.map((n) => `${n}(${q.ident(column.name)})`).join(','), `ON TABLE ${table}`, q, owner));
     }
   }
   return lines.length === 0 ? '' : `\n${lines.join('\n')}\n`;
@@ -270,7 +222,7 @@ export function defaultAclEntry(row: DefaultAclRow, q: IdentifierQuoter): Entry 
   if (objects === undefined) return null;
   const prefix = `ALTER DEFAULT PRIVILEGES FOR ROLE ${q.ident(row.role)}${row.schema === null ? '' : ` IN SCHEMA ${q.ident(row.schema)}`}`;
   const privileges = (names: string[]) => names.join(',');
-  const change = (from: string[], to: string[]) =>
+  const change = (from: AclPrivilege[], to: AclPrivilege[]) =>
     aclChanges(to, from, q, (grantee) => `${prefix} REVOKE ALL ON ${objects} FROM ${grantee};`, (item) =>
       grantStatements(item, privileges, `ON ${objects}`, q, null).map((line) => `${prefix} ${line}`));
   const apply = change(row.baseline, row.acl);

@@ -78,6 +78,12 @@ test('with --owner: column grants, default privileges, and changed privileges of
   assertEntriesSurvive(/GRANT|REVOKE|DEFAULT PRIVILEGES/);
 });
 
+test('with --owner: grants to and by roles named with = / quotes and spaces, on a table, a column, a schema, a function, and their default privileges', () => {
+  assertEntriesSurvive(/odd_grants|odd_answer|we=ird\/role""x|"a b"/);
+  const table = dumpEntries(restoredSchema.second).find((entry) => entry.includes('Name: TABLE odd_grants; Type: ACL'));
+  assert.match(table ?? '', /GRANT SELECT ON TABLE fid\.odd_grants TO "a b";/);
+});
+
 test('an unlogged sequence, index column statistics, index tablespaces, an exclusion constraint with storage parameters', () => {
   assertEntriesSurvive(/scratch|counted|people_lower_name|placed_|bookings_no_overlap|default_tablespace/);
 });

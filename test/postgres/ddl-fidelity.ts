@@ -20,6 +20,9 @@ export async function prepareCluster(server: PostgresServer): Promise<void> {
   }
   await server.query('postgres', 'CREATE ROLE fidelity_reader');
   await server.query('postgres', 'CREATE ROLE fidelity_writer');
+  // Names an aclitem's text must quote: the dump reads privileges with aclexplode(), never that text.
+  await server.query('postgres', 'CREATE ROLE "we=ird/role""x"');
+  await server.query('postgres', 'CREATE ROLE "a b"');
   await server.query('postgres', `CREATE TABLESPACE fidelity_space LOCATION '${directory}'`);
 }
 
