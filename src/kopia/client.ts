@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { ExitCode, UserError, errorMessage } from '../errors.ts';
+import { retry } from '../retry.ts';
 import type { KopiaConnection } from '../config.ts';
 import {
   apiErrorSchema,
@@ -586,25 +587,27 @@ export class KopiaClient {
    * restarting server), but a server gone for longer than `unreachableTimeoutMs` ends the wait.
    */
   async #waitFor<T>(probe: () => Promise<T | undefined>, signal: AbortSignal | undefined, what: string): Promise<T> {
-    let unreachableSince: number | undefined;
     const startDeadline = Date.now() + this.#options.unreachableTimeoutMs;
     for (;;) {
-      signal?.throwIfAborted();
-      try {
-        const value = await probe();
-        unreachableSince = undefined;
-        if (value !== undefined) return value;
-        if (what.endsWith('did not start') && Date.now() > startDeadline) throw new KopiaError(`${what} within ${this.#options.unreachableTimeoutMs / 1000} s`);
-      } catch (error) {
-        if (!(error instanceof KopiaError && error.code === 'UNREACHABLE')) throw error;
-        unreachableSince ??= Date.now();
-        if (Date.now() - unreachableSince > this.#options.unreachableTimeoutMs) {
-          throw new KopiaError(
-            `the Kopia server stopped answering (${this.connection.url}) for ${Math.round((Date.now() - unreachableSince) / 1000)} s: ${what}`,
-            { code: 'UNREACHABLE', cause: error },
-          );
-        }
-      }
+      const value = await retry(
+        async () => {
+          signal?.throwIfAborted();
+          return probe();
+        },
+        {
+          retryable: isUnreachable,
+          retryForMs: this.#options.unreachableTimeoutMs,
+          delayMs: this.#options.pollIntervalMs,
+          ...(signal === undefined ? {} : { signal }),
+          exhausted: (error, { failingForMs }) =>
+            new KopiaError(`the Kopia server stopped answering (${this.connection.url}) for ${Math.round(failingForMs / 1000)} s: ${what}`, {
+              code: 'UNREACHABLE',
+              cause: error,
+            }),
+        },
+      );
+      if (value !== undefined) return value;
+      if (what.endsWith('did not start') && Date.now() > startDeadline) throw new KopiaError(`${what} within ${this.#options.unreachableTimeoutMs / 1000} s`);
       await sleep(this.#options.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
     }
   }
@@ -615,16 +618,13 @@ export class KopiaClient {
     schema: Schema,
     options: { query?: Record<string, string>; body?: unknown; retry?: boolean; cleanup?: boolean } = {},
   ): Promise<z.output<Schema>> {
-    const retry = options.retry ?? method !== 'POST';
-    const attempts = retry ? this.#options.attempts : 1;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.#callOnce(method, path, schema, options, true);
-      } catch (error) {
-        if (!(error instanceof KopiaError && error.code === 'UNREACHABLE') || attempt >= attempts) throw error;
-        await sleep(250 * 2 ** (attempt - 1), undefined, this.#stop === undefined ? undefined : { signal: this.#stop });
-      }
-    }
+    const repeatable = options.retry ?? method !== 'POST';
+    return retry(() => this.#callOnce(method, path, schema, options, true), {
+      attempts: repeatable ? this.#options.attempts : 1,
+      retryable: isUnreachable,
+      delayMs: (failedAttempt) => 250 * 2 ** (failedAttempt - 1),
+      ...(this.#stop === undefined ? {} : { signal: this.#stop }),
+    });
   }
 
   async #callOnce<Schema extends z.ZodType>(
@@ -771,6 +771,11 @@ function pinningConnector(fingerprint: string | undefined, timeout: number): bui
       callback(null, socket);
     });
   };
+}
+
+/** A request that never reached a handler (see `connectionErrorCodes`): safe to repeat. */
+function isUnreachable(error: unknown): boolean {
+  return error instanceof KopiaError && error.code === 'UNREACHABLE';
 }
 
 function sourceQuery(source: SourceInfo): Record<string, string> {

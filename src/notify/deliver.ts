@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { errorMessage } from '../errors.ts';
 import { redactUrl, type Logger } from '../log.ts';
+import { retry } from '../retry.ts';
 import type { Notification, Notifier } from './notifier.ts';
 
 export interface DeliveryOptions {
@@ -23,7 +23,7 @@ export interface DeliveryResult {
 
 class PermanentFailure extends Error {}
 
-async function attempt(notifier: Notifier, notification: Notification, timeoutMs: number): Promise<void> {
+async function sendOnce(notifier: Notifier, notification: Notification, timeoutMs: number): Promise<void> {
   const outgoing = notifier.request(notification);
   const signal = AbortSignal.timeout(timeoutMs);
   const response = await request(outgoing.url, {
@@ -52,23 +52,27 @@ async function attempt(notifier: Notifier, notification: Notification, timeoutMs
  */
 export async function deliver(notifier: Notifier, notification: Notification, options: DeliveryOptions): Promise<DeliveryResult> {
   const backoffMs = options.backoffMs ?? 1000;
-  let lastError = '';
   let attempts = 0;
-  for (let index = 0; index <= options.retries; index += 1) {
-    if (index > 0) await sleep(backoffMs * 2 ** (index - 1));
-    attempts += 1;
-    try {
-      await attempt(notifier, notification, options.timeoutMs);
-      options.log.debug({ notifier: notifier.name, event: notification.event, attempts }, 'notification sent');
-      return { notifier: notifier.name, ok: true, attempts };
-    } catch (error) {
-      lastError = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : errorMessage(error);
-      if (error instanceof PermanentFailure) break;
-    }
+  try {
+    await retry(
+      async (attempt) => {
+        attempts = attempt;
+        await sendOnce(notifier, notification, options.timeoutMs);
+      },
+      {
+        attempts: options.retries + 1,
+        retryable: (error) => !(error instanceof PermanentFailure),
+        delayMs: (failedAttempt) => backoffMs * 2 ** (failedAttempt - 1),
+      },
+    );
+  } catch (error) {
+    const lastError = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : errorMessage(error);
+    options.log.warn(
+      { notifier: notifier.name, url: redactUrl(notifier.request(notification).url), event: notification.event, attempts, error: lastError },
+      'notification could not be sent (the backup result is unchanged)',
+    );
+    return { notifier: notifier.name, ok: false, attempts, error: lastError };
   }
-  options.log.warn(
-    { notifier: notifier.name, url: redactUrl(notifier.request(notification).url), event: notification.event, attempts, error: lastError },
-    'notification could not be sent (the backup result is unchanged)',
-  );
-  return { notifier: notifier.name, ok: false, attempts, error: lastError };
+  options.log.debug({ notifier: notifier.name, event: notification.event, attempts }, 'notification sent');
+  return { notifier: notifier.name, ok: true, attempts };
 }
