@@ -1,5 +1,7 @@
-// tsc only emits .ts files; the catalog queries are kept as .sql files next to the code
-// that runs them (one query per object kind), so the build copies them beside the output.
+// tsc only emits .ts files; the catalog queries are kept as .sql files next to the code that
+// reads them at run time (src/postgres/catalog/<kind>.sql for the dump's DDL, one per object kind,
+// and src/postgres/fingerprint/*.sql), so the build copies every .sql under src/ to the same place
+// under dist/ (the image's build stage runs this too).
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 

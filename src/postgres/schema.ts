@@ -95,7 +95,6 @@ const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffe
 /** Reads every object the dump writes, builds its entries and orders them by pg_depend. */
 export async function readCatalog(client: pg.ClientBase, options: DdlOptions): Promise<Catalog> {
   const server = await readServerInfo(client);
-  const v = server.versionNum;
   const q = new IdentifierQuoter(server.reservedKeywords);
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
 
@@ -104,9 +103,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const types = await rows<TypeRow>(typesQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
   const relations = await rows<RelationRow>(relationsQuery);
-  const columns = await rows<ColumnRow>(columnsQuery(v));
+  const columns = await rows<ColumnRow>(columnsQuery);
   const sequences = await rows<SequenceRow>(sequencesQuery);
-  const constraints = await rows<ConstraintRow>(constraintsQuery(v));
+  const constraints = await rows<ConstraintRow>(constraintsQuery);
   const indexes = await rows<IndexRow>(indexesQuery);
   const triggers = await rows<TriggerRow>(triggersQuery);
   const rules = await rows<RuleRow>(rulesQuery);

@@ -1,0 +1,25 @@
+-- Tables, views, materialized views and sequences (pg_class), with their parents in inhseqno order.
+SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence AS persistence,
+       c.reloptions AS options, tc.reloptions AS "toastOptions", c.relreplident AS replident,
+       c.relrowsecurity AS "rowSecurity", c.relforcerowsecurity AS "forceRowSecurity", c.relispartition AS "isPartition",
+       c.relispopulated AS populated, pg_catalog.pg_get_userbyid(c.relowner) AS owner,
+       -- NULL: the built-in default privileges; [] : all revoked.
+       CASE WHEN c.relacl IS NOT NULL THEN COALESCE((
+         SELECT pg_catalog.json_agg(pg_catalog.json_build_object('grantee', pg_catalog.pg_get_userbyid(NULLIF(item.grantee, 0)),
+                  'grantor', pg_catalog.pg_get_userbyid(item.grantor), 'privilege', item.privilege_type, 'grantable', item.is_grantable) ORDER BY item.position)
+           FROM pg_catalog.aclexplode(c.relacl) WITH ORDINALITY AS item(grantor, grantee, privilege_type, is_grantable, position)), '[]') END AS acl,
+       pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
+       CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS "partitionKey",
+       CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) END AS "partitionBound",
+       (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname) ORDER BY i.inhseqno)
+          FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE i.inhrelid = c.oid) AS parents,
+       (SELECT pg_catalog.array_agg(i.inhparent::int ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids"
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+ ORDER BY n.nspname, c.relname
