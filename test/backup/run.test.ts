@@ -253,3 +253,20 @@ test('a webhook receiver that is down or never answers changes neither the resul
   }
 });
 
+
+test('two runs in the same second: the second folder is named `…-2` and its manifest says so, written once', async () => {
+  const { backupDir, steps } = setup();
+  const { log } = captureLog();
+  const second = new Date('2026-03-02T02:00:00');
+  const run = () => runBackup({ backupDir, steps, log, signal: new AbortController().signal, trigger: 'manual', now: () => second });
+  const first = await run();
+  const again = await run();
+  assert.equal(first.exitCode, 0, first.error ?? '');
+  assert.equal(again.exitCode, 0, again.error ?? '');
+  assert.equal(again.runId, `${first.runId}-2`);
+  assert.equal(again.folder, join(backupDir, again.runId));
+  const manifest = manifestSchema.parse(JSON.parse(readFileSync(join(backupDir, again.runId, 'manifest.json'), 'utf8')));
+  assert.equal(manifest.runId, again.runId);
+  assert.equal((await listRunFolders(backupDir)).filter((folder) => folder.state === 'good').length, 2);
+  assert.deepEqual(readdirSync(join(backupDir, again.runId)).filter((name) => name.endsWith('.tmp')), []);
+});

@@ -4,10 +4,10 @@
  * `.immich-….partial` folder get the run's name. This file is the one place manifest.json is
  * written: here, and again when the Kopia result is recorded in it after the snapshots.
  */
-import { open, rename, writeFile } from 'node:fs/promises';
+import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../errors.ts';
-import { fsyncFile } from '../../durable-files.ts';
+import { fsyncFile, writeFileAtomic } from '../../durable-files.ts';
 import type { RepositoryFacts } from '../../kopia/repository.ts';
 import { toolVersion } from '../../version.ts';
 import { ChecksumCache } from '../checksums.ts';
@@ -108,17 +108,12 @@ export async function recordKopiaOutcome(completed: CompletedRunFolder, outcome:
 }
 
 async function writeManifest(folder: string, manifest: Manifest): Promise<void> {
-  const path = join(folder, manifestFileName);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
-  await fsyncFile(`${path}.tmp`);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(join(folder, manifestFileName), `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
 }
 
 async function exists(path: string): Promise<boolean> {
-  try {
-    await (await open(path, 'r')).close();
-    return true;
-  } catch {
-    return false;
-  }
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
