@@ -2,10 +2,11 @@ import { constants } from 'node:fs';
 import { access, chown, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadKopiaRestoreConfig } from '../config.ts';
-import { KopiaClient } from '../kopia/client.ts';
+import { KopiaClient, type Progress } from '../kopia/client.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { formatBytes } from '../format.ts';
 import { immichFolders } from '../immich/folders.ts';
+import { throttleProgress } from '../progress.ts';
 import { booleanOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
@@ -64,7 +65,7 @@ const command: Command = {
         throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });
       }
       log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target, source }, 'restore started');
-      let lastLog = 0;
+      const logProgress = throttleProgress(10_000, (progress: Progress) => log.info(progress, 'library restore progress'), { immediateFirst: true });
       const result = source === 'backups' ? await client.downloadTree(
         subPath === '' ? snapshot.rootID : (await resolveFolder(client, snapshot.rootID, subPath)),
         target,
@@ -75,12 +76,7 @@ const command: Command = {
         targetPath: target,
         overwrite: force,
         signal,
-        onProgress: (progress) => {
-          if (Date.now() - lastLog > 10_000) {
-            lastLog = Date.now();
-            log.info(progress, 'library restore progress');
-          }
-        },
+        onProgress: logProgress,
       });
       if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
       if (source === 'backups') {

@@ -21,6 +21,7 @@ import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObj
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 import { newestImmichMigration } from './immich-migrations.ts';
 import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
+import { throttleProgress } from '../progress.ts';
 
 export interface DumpOptions {
   connection: pg.ClientConfig;
@@ -324,19 +325,15 @@ async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): Asyn
   const { client, catalog, quoter, ddlOptions, options, guard } = parts;
   let rowsTotal = 0;
   let bytesTotal = 0;
+  const report = throttleProgress(progressIntervalMs, (progress: DumpProgress) => options.onProgress?.(progress));
   for (const [index, table] of catalog.dataTables.entries()) {
     const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
-    let lastReport = Date.now();
-    yield* tableData(client, table, quoter, ddlOptions, summary, { guard, onChunk: () => {
-      if (Date.now() - lastReport > progressIntervalMs) {
-        lastReport = Date.now();
-        options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index, tablesTotal: catalog.dataTables.length, rows: rowsTotal + summary.rows, bytes: bytesTotal + summary.bytes });
-      }
-    } });
+    const progress = (tablesDone: number, rows: number, bytes: number): DumpProgress => ({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone, tablesTotal: catalog.dataTables.length, rows, bytes });
+    yield* tableData(client, table, quoter, ddlOptions, summary, { guard, onChunk: () => report(progress(index, rowsTotal + summary.rows, bytesTotal + summary.bytes)) });
     rowsTotal += summary.rows;
     bytesTotal += summary.bytes;
     tables.push(summary);
-    options.onProgress?.({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone: index + 1, tablesTotal: catalog.dataTables.length, rows: rowsTotal, bytes: bytesTotal });
+    report.flush(progress(index + 1, rowsTotal, bytesTotal));
   }
 }
 

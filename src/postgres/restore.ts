@@ -7,6 +7,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { throttleProgress } from '../progress.ts';
 import { checkDumpInput, readChunkBytes } from './dump-input.ts';
 import { describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
@@ -169,14 +170,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           })
         : undefined;
     let table: string | undefined;
-    let lastReport = Date.now();
-    const report = () => {
-      if (Date.now() - lastReport < progressIntervalMs) return;
-      lastReport = Date.now();
+    const report = throttleProgress<void>(progressIntervalMs, () => {
       const progress = { bytesRead, totalBytes, statements, ...(table === undefined ? {} : { table }) };
       options.onProgress?.(progress);
       options.log?.info(progress, 'restore progress');
-    };
+    });
     // A big table is most of a restore: progress is reported while its data flows too.
     const withProgress = async function* (data: AsyncIterable<Buffer>) {
       for await (const batch of data) {
