@@ -370,6 +370,12 @@ export function loadKopiaRestoreConfig(env: Env): { connection: KopiaConnection;
   return { connection: kopiaConnectionFromParsed(parsed), backupsPath: parsed.KOPIA_BACKUPS_PATH, libraryPath: parsed.KOPIA_LIBRARY_PATH };
 }
 
+/** Settings of a dump: the sidecar reads them from DUMP_* variables, `dump` and `restore-db` from their flags. */
+export const dumpSettingSchemas = {
+  compressionLevel: z.coerce.number().int().min(0).max(9),
+  jobs: z.coerce.number().int().min(1).max(64),
+};
+
 /** Limits of the dump step, read by the sidecar and by the `dump` command. */
 export const dumpLimitsEnvShape = {
   DUMP_TIMEOUT: duration('6h').default(6 * 3_600_000),
@@ -386,7 +392,7 @@ export const sidecarEnvSchema = z.object({
   BACKUP_KEEP_MIN: positiveInt.default(3),
   BACKUP_MAX_AGE: duration('26h').default(26 * 3_600_000),
   BACKUP_ON_START: envSchemas.booleanFlag.default(false),
-  DUMP_COMPRESSION_LEVEL: z.coerce.number().int().min(0).max(9).default(6),
+  DUMP_COMPRESSION_LEVEL: dumpSettingSchemas.compressionLevel.default(6),
   CONFIG_FILES: pathList.default(['/config/docker-compose.yml', '/config/.env']),
   // Config files that may be missing or unreadable (a warning); any other one that cannot be read fails the run.
   CONFIG_FILES_OPTIONAL: pathList.default([]),
@@ -428,7 +434,7 @@ export const sidecarEnvSchema = z.object({
 
   HTTP_PORT: port.default(8080),
   DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false),
-  DUMP_JOBS: z.coerce.number().int().min(1).max(64).optional(),
+  DUMP_JOBS: dumpSettingSchemas.jobs.optional(),
   ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
   VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),

@@ -1,5 +1,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import type { z } from 'zod';
 import type { Env } from '../config.ts';
+import { ExitCode, UserError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
 export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
@@ -35,4 +37,16 @@ export function stringOption(values: OptionValues, name: string): string | undef
 
 export function booleanOption(values: OptionValues, name: string): boolean {
   return values[name] === true;
+}
+
+/**
+ * A string option read with `schema` (the one its environment variable is read with, so a flag and
+ * a variable accept the same values), or undefined; a usage error `--name must be <expected>` otherwise.
+ */
+export function parsedOption<Schema extends z.ZodType>(values: OptionValues, name: string, schema: Schema, expected: string): z.output<Schema> | undefined {
+  const text = stringOption(values, name);
+  if (text === undefined) return undefined;
+  const parsed = schema.safeParse(text);
+  if (!parsed.success) throw new UserError(`--${name} must be ${expected}, not ${JSON.stringify(text)}`, { exitCode: ExitCode.usage });
+  return parsed.data;
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { dumpLimitsEnvShape, loadDatabaseConfig, parseEnv } from '../config.ts';
+import { dumpLimitsEnvShape, dumpSettingSchemas, envSchemas, loadDatabaseConfig, parseEnv } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { describeServer } from '../postgres/connection.ts';
 import { withServerNamed } from '../postgres/connection-loss.ts';
 import { dumpDatabase, dumpToFile, type DumpProgress } from '../postgres/dump.ts';
-import { booleanOption, stringOption, type Command } from './command.ts';
+import { booleanOption, parsedOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
   name: 'dump',
@@ -26,22 +26,18 @@ const command: Command = {
     const output = stringOption(values, 'output');
     if (output === undefined) throw new UserError('--output FILE is required (FILE ends in .sql.gz, or - for stdout)', { exitCode: ExitCode.usage });
     if (output !== '-' && !output.endsWith('.sql.gz')) throw new UserError(`--output must end in .sql.gz: ${output}`, { exitCode: ExitCode.usage });
-    const levelText = stringOption(values, 'compression-level');
-    const compressionLevel = levelText === undefined ? undefined : Number(levelText);
-    if (compressionLevel !== undefined && !(Number.isInteger(compressionLevel) && compressionLevel >= 0 && compressionLevel <= 9)) {
-      throw new UserError('--compression-level must be a whole number from 0 to 9', { exitCode: ExitCode.usage });
-    }
-    const jobsText = stringOption(values, 'jobs');
-    const jobs = jobsText === undefined ? undefined : Number(jobsText);
-    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) {
-      throw new UserError('--jobs must be a whole number from 1 to 64', { exitCode: ExitCode.usage });
-    }
+    const compressionLevel = parsedOption(values, 'compression-level', dumpSettingSchemas.compressionLevel, 'a whole number from 0 to 9');
+    const jobs = parsedOption(values, 'jobs', dumpSettingSchemas.jobs, 'a whole number from 1 to 64');
     const database = loadDatabaseConfig(env);
-    const limits = parseEnv(z.object(dumpLimitsEnvShape), { DUMP_TIMEOUT: env.DUMP_TIMEOUT, DUMP_STALL_TIMEOUT: env.DUMP_STALL_TIMEOUT });
+    const settings = parseEnv(z.object({ ...dumpLimitsEnvShape, DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false) }), {
+      DUMP_TIMEOUT: env.DUMP_TIMEOUT,
+      DUMP_STALL_TIMEOUT: env.DUMP_STALL_TIMEOUT,
+      DUMP_ALLOW_UNSUPPORTED: env.DUMP_ALLOW_UNSUPPORTED,
+    });
     const onProgress = (progress: DumpProgress) => log.debug(progress, 'dump progress');
-    const allowUnsupported = booleanOption(values, 'allow-unsupported') || ['true', '1', 'yes'].includes(env.DUMP_ALLOW_UNSUPPORTED ?? '');
+    const allowUnsupported = booleanOption(values, 'allow-unsupported') || settings.DUMP_ALLOW_UNSUPPORTED;
     const common = { connection: database.connection, owner: booleanOption(values, 'owner'), allowUnsupported, compressionLevel, jobs, signal, onProgress, log,
-      timeoutMs: limits.DUMP_TIMEOUT, stallTimeoutMs: limits.DUMP_STALL_TIMEOUT };
+      timeoutMs: settings.DUMP_TIMEOUT, stallTimeoutMs: settings.DUMP_STALL_TIMEOUT };
     log.info({ database: database.description }, 'dump started');
     const result = await (output === '-' ? dumpDatabase({ ...common, output: stdout }) : dumpToFile({ ...common, path: output })).catch((error: unknown) => {
       throw withServerNamed(error, describeServer(database.connection));

@@ -1,8 +1,8 @@
-import { loadDatabaseConfig } from '../config.ts';
+import { dumpSettingSchemas, loadDatabaseConfig } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
 import { immichRestoreNotes } from '../immich/restore-check.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
-import { booleanOption, stringOption, type Command } from './command.ts';
+import { booleanOption, parsedOption, stringOption, type Command } from './command.ts';
 
 const command: Command = {
   name: 'restore-db',
@@ -35,11 +35,7 @@ const command: Command = {
     if (booleanOption(values, 'single-transaction') && booleanOption(values, 'no-single-transaction')) {
       throw new UserError('--single-transaction and --no-single-transaction contradict each other: give one', { exitCode: ExitCode.usage });
     }
-    const jobsText = stringOption(values, 'jobs');
-    const jobs = jobsText === undefined ? undefined : Number(jobsText);
-    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 64)) {
-      throw new UserError(`--jobs must be a whole number from 1 to 64, not ${JSON.stringify(jobsText)}`, { exitCode: ExitCode.usage });
-    }
+    const jobs = parsedOption(values, 'jobs', dumpSettingSchemas.jobs, 'a whole number from 1 to 64');
     const singleTransaction = booleanOption(values, 'single-transaction') || (booleanOption(values, 'clean') && !booleanOption(values, 'no-single-transaction'));
     if (jobs !== undefined && jobs > 1 && singleTransaction) {
       throw new UserError(
