@@ -1,6 +1,7 @@
-import { KopiaClient } from '../kopia/client.ts';
+import { KopiaClient, type Progress } from '../kopia/client.ts';
 import type { KopiaConnection } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { throttleProgress } from '../progress.ts';
 import type { KopiaBackupClient } from './steps/kopia.ts';
 import type { SnapshotRef } from '../report.ts';
 
@@ -30,15 +31,12 @@ export function createKopiaBackupClient(connection: KopiaConnection, log: Logger
     },
     async snapshot(path, { description, signal, timeoutMs, onProgress }) {
       const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
-      let lastLog = 0;
+      const logProgress = throttleProgress(30_000, (progress: Progress) => log.info({ path, ...progress }, 'Kopia snapshot progress'), { immediateFirst: true });
       const result = await client.snapshot(path, {
         signal: deadline,
         onProgress: (progress) => {
           onProgress({ ...progress });
-          if (Date.now() - lastLog > 30_000) {
-            lastLog = Date.now();
-            log.info({ path, ...progress }, 'Kopia snapshot progress');
-          }
+          logProgress(progress);
         },
       });
       // Tags cannot be set through the API; the description names the run (and changes the id).

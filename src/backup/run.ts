@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExitCode, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
+import { throttleProgress } from '../progress.ts';
 import { acquireRunLock } from './lock.ts';
 import { dumpFileName } from './manifest.ts';
 import type { RunReport, RunTrigger, StepName } from '../report.ts';
@@ -93,7 +94,12 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     offsite: false,
   };
   const update = () => options.onUpdate?.(structuredClone(report));
-  let lastProgressLog = 0;
+  // A long step says how far it got, now and then (the log of a manual run on a terminal).
+  const logProgress = throttleProgress(
+    progressLogIntervalMs,
+    ({ step, figures }: { step: StepName; figures: Record<string, unknown> }) => log.info({ step }, `${step}: ${describeProgress(figures)}`),
+    { immediateFirst: true },
+  );
   const context = (step: StepName): StepContext => ({
     runId,
     signal: options.signal,
@@ -101,11 +107,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     progress(figures) {
       report.progress = { step, ...figures };
       update();
-      // A long step says how far it got, now and then (the log of a manual run on a terminal).
-      if (Date.now() - lastProgressLog >= progressLogIntervalMs) {
-        lastProgressLog = Date.now();
-        log.info({ step }, `${step}: ${describeProgress(figures)}`);
-      }
+      logProgress({ step, figures });
     },
   });
   /** Runs one step and adds its report; a step that throws is reported failed and throws StepFailure. */
