@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { fsyncDirectory, fsyncFile } from '../durable-files.ts';
 import { ExitCode, UserError, errorMessage } from '../errors.ts';
 import { retry } from '../retry.ts';
 import type { KopiaConnection } from '../config.ts';
@@ -470,6 +471,8 @@ export class KopiaClient {
         bytes += chunk.length;
       });
       await pipeline(response.body, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+      // On disk before it gets its name, as the dump and Immich's copy: a restored file is whole or absent.
+      await fsyncFile(partial);
       if (overwrite) {
         await rename(partial, path);
       } else {
@@ -477,6 +480,7 @@ export class KopiaClient {
         await link(partial, path);
         await rm(partial);
       }
+      await fsyncDirectory(dirname(path));
       return bytes;
     } catch (error) {
       await rm(partial, { force: true }).catch(() => undefined);

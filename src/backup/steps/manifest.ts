@@ -7,7 +7,7 @@
 import { access, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../../errors.ts';
-import { fsyncFile, writeFileAtomic } from '../../durable-files.ts';
+import { fsyncDirectory, writeFileAtomic } from '../../durable-files.ts';
 import type { RepositoryFacts } from '../../kopia/repository.ts';
 import { toolVersion } from '../../version.ts';
 import { ChecksumCache } from '../checksums.ts';
@@ -75,7 +75,7 @@ export async function completeRunFolder(contents: RunFolderContents): Promise<Co
   // The rename is what makes the run visible as a backup: do it only with everything on disk.
   const folder = join(backupDir, runId);
   await rename(partialFolder, folder);
-  await fsyncFile(backupDir);
+  await fsyncDirectory(backupDir);
   return { runId, folder, manifest };
 }
 
