@@ -1,7 +1,7 @@
 /**
  * Step "dump": the native dump of Immich's database into the run folder (src/postgres/dump.ts does
- * the work and logs its own progress). Its result is the one shape the run keeps of the dump: the
- * report's figures and the manifest's database section are both read from it here.
+ * the work and logs its own progress). Its result is src/postgres/dump.ts's own, as it is: the
+ * report's figures and the manifest's database section are both read from it here, and only here.
  */
 import type { SidecarConfig } from '../../config.ts';
 import { describeServer } from '../../postgres/connection.ts';
@@ -12,6 +12,7 @@ import { dumpFileName, type Manifest, type ObjectRef, type TableSummary } from '
 import type { DumpFigures } from '../../report.ts';
 import { stepResult, type StepContext, type StepResult } from './step.ts';
 
+/** What the run uses of a dump's result (a test's stand-in dump returns just this). */
 export interface DumpStepResult {
   serverVersion: string;
   database: string;
@@ -27,8 +28,8 @@ export interface DumpStepResult {
 
 /** The real step: dumps into `file` with the configured connection, compression and jobs. */
 export function dumpStep(config: SidecarConfig) {
-  return async (file: string, context: StepContext): Promise<DumpStepResult> => {
-    const result = await dumpToFile({
+  return (file: string, context: StepContext): Promise<DumpStepResult> =>
+    dumpToFile({
       connection: config.database.connection,
       path: file,
       compressionLevel: config.compressionLevel,
@@ -42,18 +43,6 @@ export function dumpStep(config: SidecarConfig) {
     }).catch((error: unknown) => {
       throw withServerNamed(error, describeServer(config.database.connection));
     });
-    return {
-      serverVersion: result.serverVersion,
-      database: result.database,
-      tables: result.tables,
-      size: result.size,
-      sha256: result.sha256,
-      uncompressedBytes: result.uncompressedBytes,
-      immichMigration: result.immichMigration,
-      unsupportedObjects: result.unsupportedObjects.map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
-      fingerprint: result.fingerprint,
-    };
-  };
 }
 
 /** The dump as the run report, notifications and metrics show it. */
@@ -77,7 +66,7 @@ export function manifestDatabase(dump: DumpStepResult): NonNullable<Manifest['da
     name: dump.database,
     file: dumpFileName,
     tables: dump.tables,
-    unsupportedObjects: dump.unsupportedObjects ?? [],
+    unsupportedObjects: (dump.unsupportedObjects ?? []).map((object) => ({ kind: object.kind, schema: object.schema, name: object.name })),
     ...(dump.fingerprint === undefined ? {} : { fingerprint: dump.fingerprint }),
   };
 }
