@@ -15,7 +15,7 @@ import { maintenanceSkipReason, summarizeImmich } from './steps/immich.ts';
 import type { BackupSteps } from './steps/index.ts';
 import { kopiaDisabledWarning, snapshotSkippedSummary, summarizeRepositoryCheck, summarizeSnapshot } from './steps/kopia.ts';
 import { summarizeLibraryCheck } from './steps/library-check.ts';
-import { completeRunFolder, recordKopiaOutcome, type CompletedRunFolder } from './steps/manifest.ts';
+import { completeRunFolder, recordKopiaOutcome, summarizeManifest, type CompletedRunFolder } from './steps/manifest.ts';
 import { retentionFailedWarning, summarizeRetention } from './steps/retention.ts';
 import { describeProgress, type StepContext, type StepResult } from './steps/step.ts';
 
@@ -46,14 +46,6 @@ class StepFailure extends Error {
   }
 }
 
-/**
- * One backup run (README "What a run does"). Holds the run lock for its whole length. Never
- * throws once the lock is taken: the result, including the exit code, is in the returned report.
- *
- * The local part is written into a hidden `.immich-….partial` folder and renamed to
- * `immich-…` only once the dump, config copies and a complete manifest are on disk, so a folder
- * with the run's real name is never half-written. A failed dump leaves no folder at all.
- */
 /**
  * One backup run (README "What a run does"): the steps of src/backup/steps/ in order, and the rules
  * between them. Holds the run lock for its whole length. Never throws once the lock is taken: the
@@ -200,7 +192,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
             timings: Object.fromEntries(report.steps.map((s) => [s.name, s.durationMs])),
             warnings: [...report.warnings],
           }),
-        () => ({ status: 'ok', warnings: [] }),
+        summarizeManifest,
       );
       runId = completed.runId;
       report.runId = completed.runId;

@@ -16,6 +16,7 @@ import type { ImmichFigures, SnapshotRef } from '../../report.ts';
 import { checkManifestFiles } from '../run-folders.ts';
 import type { ConfigCopyResult } from './config-copy.ts';
 import { manifestDatabase, type DumpStepResult } from './dump.ts';
+import { stepResult, type StepResult } from './step.ts';
 
 export interface RunFolderContents {
   backupDir: string;
@@ -116,4 +117,9 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** The manifest step reports no summary of its own: the run report's `folder` is what it made. */
+export function summarizeManifest(): StepResult {
+  return stepResult({});
 }
