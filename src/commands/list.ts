@@ -24,7 +24,7 @@ const command: Command = {
     }));
     let kopia: Record<string, unknown> | undefined;
     if (config.kopia.enabled && args.values.local !== true) {
-      const { createKopiaBackupClient } = await import('../backup/kopia-adapter.ts');
+      const { createKopiaBackupClient } = await import('../backup/steps/kopia.ts');
       const client = createKopiaBackupClient(config.kopia.connection, context.log);
       kopia = {};
       for (const [name, path] of [

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createKopiaBackupClient } from '../../src/backup/kopia-adapter.ts';
+import { createKopiaBackupClient } from '../../src/backup/steps/kopia.ts';
 import { runBackup } from '../../src/backup/run.ts';
 import type { BackupSteps } from '../../src/backup/steps/index.ts';
 import { createSteps } from '../../src/backup/steps/index.ts';

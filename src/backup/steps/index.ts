@@ -16,13 +16,12 @@
 import type { SidecarConfig } from '../../config.ts';
 import type { ImmichCheck } from '../../immich/api.ts';
 import type { Logger } from '../../log.ts';
-import { createKopiaBackupClient } from '../kopia-adapter.ts';
 import type { SnapshotRef } from '../../report.ts';
 import { copyConfigFiles, type ConfigCopyResult } from './config-copy.ts';
 import { dumpStep, type DumpStepResult } from './dump.ts';
 import { immichCopyStep, type ImmichCopySource } from './immich-copy.ts';
 import { immichStep } from './immich.ts';
-import { kopiaSteps, type RepositoryCheck } from './kopia.ts';
+import { createKopiaBackupClient, kopiaSteps, type RepositoryCheck } from './kopia.ts';
 import { checkLibrary, type LibraryCheck } from './library-check.ts';
 import { retentionStep, type RetentionResult } from './retention.ts';
 import type { StepContext } from './step.ts';
