@@ -196,6 +196,9 @@ export const storedFingerprintSchema = z.object({
 
 export type StoredFingerprint = z.infer<typeof storedFingerprintSchema>;
 
+/** `properties` unpacked: each object's flattened catalog properties, by object name. */
+const storedPropertiesSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
+
 export function storeFingerprint(fingerprint: CatalogFingerprint): StoredFingerprint {
   const sorted = [...fingerprint.objects].sort(byKey);
   return {
@@ -212,7 +215,9 @@ export function storeFingerprint(fingerprint: CatalogFingerprint): StoredFingerp
  * damaged or edited manifest must not make a restore look whole).
  */
 export function loadFingerprint(stored: StoredFingerprint): CatalogFingerprint {
-  const properties = JSON.parse(gunzipSync(Buffer.from(stored.properties, 'base64')).toString('utf8')) as Record<string, ObjectProperties>;
+  const unpacked = storedPropertiesSchema.safeParse(JSON.parse(gunzipSync(Buffer.from(stored.properties, 'base64')).toString('utf8')));
+  if (!unpacked.success) throw new Error("the fingerprint's properties are not one set of properties per object");
+  const properties = unpacked.data;
   const objects = new Map(Object.entries(properties));
   const names = Object.keys(stored.objects);
   if (names.length !== objects.size) throw new Error(`the fingerprint lists ${names.length} objects but describes ${objects.size}`);
