@@ -1,18 +1,12 @@
-import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import type { z } from 'zod';
-import { fsyncDirectory, fsyncFile } from '../durable-files.ts';
-import { ExitCode, UserError, errorMessage } from '../errors.ts';
-import { retry } from '../retry.ts';
 import type { KopiaConnection } from '../config.ts';
+import { fsyncDirectory, fsyncFile } from '../durable-files.ts';
+import { errorMessage } from '../errors.ts';
 import {
-  apiErrorSchema,
   directorySchema,
   emptySchema,
   policySchema,
@@ -31,17 +25,8 @@ import {
   type SourceInfo,
   type Task,
 } from './schemas.ts';
+import { KopiaError, KopiaTransport, type KopiaTransportOptions } from './transport.ts';
 
-/** A Kopia failure: exit code 2, the "Kopia step failed" code of a backup run. */
-export class KopiaError extends UserError {
-  readonly code: string | undefined;
-
-  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
-    super(message, { exitCode: ExitCode.kopiaFailed, cause: options.cause });
-    this.name = 'KopiaError';
-    this.code = options.code;
-  }
-}
 
 export interface Progress {
   files: number;
@@ -70,72 +55,32 @@ export interface RestoreResult {
   errors: number;
 }
 
-export interface KopiaClientOptions {
-  /** Per HTTP request (connect + answer). */
-  requestTimeoutMs?: number;
-  /** Attempts for idempotent requests that failed to connect (the first one included). */
-  attempts?: number;
-  /** How often long operations poll the server. */
-  pollIntervalMs?: number;
-  /** A long operation whose server stops answering for this long fails instead of waiting forever. */
-  unreachableTimeoutMs?: number;
-  /**
-   * The program is stopping (SIGTERM): every request in flight is cut and every later one fails at
-   * once with the signal's reason, so a server that never answers cannot hold the process.
-   */
-  signal?: AbortSignal;
-}
-
-/** Failures worth another try: the request never reached a handler (nothing can have happened twice). */
-const connectionErrorCodes = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPIPE',
-  'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED',
-]);
-
-const csrfFailure = 'Invalid or missing CSRF token';
 const restoreAllDepths = 2147483647;
 
 /**
- * A client of the Kopia server's REST API (the API Kopia's own web UI uses). The server reads and
- * writes files on its own mounts, so every path here is a path as the *server* sees it.
- *
- * Security: Basic auth on every request; the CSRF session (cookie + token from the UI page) is
- * fetched on first use and again when the server restarted. With a certificate fingerprint the
- * TLS certificate is pinned: nothing else is accepted, self-signed or CA-signed.
+ * The Kopia server's operations, through its REST API (the API Kopia's own web UI uses):
+ * repository status and connection, policies, snapshots, restores, browsing a snapshot. The server
+ * reads and writes files on its own mounts, so every path here is a path as the *server* sees it.
+ * How a request travels (TLS pinning, CSRF, timeouts, retries, errors, task polling) is
+ * transport.ts's.
  */
 export class KopiaClient {
   readonly connection: KopiaConnection;
-  readonly #dispatcher: Dispatcher;
-  readonly #authorization: string;
-  readonly #options: Required<Omit<KopiaClientOptions, 'signal'>>;
-  readonly #stop: AbortSignal | undefined;
-  #csrf: { cookie: string; token: string } | undefined;
+  readonly #transport: KopiaTransport;
   #identity: { userName: string; host: string } | undefined;
 
-  constructor(connection: KopiaConnection, options: KopiaClientOptions = {}) {
+  constructor(connection: KopiaConnection, options: KopiaTransportOptions = {}) {
     this.connection = connection;
-    this.#options = {
-      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      attempts: options.attempts ?? 3,
-      pollIntervalMs: options.pollIntervalMs ?? 1000,
-      unreachableTimeoutMs: options.unreachableTimeoutMs ?? 60_000,
-    };
-    this.#stop = options.signal;
-    this.#authorization = `Basic ${Buffer.from(`${connection.username}:${connection.password}`).toString('base64')}`;
-    this.#dispatcher = new Agent({
-      connect: pinningConnector(connection.fingerprint, this.#options.requestTimeoutMs),
-      headersTimeout: this.#options.requestTimeoutMs,
-      bodyTimeout: this.#options.requestTimeoutMs,
-    });
+    this.#transport = new KopiaTransport(connection, options);
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    await this.#transport.close();
   }
 
   /** The repository's state; `connected: false` means the server has no repository to write to. */
   async status(): Promise<RepoStatus> {
-    return this.#call('GET', '/api/v1/repo/status', repoStatusSchema);
+    return this.#transport.call('GET', '/api/v1/repo/status', repoStatusSchema);
   }
 
   /** Fails with one clear line unless the server is reachable, accepts us and has a repository. */
@@ -161,20 +106,20 @@ export class KopiaClient {
     const storage = { type: 'filesystem', config: { path } };
     let created = false;
     try {
-      await this.#call('POST', '/api/v1/repo/exists', emptySchema, { body: { storage } });
+      await this.#transport.call('POST', '/api/v1/repo/exists', emptySchema, { body: { storage } });
     } catch (error) {
       // A folder that does not exist yet holds no repository either: create both.
       const missing = error instanceof KopiaError && (error.code === 'NOT_INITIALIZED' || /no such file or directory/.test(error.message));
       if (!missing) throw error;
-      await this.#call('POST', '/api/v1/repo/create', emptySchema, { body: { storage, password, options: {}, clientOptions: {} } });
+      await this.#transport.call('POST', '/api/v1/repo/create', emptySchema, { body: { storage, password, options: {}, clientOptions: {} } });
       created = true;
     }
-    if (!created) await this.#call('POST', '/api/v1/repo/connect', emptySchema, { body: { storage, password, clientOptions: {} } });
+    if (!created) await this.#transport.call('POST', '/api/v1/repo/connect', emptySchema, { body: { storage, password, clientOptions: {} } });
     // The create/connect answer describes the state before the request: poll until it is connected.
-    const deadline = Date.now() + this.#options.unreachableTimeoutMs;
+    const deadline = Date.now() + this.#transport.unreachableTimeoutMs;
     while (!(await this.status()).connected) {
       if (Date.now() > deadline) throw new KopiaError('the Kopia server did not finish connecting its repository in time');
-      await sleep(this.#options.pollIntervalMs);
+      await sleep(this.#transport.pollIntervalMs);
     }
     this.#identity = undefined;
     return created ? 'created' : 'connected';
@@ -186,8 +131,8 @@ export class KopiaClient {
    */
   async taskProblem(taskId: string): Promise<string | undefined> {
     const [task, logs] = await Promise.all([
-      this.#call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}`, taskSchema).catch(() => undefined),
-      this.#call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}/logs`, taskLogsSchema).catch(() => undefined),
+      this.#transport.call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}`, taskSchema).catch(() => undefined),
+      this.#transport.call('GET', `/api/v1/tasks/${encodeURIComponent(taskId)}/logs`, taskLogsSchema).catch(() => undefined),
     ]);
     if (task?.errorMessage !== undefined) return task.errorMessage;
     const entries = logs?.logs ?? [];
@@ -202,12 +147,12 @@ export class KopiaClient {
 
   /** Cancels a task (no-op when it is not running). */
   async cancelTask(taskId: string): Promise<void> {
-    await this.#call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/cancel`, emptySchema, { body: {} });
+    await this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/cancel`, emptySchema, { body: {} });
   }
 
   /** Disconnects the server from its repository (only ever on the user's explicit request). */
   async disconnect(): Promise<void> {
-    await this.#call('POST', '/api/v1/repo/disconnect', emptySchema, { body: {}, retry: false });
+    await this.#transport.call('POST', '/api/v1/repo/disconnect', emptySchema, { body: {}, retry: false });
     this.#identity = undefined;
   }
 
@@ -225,8 +170,8 @@ export class KopiaClient {
     description?: string;
     timeoutMs?: number;
   }): Promise<RepoStatus> {
-    const before = new Set(((await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
-    await this.#call('POST', '/api/v1/repo/connect', emptySchema, {
+    const before = new Set(((await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
+    await this.#transport.call('POST', '/api/v1/repo/connect', emptySchema, {
       retry: false,
       body: {
         apiServer: { url: options.url, serverCertFingerprint: options.fingerprint },
@@ -236,27 +181,27 @@ export class KopiaClient {
       },
     });
     // The answer describes the state before the request: wait for the connect task.
-    const deadline = Date.now() + (options.timeoutMs ?? this.#options.unreachableTimeoutMs);
+    const deadline = Date.now() + (options.timeoutMs ?? this.#transport.unreachableTimeoutMs);
     for (;;) {
       const status = await this.status();
       if (status.connected) {
         this.#identity = undefined;
         return status;
       }
-      const tasks = (await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
+      const tasks = (await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
       const failed = tasks.find((task) => !before.has(task.id) && task.kind === 'Repository' && (task.status === 'FAILED' || task.status === 'CANCELED'));
       if (failed !== undefined) {
         throw new KopiaError(`the Kopia server could not connect to ${options.url}: ${failed.errorMessage ?? failed.status.toLowerCase()}`, { code: 'CONNECT_FAILED' });
       }
       if (Date.now() > deadline) throw new KopiaError(`the Kopia server did not finish connecting to ${options.url} in time`, { code: 'CONNECT_FAILED' });
-      await sleep(this.#options.pollIntervalMs);
+      await sleep(this.#transport.pollIntervalMs);
     }
   }
 
   /** The user@host the server snapshots under (from its repository connection, not from us). */
   async identity(): Promise<{ userName: string; host: string }> {
     if (this.#identity === undefined) {
-      const sources = await this.#call('GET', '/api/v1/sources', sourcesResponseSchema);
+      const sources = await this.#transport.call('GET', '/api/v1/sources', sourcesResponseSchema);
       this.#identity = { userName: sources.localUsername, host: sources.localHost };
     }
     return this.#identity;
@@ -271,7 +216,7 @@ export class KopiaClient {
   async definedPolicy(path: string): Promise<Policy | undefined> {
     const source = await this.source(path);
     try {
-      return await this.#call('GET', '/api/v1/policy', policySchema, { query: sourceQuery(source) });
+      return await this.#transport.call('GET', '/api/v1/policy', policySchema, { query: sourceQuery(source) });
     } catch (error) {
       if (error instanceof KopiaError && error.code === 'NOT_FOUND') return undefined;
       throw error;
@@ -281,7 +226,7 @@ export class KopiaClient {
   /** Replaces the policy defined for `path` (GET–modify–PUT is the caller's job). */
   async replacePolicy(path: string, policy: Policy): Promise<void> {
     const source = await this.source(path);
-    await this.#call('PUT', '/api/v1/policy', emptySchema, { query: sourceQuery(source), body: policy });
+    await this.#transport.call('PUT', '/api/v1/policy', emptySchema, { query: sourceQuery(source), body: policy });
   }
 
   /**
@@ -295,12 +240,12 @@ export class KopiaClient {
     const policy: Policy = { ...existing };
     if (settings.retention !== undefined) policy.retention = { ...existing.retention, ...settings.retention };
     if (settings.compressorName !== undefined) policy.compression = { ...existing.compression, compressorName: settings.compressorName };
-    const known = await this.#call('GET', '/api/v1/sources', sourcesResponseSchema, { query: sourceQuery(source) });
+    const known = await this.#transport.call('GET', '/api/v1/sources', sourcesResponseSchema, { query: sourceQuery(source) });
     if (known.sources.some((s) => s.source.path === source.path)) {
       await this.replacePolicy(path, policy);
     } else {
       // POST /sources replaces the path's policy: it gets the merged one.
-      await this.#call('POST', '/api/v1/sources', emptySchema, { body: { path: source.path, createSnapshot: false, policy }, retry: false });
+      await this.#transport.call('POST', '/api/v1/sources', emptySchema, { body: { path: source.path, createSnapshot: false, policy }, retry: false });
     }
     return source;
   }
@@ -312,23 +257,22 @@ export class KopiaClient {
   async snapshot(path: string, options: { onProgress?: (progress: Progress) => void; signal?: AbortSignal } = {}): Promise<SnapshotResult> {
     const source = await this.source(path);
     const query = sourceQuery(source);
-    const knownTasks = new Set(((await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
+    const knownTasks = new Set(((await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
     const triggeredAt = Date.now();
     // Not retried: a repeated trigger could queue a second snapshot.
-    const triggered = await this.#call('POST', '/api/v1/sources/upload', emptySchema, { query, body: {}, retry: false }).catch((error: unknown) => {
+    await this.#transport.call('POST', '/api/v1/sources/upload', emptySchema, { query, body: {}, retry: false }).catch((error: unknown) => {
       if (error instanceof KopiaError && error.code === 'NOT_FOUND') {
         throw new KopiaError(`the Kopia server does not know ${source.path} as a source (call ensureSource first)`, { code: 'NOT_FOUND', cause: error });
       }
       throw error;
     });
-    void triggered;
 
     const prefix = `${source.userName}@${source.host}:${source.path} at `;
-    const task = await this.#waitFor(async () => {
-      const tasks = (await this.#call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
+    const task = await this.#transport.waitFor(async () => {
+      const tasks = (await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
       return tasks.find((t) => t.kind === 'Snapshot' && !knownTasks.has(t.id) && t.description.startsWith(prefix));
     }, options.signal, `the snapshot of ${source.path} did not start`);
-    const finished = await this.#waitForTask(task.id, options.signal, (running) => {
+    const finished = await this.#transport.waitForTask(task.id, options.signal, (running) => {
       options.onProgress?.({
         files: counter(running, 'Processed Files') || counter(running, 'Hashed Files') + counter(running, 'Cached Files'),
         bytes: counter(running, 'Processed Bytes') || counter(running, 'Hashed Bytes') + counter(running, 'Cached Bytes'),
@@ -337,8 +281,8 @@ export class KopiaClient {
     }, `the snapshot of ${source.path}`).catch(async (error: unknown) => {
       // Stopped (SIGTERM, the snapshot timeout): the server would go on uploading for a run that
       // is over, and the next run's snapshot of the same source would queue behind it.
-      if (options.signal?.aborted || this.#stop?.aborted) {
-        await this.#call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false, cleanup: true }).catch(() => undefined);
+      if (options.signal?.aborted || this.#transport.stopping) {
+        await this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false, cleanup: true }).catch(() => undefined);
       }
       throw error;
     });
@@ -380,7 +324,7 @@ export class KopiaClient {
   /** Every snapshot of `path`, oldest first (identical ones included). */
   async listSnapshots(path: string): Promise<Snapshot[]> {
     const source = await this.source(path);
-    const response = await this.#call('GET', '/api/v1/snapshots', snapshotsResponseSchema, { query: { ...sourceQuery(source), all: '1' } });
+    const response = await this.#transport.call('GET', '/api/v1/snapshots', snapshotsResponseSchema, { query: { ...sourceQuery(source), all: '1' } });
     return response.snapshots ?? [];
   }
 
@@ -389,7 +333,7 @@ export class KopiaClient {
    * snapshot's id changes: the new id is returned.
    */
   async setDescription(snapshotId: string, description: string): Promise<string> {
-    const edited = await this.#call('POST', '/api/v1/snapshots/edit', snapshotSchema.array(), { body: { snapshots: [snapshotId], description } });
+    const edited = await this.#transport.call('POST', '/api/v1/snapshots/edit', snapshotSchema.array(), { body: { snapshots: [snapshotId], description } });
     const first = edited[0];
     if (first === undefined) throw new KopiaError(`the Kopia server did not return the edited snapshot ${snapshotId}`);
     return first.id;
@@ -397,7 +341,7 @@ export class KopiaClient {
 
   async deleteSnapshots(path: string, snapshotIds: string[]): Promise<void> {
     const source = await this.source(path);
-    await this.#call('POST', '/api/v1/snapshots/delete', emptySchema, {
+    await this.#transport.call('POST', '/api/v1/snapshots/delete', emptySchema, {
       body: { source, snapshotManifestIds: snapshotIds, deleteSourceAndPolicy: false },
     });
   }
@@ -418,7 +362,7 @@ export class KopiaClient {
   }
 
   async #directory(objectId: string): Promise<DirEntry[]> {
-    const directory = await this.#call('GET', `/api/v1/objects/${encodeURIComponent(objectId)}`, directorySchema);
+    const directory = await this.#transport.call('GET', `/api/v1/objects/${encodeURIComponent(objectId)}`, directorySchema);
     return directory.entries ?? [];
   }
 
@@ -456,21 +400,12 @@ export class KopiaClient {
   async #download(objectId: string, path: string, overwrite: boolean, signal: AbortSignal | undefined): Promise<number> {
     const partial = `${path}.partial`;
     try {
-      // No overall deadline (a big file takes its time); the dispatcher's header and body timeouts end a stalled transfer.
-      const response = await request(new URL(`/api/v1/objects/${encodeURIComponent(objectId)}`, `${this.connection.url}/`), {
-        method: 'GET',
-        headers: { authorization: this.#authorization },
-        dispatcher: this.#dispatcher,
-        ...(signal === undefined ? {} : { signal }),
-      });
-      if (response.statusCode !== 200) {
-        throw this.#httpError(response.statusCode, await response.body.text(), `GET /api/v1/objects/${objectId}`);
-      }
+      const content = await this.#transport.stream(`/api/v1/objects/${encodeURIComponent(objectId)}`, signal);
       let bytes = 0;
-      response.body.on('data', (chunk: Buffer) => {
+      content.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
       });
-      await pipeline(response.body, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+      await pipeline(content, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
       // On disk before it gets its name, as the dump and Immich's copy: a restored file is whole or absent.
       await fsyncFile(partial);
       if (overwrite) {
@@ -503,7 +438,7 @@ export class KopiaClient {
   }): Promise<RestoreResult> {
     const sub = (options.subPath ?? '').split('/').filter((p) => p !== '' && p !== '.').join('/');
     const overwrite = options.overwrite ?? false;
-    const task = await this.#call('POST', '/api/v1/restore', taskSchema, {
+    const task = await this.#transport.call('POST', '/api/v1/restore', taskSchema, {
       retry: false,
       body: {
         root: sub === '' ? options.snapshotId : `${options.snapshotId}/${sub}`,
@@ -522,7 +457,7 @@ export class KopiaClient {
         options: { parallel: 0, incremental: false, deleteExtra: false, ignoreErrors: false, restoreDirEntryAtDepth: restoreAllDepths },
       },
     });
-    const finished = await this.#waitForTask(
+    const finished = await this.#transport.waitForTask(
       task.id,
       options.signal,
       (running) => options.onProgress?.({ files: counter(running, 'Restored Files'), bytes: counter(running, 'Restored Bytes') }),
@@ -539,27 +474,6 @@ export class KopiaClient {
     };
   }
 
-  /** Waits for task `id` to end; `what` names it in errors ("the snapshot of /library"). */
-  async #waitForTask(id: string, signal: AbortSignal | undefined, onProgress: (task: Task) => void, what = `task ${id}`): Promise<Task> {
-    return this.#waitFor(async () => {
-      let task: Task;
-      try {
-        task = await this.#call('GET', `/api/v1/tasks/${encodeURIComponent(id)}`, taskSchema);
-      } catch (error) {
-        // A restarted server has forgotten its tasks: the work was lost with it.
-        if (error instanceof KopiaError && (error.code === 'NOT_FOUND' || error.code === 'HTTP_404')) {
-          throw new KopiaError(`the Kopia server (${this.connection.url}) restarted or lost the task during ${what}: it did not finish`, { cause: error });
-        }
-        throw error;
-      }
-      if (task.status === 'RUNNING' || task.status === 'CANCELING') {
-        onProgress(task);
-        return undefined;
-      }
-      return task;
-    }, signal, `${what} did not finish`);
-  }
-
   /**
    * Counts the files under `path` as the Kopia server sees it (an Estimate task), stopping as soon
    * as `atLeast` are found: a cheap check, before a snapshot, that a folder is not empty or far
@@ -568,16 +482,16 @@ export class KopiaClient {
   async countFiles(path: string, atLeast: number, signal?: AbortSignal): Promise<{ files: number; complete: boolean } | undefined> {
     let task: Task;
     try {
-      task = await this.#call('POST', '/api/v1/estimate', taskSchema, { body: { root: path, maxExamplesPerBucket: 0 }, retry: false });
+      task = await this.#transport.call('POST', '/api/v1/estimate', taskSchema, { body: { root: path, maxExamplesPerBucket: 0 }, retry: false });
     } catch (error) {
       if (error instanceof KopiaError && error.code === 'UNREACHABLE') throw error;
       return undefined;
     }
     let enough = false;
-    const finished = await this.#waitForTask(task.id, signal, (running) => {
+    const finished = await this.#transport.waitForTask(task.id, signal, (running) => {
       if (!enough && counter(running, 'Files') >= atLeast) {
         enough = true;
-        void this.#call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false }).catch(() => undefined);
+        void this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false }).catch(() => undefined);
       }
     }, `counting the files of ${path}`);
     const files = counter(finished, 'Files');
@@ -585,201 +499,6 @@ export class KopiaClient {
     if (enough || files >= atLeast) return { files, complete: false };
     return undefined;
   }
-
-  /**
-   * Polls `probe` until it returns something. Connection failures are tolerated for a while (a
-   * restarting server), but a server gone for longer than `unreachableTimeoutMs` ends the wait.
-   */
-  async #waitFor<T>(probe: () => Promise<T | undefined>, signal: AbortSignal | undefined, what: string): Promise<T> {
-    const startDeadline = Date.now() + this.#options.unreachableTimeoutMs;
-    for (;;) {
-      const value = await retry(
-        async () => {
-          signal?.throwIfAborted();
-          return probe();
-        },
-        {
-          retryable: isUnreachable,
-          retryForMs: this.#options.unreachableTimeoutMs,
-          delayMs: this.#options.pollIntervalMs,
-          ...(signal === undefined ? {} : { signal }),
-          exhausted: (error, { failingForMs }) =>
-            new KopiaError(`the Kopia server stopped answering (${this.connection.url}) for ${Math.round(failingForMs / 1000)} s: ${what}`, {
-              code: 'UNREACHABLE',
-              cause: error,
-            }),
-        },
-      );
-      if (value !== undefined) return value;
-      if (what.endsWith('did not start') && Date.now() > startDeadline) throw new KopiaError(`${what} within ${this.#options.unreachableTimeoutMs / 1000} s`);
-      await sleep(this.#options.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
-    }
-  }
-
-  async #call<Schema extends z.ZodType>(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
-    path: string,
-    schema: Schema,
-    options: { query?: Record<string, string>; body?: unknown; retry?: boolean; cleanup?: boolean } = {},
-  ): Promise<z.output<Schema>> {
-    const repeatable = options.retry ?? method !== 'POST';
-    return retry(() => this.#callOnce(method, path, schema, options, true), {
-      attempts: repeatable ? this.#options.attempts : 1,
-      retryable: isUnreachable,
-      delayMs: (failedAttempt) => 250 * 2 ** (failedAttempt - 1),
-      ...(this.#stop === undefined ? {} : { signal: this.#stop }),
-    });
-  }
-
-  async #callOnce<Schema extends z.ZodType>(
-    method: string,
-    path: string,
-    schema: Schema,
-    options: { query?: Record<string, string>; body?: unknown; cleanup?: boolean },
-    mayRefreshCsrf: boolean,
-  ): Promise<z.output<Schema>> {
-    const csrf = await this.#csrfSession();
-    const url = new URL(path, `${this.connection.url}/`);
-    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-    const response = await this.#send(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers: {
-        authorization: this.#authorization,
-        cookie: `Kopia-Session-Cookie=${csrf.cookie}`,
-        'x-kopia-csrf-token': csrf.token,
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    }, options.cleanup ?? false);
-    const text = await response.body.text();
-    if (response.statusCode === 401 && text.includes(csrfFailure) && mayRefreshCsrf) {
-      // The server restarted and has a new signing key: the request was refused before it ran, so repeat it once.
-      this.#csrf = undefined;
-      return this.#callOnce(method, path, schema, options, false);
-    }
-    if (response.statusCode >= 400) throw this.#httpError(response.statusCode, text, `${method} ${path}`);
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new KopiaError(`the Kopia server sent an answer that is not JSON for ${method} ${path} (HTTP ${response.statusCode})`);
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      throw new KopiaError(`the Kopia server's answer to ${method} ${path} has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    }
-    return parsed.data;
-  }
-
-  async #csrfSession(): Promise<{ cookie: string; token: string }> {
-    if (this.#csrf !== undefined) return this.#csrf;
-    const cookie = randomUUID();
-    const response = await this.#send(new URL('/', `${this.connection.url}/`), {
-      method: 'GET',
-      headers: { authorization: this.#authorization, cookie: `Kopia-Session-Cookie=${cookie}` },
-    });
-    const text = await response.body.text();
-    if (response.statusCode >= 400) throw this.#httpError(response.statusCode, text, 'GET /');
-    const token = /<meta name="kopia-csrf-token" content="([^"]+)"/.exec(text)?.[1];
-    if (token === undefined) throw new KopiaError(`${this.connection.url} does not look like a Kopia server with its UI enabled (no CSRF token on its page)`);
-    this.#csrf = { cookie, token };
-    return this.#csrf;
-  }
-
-  /**
-   * `cleanup`: a request made because the work is being stopped (cancelling a task): it is still
-   * sent after the stop signal, within a few seconds at most.
-   */
-  async #send(
-    url: URL,
-    options: { method: Dispatcher.HttpMethod; headers: Record<string, string>; body?: string },
-    cleanup = false,
-  ): Promise<Dispatcher.ResponseData> {
-    const stop = cleanup ? undefined : this.#stop;
-    stop?.throwIfAborted();
-    const timeout = AbortSignal.timeout(cleanup ? Math.min(3000, this.#options.requestTimeoutMs) : this.#options.requestTimeoutMs);
-    try {
-      return await request(url, { ...options, dispatcher: this.#dispatcher, signal: stop === undefined ? timeout : AbortSignal.any([timeout, stop]) });
-    } catch (error) {
-      if (stop?.aborted) throw stop.reason;
-      if (error instanceof FingerprintMismatchError) throw new KopiaError(error.message, { code: 'FINGERPRINT', cause: error });
-      const cause = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-      if (cause.cause instanceof FingerprintMismatchError) throw new KopiaError(cause.cause.message, { code: 'FINGERPRINT', cause: error });
-      const code = cause.code ?? cause.cause?.code;
-      const timedOut = cause.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
-      if (timedOut || (code !== undefined && connectionErrorCodes.has(code))) {
-        throw new KopiaError(`the Kopia server at ${this.connection.url} is not reachable (${timedOut ? 'timed out' : code})`, {
-          code: 'UNREACHABLE',
-          cause: error,
-        });
-      }
-      if (/certificate|self.signed|SSL|TLS/i.test(errorMessage(error))) {
-        throw new KopiaError(
-          `the Kopia server at ${this.connection.url} presented a certificate that is not trusted: ${errorMessage(error)} (set KOPIA_SERVER_CERT_FINGERPRINT to pin it)`,
-          { code: 'TLS', cause: error },
-        );
-      }
-      throw new KopiaError(`request to the Kopia server at ${this.connection.url} failed: ${errorMessage(error)}`, { cause: error });
-    }
-  }
-
-  #httpError(status: number, text: string, what: string): KopiaError {
-    if (status === 401) {
-      return new KopiaError(`the Kopia server rejected the username or password (user '${this.connection.username}')`, { code: 'UNAUTHORIZED' });
-    }
-    let body: z.infer<typeof apiErrorSchema> = {};
-    try {
-      body = apiErrorSchema.parse(JSON.parse(text));
-    } catch {
-      // Not every error body is JSON (403 from the UI handler is plain text).
-    }
-    if (body.code === 'NOT_CONNECTED') {
-      return new KopiaError(`the Kopia server at ${this.connection.url} has no repository connected: connect it to your repository first`, {
-        code: 'NOT_CONNECTED',
-      });
-    }
-    if (status === 403) return new KopiaError(`the Kopia server refused user '${this.connection.username}' (use the server's UI user)`, { code: 'FORBIDDEN' });
-    const detail = body.error ?? text.trim().slice(0, 200);
-    return new KopiaError(`the Kopia server answered ${what} with HTTP ${status}${body.code === undefined ? '' : ` ${body.code}`}: ${detail}`, {
-      code: body.code ?? `HTTP_${status}`,
-    });
-  }
-}
-
-class FingerprintMismatchError extends Error {}
-
-/** A TLS connector that, when a fingerprint is given, accepts exactly that certificate and nothing else. */
-function pinningConnector(fingerprint: string | undefined, timeout: number): buildConnector.connector {
-  if (fingerprint === undefined) return buildConnector({ timeout });
-  const base = buildConnector({ timeout, rejectUnauthorized: false });
-  return (options, callback) => {
-    base(options, (error, socket) => {
-      if (error !== null) {
-        callback(error, null);
-        return;
-      }
-      if (socket instanceof TLSSocket) {
-        const certificate = socket.getPeerCertificate();
-        const actual = certificate.raw === undefined ? '' : createHash('sha256').update(certificate.raw).digest('hex');
-        if (actual !== fingerprint) {
-          socket.destroy();
-          callback(
-            new FingerprintMismatchError(
-              `the Kopia server's certificate does not match KOPIA_SERVER_CERT_FINGERPRINT (expected ${fingerprint.slice(0, 16)}…, got ${actual.slice(0, 16)}…): refusing to connect`,
-            ),
-            null,
-          );
-          return;
-        }
-      }
-      callback(null, socket);
-    });
-  };
-}
-
-/** A request that never reached a handler (see `connectionErrorCodes`): safe to repeat. */
-function isUnreachable(error: unknown): boolean {
-  return error instanceof KopiaError && error.code === 'UNREACHABLE';
 }
 
 function sourceQuery(source: SourceInfo): Record<string, string> {
@@ -794,4 +513,5 @@ function counter(task: Task, name: string): number {
   return task.counters?.[name]?.value ?? 0;
 }
 
+export { KopiaError };
 export type { DirEntry, Policy, RetentionPolicy, Snapshot, SourceInfo };
