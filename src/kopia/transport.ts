@@ -153,6 +153,10 @@ export class KopiaTransport {
     }
   }
 
+  /**
+   * One JSON API request, its answer checked against `schema`. A request that never reached the
+   * server is tried again (up to `attempts`, 250 ms, 500 ms, ... apart) unless it must not repeat.
+   */
   async call<Schema extends z.ZodType>(
     method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
