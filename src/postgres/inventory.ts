@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { writtenKinds } from './ddl/writers.ts';
 import type { ObjectRef } from './dump-manifest.ts';
 
 /**
@@ -92,7 +93,7 @@ export const inventoryQueries: KindQuery[] = [
          AND NOT (t.typelem <> 0 AND t.typlen = -1 AND t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc)`,
   },
   {
-    kinds: ['constraint'],
+    kinds: ['constraint', 'domain constraint'],
     sql: (v) => `
       SELECT 'constraint', n.nspname, co.conname, c.relname, 'pg_constraint', co.oid
         FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
@@ -178,16 +179,6 @@ export const inventoryQueries: KindQuery[] = [
   },
 ];
 
-/**
- * The kinds the native dump writes. Anything else found in the database is unsupported, and
- * the dump refuses to run unless told to skip it.
- */
-export const supportedKinds = new Set([
-  'schema', 'extension', 'table', 'inheritance child', 'view', 'materialized view', 'sequence', 'index', 'function',
-  'procedure', 'enum type', 'domain', 'composite type', 'constraint', 'domain constraint', 'trigger', 'rule', 'policy',
-  'row level security', 'default privileges',
-]);
-
 export async function inventoryObjects(client: pg.ClientBase): Promise<InventoryObject[]> {
   const { rows: version } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
   const versionNum = Number(version[0]!.num);
@@ -207,9 +198,9 @@ export async function inventoryObjects(client: pg.ClientBase): Promise<Inventory
 }
 
 /**
- * The objects of `inventory` that the dump does not write, plus every object that depends on one
- * of them (a table with a column of an unsupported range type, the index on that table...): those
- * could not be restored either.
+ * The objects of `inventory` that the dump does not write (a kind no DDL writer lists:
+ * ddl/writers.ts), plus every object that depends on one of them (a table with a column of an
+ * unsupported range type, the index on that table...): those could not be restored either.
  */
 export async function unsupportedObjects(
   client: pg.ClientBase,
@@ -217,7 +208,7 @@ export async function unsupportedObjects(
   options: { alsoUnsupported?: InventoryObject[] },
 ): Promise<InventoryObject[]> {
   const direct = [
-    ...inventory.filter((object) => !supportedKinds.has(object.kind)),
+    ...inventory.filter((object) => !writtenKinds.has(object.kind)),
     ...(options.alsoUnsupported ?? []),
   ];
   if (direct.length === 0) return [];

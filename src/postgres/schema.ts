@@ -41,31 +41,9 @@ import {
   type TriggerRow,
   type TypeRow,
 } from './catalog.ts';
-import {
-  type TableParts,
-  builtinAclEntry,
-  constraintEntry,
-  databaseSettingsEntry,
-  defaultAclEntry,
-  extensionEntry,
-  functionEntry,
-  indexAttachEntry,
-  indexEntry,
-  notNullEntry,
-  partitionAttachEntry,
-  policyEntry,
-  rowSecurityEntry,
-  ruleEntry,
-  schemaEntry,
-  sequenceEntries,
-  tableEntry,
-  triggerEntry,
-  typeEntries,
-  viewEntries,
-  Priority,
-  type DdlOptions,
-  type Entry,
-} from './ddl.ts';
+import { Priority, type DdlOptions, type Entry } from './ddl.ts';
+import type { TableParts } from './ddl/table.ts';
+import { ddlWriters as ddl } from './ddl/writers.ts';
 import { IdentifierQuoter } from './quote.ts';
 import { sortByDependencies } from './sort.ts';
 
@@ -139,12 +117,12 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     const entries: Entry[] = [];
     const tableParts = new Map<number, TableParts>();
     for (const schema of schemas) {
-      const entry = schemaEntry(schema, q, options);
+      const entry = ddl.schema.write(schema, q, options);
       if (entry !== null) entries.push(entry);
     }
-    for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(extensionEntry(extension, q));
-    for (const type of types) entries.push(...typeEntries(type, q, options));
-    for (const fn of functions) entries.push(functionEntry(fn, q, options));
+    for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(ddl.extension.write(extension, q));
+    for (const type of types) entries.push(...ddl.type.write(type, q, options));
+    for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
     const dataTables: DataTable[] = [];
     for (const relation of relations) {
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];
@@ -156,14 +134,14 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
           inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
         };
         tableParts.set(relation.oid, parts);
-        entries.push(tableEntry(parts, q, options));
+        entries.push(ddl.table.write(parts, q, options));
         if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
           const parentOid = await parentOf(client, relation.oid);
-          entries.push(partitionAttachEntry(relation, parentOid, relation.parents[0], q));
+          entries.push(ddl.partitionAttach.write(relation, parentOid, relation.parents[0], q));
         }
-        if (relation.rowSecurity) entries.push(rowSecurityEntry(relation, q));
+        if (relation.rowSecurity) entries.push(ddl.rowSecurity.write(relation, q));
         for (const column of relationColumns) {
-          const notNull = notNullEntry(relation, column, q);
+          const notNull = ddl.notValidNotNull.write(relation, column, q);
           if (notNull !== null) entries.push(notNull);
         }
         if (relation.relkind === 'r') {
@@ -176,32 +154,32 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
           });
         }
       } else if (relation.relkind === 'v' || relation.relkind === 'm') {
-        entries.push(...viewEntries(relation, relationColumns, q, options));
+        entries.push(...ddl.view.write(relation, relationColumns, q, options));
       }
     }
     for (const sequence of sequences) {
       const owner = sequence.ownedByTable === null ? undefined : relationsByOid.get(sequence.ownedByTable);
       const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
-      entries.push(...sequenceEntries(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
+      entries.push(...ddl.sequence.write(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
     }
     for (const constraint of constraints) {
-      if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(constraintEntry(constraint, q));
+      if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q));
     }
     entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
     const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
     for (const index of indexes) {
-      entries.push(indexEntry(index, q));
+      entries.push(ddl.index.write(index, q));
       const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
-      if (parent !== undefined) entries.push(indexAttachEntry(index, q.qualified(parent.schema, parent.name), q));
+      if (parent !== undefined) entries.push(ddl.indexAttach.write(index, q.qualified(parent.schema, parent.name), q));
     }
-    for (const trigger of triggers) entries.push(triggerEntry(trigger, q));
-    for (const rule of rules) entries.push(ruleEntry(rule, q));
-    for (const policy of policies) entries.push(policyEntry(policy, q));
-    const settingsEntry = databaseSettingsEntry(settings.map((s) => s.setting));
+    for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
+    for (const rule of rules) entries.push(ddl.rule.write(rule, q));
+    for (const policy of policies) entries.push(ddl.policy.write(policy, q));
+    const settingsEntry = ddl.databaseSettings.write(settings.map((s) => s.setting));
     if (settingsEntry !== null) entries.push(settingsEntry);
-    for (const acl of builtinAcls) entries.push(builtinAclEntry(acl, q));
+    for (const acl of builtinAcls) entries.push(ddl.builtinPrivileges.write(acl, q));
     for (const acl of defaultAcls) {
-      const entry = defaultAclEntry(acl, q);
+      const entry = ddl.defaultPrivileges.write(acl, q);
       if (entry !== null) entries.push(entry);
     }
 
@@ -226,27 +204,19 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         }
       }
       if (parts.columns.some((c) => defaults.has(c.num) && c.generated !== '')) return null;
-      const table = q.qualified(parts.relation.schema, parts.relation.name);
       const kept: TableParts = {
         ...parts,
         columns: parts.columns.map((c) => (defaults.has(c.num) ? { ...c, defaultExpr: null } : c)),
         inlineChecks: parts.inlineChecks.filter((c) => !checks.has(c.oid)),
       };
-      entry.sql = tableEntry(kept, q, options).sql;
+      entry.sql = ddl.table.write(kept, q, options).sql;
       for (const target of later.keys()) entry.dependsOn.delete(target);
       const split: Entry[] = [];
       for (const column of parts.columns.filter((c) => defaults.has(c.num))) {
-        split.push({
-          id: `column-default:${parts.relation.oid}:${column.num}`, section: 'post-data', priority: Priority.attributeDefault, type: 'DEFAULT',
-          schema: parts.relation.schema, name: `${parts.relation.name} ${column.name}`, sortName: parts.relation.name, owner: null,
-          sql: `ALTER TABLE ONLY ${table} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`,
-          // Before --clean drops what the default calls (which comes later in the script, so is dropped earlier).
-          drop: `ALTER TABLE IF EXISTS ONLY ${table} ALTER COLUMN ${q.ident(column.name)} DROP DEFAULT;`,
-          dependsOn: new Set(defaults.get(column.num)),
-        });
+        split.push(ddl.splitDefault.write(parts.relation, column, defaults.get(column.num)!, q));
       }
       for (const check of parts.inlineChecks.filter((c) => checks.has(c.oid))) {
-        split.push({ ...constraintEntry(check, q), dependsOn: new Set(checks.get(check.oid)) });
+        split.push({ ...ddl.constraint.write(check, q), dependsOn: new Set(checks.get(check.oid)) });
       }
       return split;
     };
@@ -321,13 +291,7 @@ async function validatedInheritedCopies(
       return columnsByRelation.get(row.parent)?.some((c) => c.name === candidate.column && c.notNullConstraint?.oid === row.constraint) ?? false;
     });
     if (notValidParent === undefined) continue;
-    const table = q.qualified(relation.schema, relation.name);
-    entries.push({
-      id: `validate:${relation.oid}:${candidate.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
-      schema: relation.schema, name: `${relation.name} ${candidate.name}`, sortName: relation.name, owner: null,
-      sql: `ALTER TABLE ${table} VALIDATE CONSTRAINT ${q.ident(candidate.name)};\n`, drop: null,
-      dependsOn: new Set([`pg_constraint:${notValidParent.constraint}`]),
-    });
+    entries.push(ddl.validateInherited.write(relation, candidate, notValidParent.constraint, q));
   }
   return entries;
 }

@@ -33,6 +33,7 @@ test('the catalog fingerprint reads the catalogs with queries of its own, not th
   for (const generator of ['./catalog.ts', './ddl.ts', './schema.ts', './inventory.ts', './sort.ts']) {
     assert.ok(!imports.includes(generator), `fingerprint.ts imports ${generator}`);
   }
+  assert.deepEqual(imports.filter((from) => from.startsWith('./ddl/') || from.startsWith('./catalog/')), [], 'fingerprint.ts imports a DDL writer');
   const queries = readdirSync(new URL('fingerprint/', postgresDirectory)).filter((name) => name.endsWith('.sql'));
   assert.ok(queries.length >= 10, queries.join(', '));
 });

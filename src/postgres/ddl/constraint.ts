@@ -1,0 +1,91 @@
+import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
+import type { IdentifierQuoter } from '../quote.ts';
+import { type Entry, Priority } from '../ddl.ts';
+import { commentOn, withOptions } from './clauses.ts';
+import { inTablespace, indexProperties } from './index.ts';
+
+// Table constraints as post-data ALTER TABLE ... ADD CONSTRAINT (PK, UNIQUE, EXCLUDE, FK, CHECKs not
+// written inside CREATE TABLE), 18's NOT VALID NOT NULL, and the re-validation of inherited copies.
+
+/**
+ * Where, in pg_get_constraintdef's text of a PRIMARY KEY / UNIQUE constraint, index storage
+ * parameters go: before a top-level `[NOT] DEFERRABLE` / `INITIALLY`, else at the end (a column
+ * named "DEFERRABLE" is inside quotes and parentheses, so it is skipped).
+ */
+function indexClauseAt(definition: string): number {
+  let depth = 0;
+  for (let at = 0; at < definition.length; at += 1) {
+    const char = definition[at]!;
+    if (char === '"' || char === "'") {
+      const close = definition.indexOf(char, at + 1);
+      // A doubled quote inside is two adjacent quoted runs: skipping each keeps the scan outside them.
+      at = close === -1 ? definition.length : close;
+    } else if (char === '(') depth += 1;
+    else if (char === ')') depth -= 1;
+    else if (depth === 0 && char === ' ' && /^ (NOT DEFERRABLE\b|DEFERRABLE\b|INITIALLY\b)/.test(definition.slice(at))) return at;
+  }
+  return definition.length;
+}
+
+/**
+ * pg_get_constraintdef leaves out the backing index's storage parameters (Immich's
+ * `PRIMARY KEY (id) WITH (fillfactor='100')`); pg_dump puts them before DEFERRABLE.
+ */
+function withIndexOptions(definition: string, indexOptions: string[] | null): string {
+  if (indexOptions === null || indexOptions.length === 0) return definition;
+  const options = withOptions(indexOptions, null).replace(/^\n/, ' ');
+  const at = indexClauseAt(definition);
+  return `${definition.slice(0, at)}${options}${definition.slice(at)}`;
+}
+
+export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  // pg_get_constraintdef already prints an EXCLUDE constraint's storage parameters, but not a PRIMARY KEY's or UNIQUE's.
+  const definition = row.type === 'x' ? row.definition : withIndexOptions(row.definition, row.index?.options ?? null);
+  const isForeignKey = row.type === 'f';
+  // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there.
+  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' ? '' : 'ONLY ';
+  let sql = inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
+  sql += commentOn(`CONSTRAINT ${q.ident(row.name)} ON ${table}`, row.comment);
+  if (row.index !== null) sql += indexProperties(row.index, row.schema, row.index.name, table, q);
+  return {
+    id: `pg_constraint:${row.oid}`, section: 'post-data',
+    priority: isForeignKey ? Priority.foreignKey : Priority.constraint,
+    type: isForeignKey ? 'FK CONSTRAINT' : row.type === 'c' ? 'CHECK CONSTRAINT' : 'CONSTRAINT',
+    schema: row.schema, name: `${row.table} ${row.name}`, sortName: row.table, owner: null,
+    sql,
+    drop: `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};`,
+    dependsOn: new Set(),
+  };
+}
+
+/** 18: a NOT VALID NOT NULL constraint, added after the data like a NOT VALID CHECK (no ONLY: it reaches the children). */
+export function notNullEntry(relation: RelationRow, column: ColumnRow, q: IdentifierQuoter): Entry | null {
+  const constraint = column.notNullConstraint;
+  if (constraint === null || !constraint.local || constraint.validated) return null;
+  const table = q.qualified(relation.schema, relation.name);
+  return {
+    id: `pg_constraint:${constraint.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+    schema: relation.schema, name: `${relation.name} ${constraint.name}`, sortName: relation.name, owner: null,
+    sql: `ALTER TABLE ${table}\n    ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''} NOT VALID;\n${commentOn(
+      `CONSTRAINT ${q.ident(constraint.name)} ON ${table}`,
+      constraint.comment,
+    )}`,
+    drop: `ALTER TABLE IF EXISTS ${table} DROP CONSTRAINT IF EXISTS ${q.ident(constraint.name)};`,
+    dependsOn: new Set(),
+  };
+}
+
+/**
+ * A parent's NOT VALID constraint is restored after the data with an ALTER that reaches the
+ * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
+ * child was created or validated later) is validated again after it.
+ */
+export function validateInheritedEntry(relation: RelationRow, constraint: { oid: number; name: string }, parentConstraint: number, q: IdentifierQuoter): Entry {
+  return {
+    id: `validate:${relation.oid}:${constraint.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
+    schema: relation.schema, name: `${relation.name} ${constraint.name}`, sortName: relation.name, owner: null,
+    sql: `ALTER TABLE ${q.qualified(relation.schema, relation.name)} VALIDATE CONSTRAINT ${q.ident(constraint.name)};\n`, drop: null,
+    dependsOn: new Set([`pg_constraint:${parentConstraint}`]),
+  };
+}

@@ -1,0 +1,46 @@
+import type { IndexProperties, IndexRow } from '../catalog.ts';
+import type { IdentifierQuoter } from '../quote.ts';
+import { type Entry, Priority } from '../ddl.ts';
+import { commentOn } from './clauses.ts';
+
+// CREATE INDEX, ALTER INDEX ... ATTACH PARTITION, and what an index carries besides its definition
+// (tablespace, CLUSTER ON, REPLICA IDENTITY, statistics, comment), shared with constraints' indexes.
+
+/**
+ * An index's tablespace, as pg_dump sets it: through default_tablespace around the statement that
+ * builds the index (CREATE INDEX has TABLESPACE, ADD CONSTRAINT has USING INDEX TABLESPACE, and
+ * this covers both), reset to the database's default afterwards.
+ */
+export function inTablespace(sql: string, tablespace: string | null, q: IdentifierQuoter): string {
+  return tablespace === null ? sql : `SET default_tablespace = ${q.ident(tablespace)};\n\n${sql}\nSET default_tablespace = '';\n`;
+}
+
+/** What an index carries besides its definition: CLUSTER ON, REPLICA IDENTITY, column statistics, comment. */
+export function indexProperties(index: IndexProperties & { comment: string | null }, schema: string, indexName: string, table: string, q: IdentifierQuoter): string {
+  const name = q.qualified(schema, indexName);
+  let sql = '';
+  if (index.clustered) sql += `\nALTER TABLE ${table} CLUSTER ON ${q.ident(indexName)};\n`;
+  if (index.replident) sql += `\nALTER TABLE ONLY ${table} REPLICA IDENTITY USING INDEX ${q.ident(indexName)};\n`;
+  for (const column of index.statistics ?? []) sql += `\nALTER INDEX ${name} ALTER COLUMN ${column.num} SET STATISTICS ${column.target};\n`;
+  sql += commentOn(`INDEX ${name}`, index.comment);
+  return sql;
+}
+
+export function indexEntry(row: IndexRow, q: IdentifierQuoter): Entry {
+  const name = q.qualified(row.schema, row.name);
+  const table = q.qualified(row.schema, row.table);
+  let sql = inTablespace(`${row.definition};\n`, row.tablespace, q);
+  sql += indexProperties(row, row.schema, row.name, table, q);
+  return {
+    id: `pg_class:${row.oid}`, section: 'post-data', priority: Priority.index, type: 'INDEX', schema: row.schema, name: row.name,
+    sortName: row.table, owner: null, sql, drop: `DROP INDEX IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
+
+export function indexAttachEntry(row: IndexRow, parentName: string, q: IdentifierQuoter): Entry {
+  return {
+    id: `index-attach:${row.oid}`, section: 'post-data', priority: Priority.indexAttach, type: 'INDEX ATTACH', schema: row.schema,
+    name: row.name, sortName: row.table, owner: null,
+    sql: `ALTER INDEX ${parentName} ATTACH PARTITION ${q.qualified(row.schema, row.name)};\n`, drop: null, dependsOn: new Set(),
+  };
+}

@@ -1,0 +1,153 @@
+import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
+import type { IdentifierQuoter } from '../quote.ts';
+import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
+import { commentOn, ownerTo, setDefault, splitOption, withOptions } from './clauses.ts';
+import { columnGrants, grants } from './privileges.ts';
+
+// CREATE TABLE: the whole statement with its columns, inline CHECKs, INHERITS / PARTITION BY, options
+// and per-column ALTERs, owner, comments and grants; also a partition's ATTACH and a DEFAULT split
+// out of CREATE TABLE.
+
+export interface TableParts {
+  relation: RelationRow;
+  columns: ColumnRow[];
+  inlineChecks: ConstraintRow[];
+  /**
+   * Create the inheritance child standalone, every column in its own order, then attach it with
+   * ALTER TABLE ... INHERIT (see inheritsWouldReorder), instead of CREATE TABLE ... INHERITS.
+   */
+  inheritAfterCreate?: boolean;
+}
+
+/** The `<table>_<column>_not_null` name PostgreSQL 18 gives a NOT NULL constraint nobody named. */
+const isDefaultNotNullName = (table: string, column: string, name: string) => name === `${table}_${column}_not_null`;
+
+/**
+ * A column's NOT NULL inside CREATE TABLE. Before 18 it is a flag; from 18 a constraint with a
+ * name, NO INHERIT, and a validity: one that is inherited only comes with INHERITS, a NOT VALID
+ * one is added after the data (notNullEntry).
+ */
+function inlineNotNull(table: string, column: ColumnRow, q: IdentifierQuoter): string {
+  const constraint = column.notNullConstraint;
+  if (constraint === null) return column.notNull ? ' NOT NULL' : '';
+  if (!constraint.local || !constraint.validated) return '';
+  const name = isDefaultNotNullName(table, column.name, constraint.name) ? '' : ` CONSTRAINT ${q.ident(constraint.name)}`;
+  return `${name} NOT NULL${constraint.noInherit ? ' NO INHERIT' : ''}`;
+}
+
+/** Per-column ALTERs for what CREATE TABLE / CREATE MATERIALIZED VIEW cannot say (statistics, storage, compression, options). */
+export function columnAlters(alter: string, columns: ColumnRow[], q: IdentifierQuoter): string[] {
+  const alters: string[] = [];
+  for (const column of columns) {
+    const target = `${alter} ALTER COLUMN ${q.ident(column.name)}`;
+    if (column.statTarget !== null && column.statTarget >= 0) alters.push(`${target} SET STATISTICS ${column.statTarget};`);
+    if (column.storage !== column.typeStorage) alters.push(`${target} SET STORAGE ${storageNames[column.storage]};`);
+    if (column.compression !== '' && column.compression !== '\u0000') {
+      alters.push(`${target} SET COMPRESSION ${column.compression === 'l' ? 'lz4' : 'pglz'};`);
+    }
+    if (column.options !== null && column.options.length > 0) {
+      alters.push(`${target} SET (${column.options.map((o) => splitOption(o)).map(([k, v]) => `${k}=${v}`).join(', ')});`);
+    }
+  }
+  return alters;
+}
+
+/** CREATE TABLE with columns, inline CHECKs and table options, plus the per-column ALTERs pg_dump puts in the same entry. */
+export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlOptions): Entry {
+  const { relation, columns, inlineChecks } = parts;
+  const name = q.qualified(relation.schema, relation.name);
+  const isPartition = relation.isPartition;
+  const lines: string[] = [];
+  // Inherited columns come from the parent; what the child changed on them is set after the CREATE.
+  const inheritAfterCreate = parts.inheritAfterCreate ?? false;
+  const isPrinted = (column: ColumnRow) => column.isLocal || isPartition || inheritAfterCreate;
+  for (const column of columns.filter(isPrinted)) {
+    let line = `    ${q.ident(column.name)} ${column.type}`;
+    if (column.collation !== null) line += ` COLLATE ${column.collation}`;
+    if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
+    else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
+    else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
+    line += inlineNotNull(relation.name, column, q);
+    lines.push(line);
+  }
+  for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
+  const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
+  let sql = `CREATE ${unlogged}TABLE ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
+  const parents = isPartition ? [] : relation.parents ?? [];
+  if (parents.length > 0 && !inheritAfterCreate) sql += `\nINHERITS (${parents.join(', ')})`;
+  if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
+  sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
+  if (inheritAfterCreate) for (const parent of parents) sql += `ALTER TABLE ONLY ${name} INHERIT ${parent};\n`;
+
+  const alters: string[] = [];
+  const notNullComments: string[] = [];
+  for (const column of columns.filter((c) => !isPrinted(c))) {
+    const target = `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
+    // The child's own default on an inherited column (pg_dump writes it as a separate DEFAULT entry),
+    // or none where INHERITS would give it the parent's.
+    if (column.defaultExpr !== null && column.generated === '') alters.push(`${target} SET DEFAULT ${column.defaultExpr};`);
+    else if (column.defaultExpr === null && column.inheritedDefault) alters.push(`${target} DROP DEFAULT;`);
+    const constraint = column.notNullConstraint;
+    if (constraint === null) {
+      if (column.notNull && !column.inheritedNotNull) alters.push(`${target} SET NOT NULL;`);
+    } else if (constraint.local && constraint.validated) {
+      // 18: SET NOT NULL marks an inherited constraint local too; a child's own one keeps its name.
+      if (constraint.inherited || isDefaultNotNullName(relation.name, column.name, constraint.name)) alters.push(`${target} SET NOT NULL;`);
+      else {
+        alters.push(`ALTER TABLE ONLY ${name} ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''};`);
+      }
+    }
+  }
+  for (const column of columns) {
+    const constraint = column.notNullConstraint;
+    if (constraint !== null && constraint.local && constraint.validated) {
+      notNullComments.push(commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${name}`, constraint.comment));
+    }
+  }
+  alters.push(...columnAlters(`ALTER TABLE ONLY ${name}`, columns, q));
+  if (relation.replident === 'n') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY NOTHING;`);
+  if (relation.replident === 'f') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY FULL;`);
+  if (relation.forceRowSecurity) alters.push(`ALTER TABLE ONLY ${name} FORCE ROW LEVEL SECURITY;`);
+  if (alters.length > 0) sql += `${alters.join('\n')}\n`;
+
+  sql += ownerTo('TABLE', name, relation.owner, q, options);
+  sql += commentOn(`TABLE ${name}`, relation.comment);
+  for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
+  for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
+  sql += notNullComments.join('');
+  sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  sql += columnGrants(name, relation.owner, columns, q, options);
+  return {
+    id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: 'TABLE', schema: relation.schema,
+    name: relation.name, owner: relation.owner, sql, drop: `DROP TABLE IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
+
+const storageNames: Record<string, string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
+
+/**
+ * A column DEFAULT split out of CREATE TABLE into post-data, after `after` (what it calls is
+ * created after the data; readCatalog decides which). COPY supplies every column, so the data
+ * never needs it.
+ */
+export function splitDefaultEntry(relation: RelationRow, column: ColumnRow, after: Iterable<string>, q: IdentifierQuoter): Entry {
+  const table = q.qualified(relation.schema, relation.name);
+  return {
+    id: `column-default:${relation.oid}:${column.num}`, section: 'post-data', priority: Priority.attributeDefault, type: 'DEFAULT',
+    schema: relation.schema, name: `${relation.name} ${column.name}`, sortName: relation.name, owner: null,
+    sql: setDefault(table, column, q),
+    // Before --clean drops what the default calls (which comes later in the script, so is dropped earlier).
+    drop: `ALTER TABLE IF EXISTS ONLY ${table} ALTER COLUMN ${q.ident(column.name)} DROP DEFAULT;`,
+    dependsOn: new Set(after),
+  };
+}
+
+export function partitionAttachEntry(relation: RelationRow, parentOid: number, parentName: string, q: IdentifierQuoter): Entry {
+  return {
+    id: `attach:${relation.oid}`, section: 'pre-data', priority: Priority.tableAttach, type: 'TABLE ATTACH', schema: relation.schema,
+    name: relation.name, owner: null,
+    sql: `ALTER TABLE ONLY ${parentName} ATTACH PARTITION ${q.qualified(relation.schema, relation.name)} ${relation.partitionBound};\n`,
+    drop: null,
+    dependsOn: new Set([`pg_class:${relation.oid}`, `pg_class:${parentOid}`]),
+  };
+}

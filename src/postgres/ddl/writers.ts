@@ -1,0 +1,48 @@
+import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
+import { databaseSettingsEntry } from './database-settings.ts';
+import { extensionEntry } from './extension.ts';
+import { functionEntry } from './function.ts';
+import { indexAttachEntry, indexEntry } from './index.ts';
+import { policyEntry, rowSecurityEntry } from './policy.ts';
+import { builtinAclEntry, defaultAclEntry } from './privileges.ts';
+import { schemaEntry } from './schema.ts';
+import { sequenceEntries } from './sequence.ts';
+import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
+import { ruleEntry, triggerEntry } from './trigger-rule.ts';
+import { typeEntries } from './type.ts';
+import { viewEntries } from './view.ts';
+
+/**
+ * Every DDL writer (src/postgres/ddl/<kind>.ts) with the kinds of object it writes, named as the
+ * inventory names them (inventory.ts). The inventory's supported kinds are the kinds listed here,
+ * and readCatalog (schema.ts) reaches the writers only through this table, so a kind is supported
+ * exactly when a writer writes it. Writers with no kinds write parts of other objects (a
+ * partition's ATTACH, a DEFAULT split out of CREATE TABLE...) or of the database (changed
+ * privileges of built-in objects, ALTER DATABASE ... SET): nothing the inventory lists.
+ */
+export const ddlWriters = {
+  schema: { kinds: ['schema'], write: schemaEntry },
+  extension: { kinds: ['extension'], write: extensionEntry },
+  type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
+  function: { kinds: ['function', 'procedure'], write: functionEntry },
+  table: { kinds: ['table', 'inheritance child'], write: tableEntry },
+  view: { kinds: ['view', 'materialized view'], write: viewEntries },
+  sequence: { kinds: ['sequence'], write: sequenceEntries },
+  constraint: { kinds: ['constraint'], write: constraintEntry },
+  index: { kinds: ['index'], write: indexEntry },
+  trigger: { kinds: ['trigger'], write: triggerEntry },
+  rule: { kinds: ['rule'], write: ruleEntry },
+  policy: { kinds: ['policy'], write: policyEntry },
+  rowSecurity: { kinds: ['row level security'], write: rowSecurityEntry },
+  defaultPrivileges: { kinds: ['default privileges'], write: defaultAclEntry },
+  partitionAttach: { kinds: [], write: partitionAttachEntry },
+  indexAttach: { kinds: [], write: indexAttachEntry },
+  notValidNotNull: { kinds: [], write: notNullEntry },
+  splitDefault: { kinds: [], write: splitDefaultEntry },
+  validateInherited: { kinds: [], write: validateInheritedEntry },
+  builtinPrivileges: { kinds: [], write: builtinAclEntry },
+  databaseSettings: { kinds: [], write: databaseSettingsEntry },
+} as const satisfies Record<string, { kinds: readonly string[]; write: (...args: never[]) => unknown }>;
+
+/** The kinds of object the dump writes: anything else the inventory finds is unsupported. */
+export const writtenKinds: ReadonlySet<string> = new Set(Object.values(ddlWriters).flatMap((writer) => writer.kinds));
