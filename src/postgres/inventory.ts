@@ -30,6 +30,18 @@ interface KindQuery {
   sql: (versionNum: number) => string;
 }
 
+/** Kinds found by name in a schema, the same way: [kind, catalog, name column, namespace column]. */
+const schemaObjects: Array<[string, string, string, string]> = [
+  ['operator class', 'pg_opclass', 'opcname', 'opcnamespace'],
+  ['operator family', 'pg_opfamily', 'opfname', 'opfnamespace'],
+  ['collation', 'pg_collation', 'collname', 'collnamespace'],
+  ['conversion', 'pg_conversion', 'conname', 'connamespace'],
+  ['text search parser', 'pg_ts_parser', 'prsname', 'prsnamespace'],
+  ['text search template', 'pg_ts_template', 'tmplname', 'tmplnamespace'],
+  ['text search dictionary', 'pg_ts_dict', 'dictname', 'dictnamespace'],
+  ['text search configuration', 'pg_ts_config', 'cfgname', 'cfgnamespace'],
+];
+
 /** One query per catalog; `kind` strings are what the user reads in the error message. */
 export const inventoryQueries: KindQuery[] = [
   {
@@ -137,25 +149,12 @@ export const inventoryQueries: KindQuery[] = [
       SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'pg_operator', o.oid
         FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_operator', 'o.oid')}
-      UNION ALL SELECT 'operator class', n.nspname, c.opcname, NULL, 'pg_opclass', c.oid FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opclass', 'c.oid')}
-      UNION ALL SELECT 'operator family', n.nspname, f.opfname, NULL, 'pg_opfamily', f.oid FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_opfamily', 'f.oid')}
+      UNION ALL ${schemaObjects.map(([kind, catalog, name, namespace]) => `SELECT '${kind}', n.nspname, o.${name}, NULL, '${catalog}', o.oid
+        FROM pg_catalog.${catalog} o JOIN pg_catalog.pg_namespace n ON n.oid = o.${namespace}
+       WHERE ${userSchema('n.nspname')} AND ${notMember(catalog, 'o.oid')}`).join('\n      UNION ALL ')}
       UNION ALL SELECT 'cast', NULL, '(' || pg_catalog.format_type(c.castsource, NULL) || ' AS ' || pg_catalog.format_type(c.casttarget, NULL) || ')', NULL, 'pg_cast', c.oid
         FROM pg_catalog.pg_cast c WHERE c.oid >= 16384 AND ${notMember('pg_cast', 'c.oid')}
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range r WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)
-      UNION ALL SELECT 'collation', n.nspname, c.collname, NULL, 'pg_collation', c.oid FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_collation', 'c.oid')}
-      UNION ALL SELECT 'conversion', n.nspname, c.conname, NULL, 'pg_conversion', c.oid FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_conversion', 'c.oid')}
-      UNION ALL SELECT 'text search parser', n.nspname, p.prsname, NULL, 'pg_ts_parser', p.oid FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_parser', 'p.oid')}
-      UNION ALL SELECT 'text search template', n.nspname, t.tmplname, NULL, 'pg_ts_template', t.oid FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_template', 't.oid')}
-      UNION ALL SELECT 'text search dictionary', n.nspname, d.dictname, NULL, 'pg_ts_dict', d.oid FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_dict', 'd.oid')}
-      UNION ALL SELECT 'text search configuration', n.nspname, c.cfgname, NULL, 'pg_ts_config', c.oid FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_ts_config', 'c.oid')}
       UNION ALL SELECT 'foreign data wrapper', NULL, w.fdwname, NULL, 'pg_foreign_data_wrapper', w.oid FROM pg_catalog.pg_foreign_data_wrapper w WHERE ${notMember('pg_foreign_data_wrapper', 'w.oid')}
       UNION ALL SELECT 'foreign server', NULL, s.srvname, NULL, 'pg_foreign_server', s.oid FROM pg_catalog.pg_foreign_server s WHERE ${notMember('pg_foreign_server', 's.oid')}
       UNION ALL SELECT 'user mapping', NULL, m.usename || ' on ' || m.srvname, NULL, 'pg_user_mapping', m.umid

@@ -392,35 +392,31 @@ async function addDependencies(
     const catalog = catalogName(rawCatalog);
     const member = memberOf.get(`${catalog}:${oid}`);
     if (member !== undefined) return member;
+    const itself = `${catalog}:${oid}`;
+    // The entry that writes this row when it is a part of another object (`owner` found), else the row's own.
+    const partOf = (ownerCatalog: string, owner: number | undefined) => (owner === undefined ? itself : `${ownerCatalog}:${owner}`);
     switch (catalog) {
-      case 'pg_rewrite': {
-        const view = viewOfRule.get(oid);
-        return view === undefined ? `pg_rewrite:${oid}` : `pg_class:${view}`;
-      }
-      case 'pg_attrdef': {
-        const table = tableOfDefault.get(oid);
-        return table === undefined ? `pg_attrdef:${oid}` : `pg_class:${table}`;
-      }
+      case 'pg_rewrite':
+        return partOf('pg_class', viewOfRule.get(oid));
+      case 'pg_attrdef':
+        return partOf('pg_class', tableOfDefault.get(oid));
       case 'pg_constraint': {
         const table = checkOwner.get(oid);
         if (table !== undefined) return `pg_class:${table}`;
         const domain = domainOfCheck.get(oid);
-        if (domain !== undefined && !byId.has(`pg_constraint:${oid}`)) return `pg_type:${domain}`;
-        const trigger = triggerOfConstraint.get(oid);
-        return trigger === undefined ? `pg_constraint:${oid}` : `pg_trigger:${trigger}`;
+        if (domain !== undefined && !byId.has(itself)) return `pg_type:${domain}`;
+        return partOf('pg_trigger', triggerOfConstraint.get(oid));
       }
-      case 'pg_class': {
-        const constraint = constraintOfIndex.get(oid);
-        return constraint === undefined ? `pg_class:${oid}` : `pg_constraint:${constraint}`;
-      }
+      case 'pg_class':
+        return partOf('pg_constraint', constraintOfIndex.get(oid));
       case 'pg_type': {
         const element = arrayElement.get(oid);
         if (element !== undefined) return resolve('pg_type', element);
         const relation = rowTypeRelation.get(oid);
-        return relation === undefined ? `pg_type:${oid}` : resolve('pg_class', relation);
+        return relation === undefined ? itself : resolve('pg_class', relation);
       }
       default:
-        return `${catalog}:${oid}`;
+        return itself;
     }
   };
 
