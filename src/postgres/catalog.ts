@@ -160,3 +160,18 @@ export const builtinAclsQuery = catalogQuery('builtin-acls');
 
 export interface DefaultAclRow { oid: number; role: string; schema: string | null; objtype: string; acl: AclPrivilege[]; baseline: AclPrivilege[] }
 export const defaultAclsQuery = catalogQuery('default-acls');
+
+export interface ViewRuleRow { oid: number; relid: number }
+export const viewRulesQuery = catalogQuery('view-rules');
+
+export interface ColumnDefaultRow { oid: number; relid: number; attnum: number }
+export const columnDefaultsQuery = catalogQuery('column-defaults');
+
+export interface DomainConstraintRow { oid: number; typid: number }
+export const domainConstraintsQuery = catalogQuery('domain-constraints');
+
+export interface ConstraintPartRow { oid: number; indexId: number; triggerId: number | null }
+export const constraintPartsQuery = catalogQuery('constraint-parts');
+
+export interface NotValidParentConstraintRow { child: number; parent: number; constraint: number; name: string; type: string }
+export const notValidParentConstraintsQuery = catalogQuery('not-valid-parent-constraints');

@@ -2,6 +2,11 @@ import type pg from 'pg';
 import {
   arrayTypesQuery,
   builtinAclsQuery,
+  columnDefaultsQuery,
+  constraintPartsQuery,
+  domainConstraintsQuery,
+  notValidParentConstraintsQuery,
+  viewRulesQuery,
   columnsQuery,
   constraintsQuery,
   databaseSettingsQuery,
@@ -22,6 +27,11 @@ import {
   typesQuery,
   type ArrayTypeRow,
   type BuiltinAclRow,
+  type ColumnDefaultRow,
+  type ConstraintPartRow,
+  type DomainConstraintRow,
+  type NotValidParentConstraintRow,
+  type ViewRuleRow,
   type ColumnRow,
   type ConstraintRow,
   type DatabaseSettingRow,
@@ -135,9 +145,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         };
         tableParts.set(relation.oid, parts);
         entries.push(ddl.table.write(parts, q, options));
-        if (relation.isPartition && relation.parents !== null && relation.parents[0] !== undefined) {
-          const parentOid = await parentOf(client, relation.oid);
-          entries.push(ddl.partitionAttach.write(relation, parentOid, relation.parents[0], q));
+        // A partition has one parent: its OID is the first (only) of parentOids.
+        if (relation.isPartition && relation.parents?.[0] !== undefined && relation.parentOids?.[0] !== undefined) {
+          entries.push(ddl.partitionAttach.write(relation, relation.parentOids[0], relation.parents[0], q));
         }
         if (relation.rowSecurity) entries.push(ddl.rowSecurity.write(relation, q));
         for (const column of relationColumns) {
@@ -276,11 +286,7 @@ async function validatedInheritedCopies(
     }),
   ];
   if (candidates.length === 0) return [];
-  const { rows } = await client.query<{ child: number; parent: number; constraint: number; name: string; type: string }>(
-    `SELECT i.inhrelid::int AS child, i.inhparent::int AS parent, co.oid::int AS constraint, co.conname AS name, co.contype AS type
-       FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_constraint co ON co.conrelid = i.inhparent
-      WHERE co.contype IN ('c', 'n') AND NOT co.convalidated`,
-  );
+  const { rows } = await client.query<NotValidParentConstraintRow>(notValidParentConstraintsQuery);
   const entries: Entry[] = [];
   for (const candidate of candidates) {
     const relation = relationsByOid.get(candidate.relid);
@@ -321,14 +327,6 @@ function inheritsWouldReorder(relation: RelationRow, columnsByRelation: Map<numb
   return allColumnsLocal && allChecksLocal;
 }
 
-async function parentOf(client: pg.ClientBase, oid: number): Promise<number> {
-  const { rows } = await client.query<{ parent: number }>(
-    'SELECT inhparent::int AS parent FROM pg_catalog.pg_inherits WHERE inhrelid = $1',
-    [oid],
-  );
-  return rows[0]?.parent ?? 0;
-}
-
 /**
  * Maps pg_depend rows onto entries (pg-dump-facts §3.3): a view's edges hang off its _RETURN rule,
  * a default's off pg_attrdef, an inline CHECK's off pg_constraint, a row type's and an array type's
@@ -355,12 +353,8 @@ async function addDependencies(
   const members = await rows<ExtensionMemberRow>(extensionMembersQuery);
   const arrays = await rows<ArrayTypeRow>(arrayTypesQuery);
   const rowTypes = await rows<RowTypeRow>(rowTypesQuery);
-  const rewrites = await rows<{ oid: number; relid: number }>(
-    `SELECT oid::int AS oid, ev_class::int AS relid FROM pg_catalog.pg_rewrite WHERE rulename = '_RETURN'`,
-  );
-  const attrdefs = await rows<{ oid: number; relid: number; attnum: number }>(
-    `SELECT oid::int AS oid, adrelid::int AS relid, adnum::int AS attnum FROM pg_catalog.pg_attrdef`,
-  );
+  const rewrites = await rows<ViewRuleRow>(viewRulesQuery);
+  const attrdefs = await rows<ColumnDefaultRow>(columnDefaultsQuery);
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
   const memberOf = new Map(members.map((m) => [`${catalogName(m.classid)}:${m.objid}`, `pg_extension:${m.extension}`]));
   const arrayElement = new Map(arrays.map((a) => [a.oid, a.element]));
@@ -371,18 +365,12 @@ async function addDependencies(
   const checkOwner = new Map(inlineChecks.map((c) => [c.oid, c.relid]));
   const domainOfCheck = new Map<number, number>();
   const domainOids = new Set(types.filter((t) => t.typtype === 'd').map((t) => t.oid));
-  const domainChecks = await rows<{ oid: number; typid: number }>(
-    `SELECT oid::int AS oid, contypid::int AS typid FROM pg_catalog.pg_constraint WHERE contypid <> 0`,
-  );
+  const domainChecks = await rows<DomainConstraintRow>(domainConstraintsQuery);
   for (const check of domainChecks) if (domainOids.has(check.typid)) domainOfCheck.set(check.oid, check.typid);
   // An index that backs a constraint is that constraint's entry; a constraint trigger's pg_constraint row is its trigger's.
   const constraintOfIndex = new Map<number, number>();
   const triggerOfConstraint = new Map<number, number>();
-  const owners = await rows<{ oid: number; indexId: number; triggerId: number | null }>(
-    `SELECT co.oid::int AS oid, co.conindid::int AS "indexId",
-            (SELECT t.oid::int FROM pg_catalog.pg_trigger t WHERE t.tgconstraint = co.oid AND co.contype = 't' AND NOT t.tgisinternal LIMIT 1) AS "triggerId"
-       FROM pg_catalog.pg_constraint co WHERE co.contype IN ('p', 'u', 'x', 't')`,
-  );
+  const owners = await rows<ConstraintPartRow>(constraintPartsQuery);
   for (const owner of owners) {
     if (owner.indexId !== 0 && owner.triggerId === null) constraintOfIndex.set(owner.indexId, owner.oid);
     if (owner.triggerId !== null) triggerOfConstraint.set(owner.oid, owner.triggerId);
