@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
+import { Transform, Writable, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { dumpFilesSchema, manifestFileName } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
+import { HashingCounter } from '../durable-files.ts';
 
 /**
  * What restore-db proves about its input before it touches the database: the whole file is read
@@ -44,8 +45,22 @@ const sqlCommandWords = new Set(
   ).split(' '),
 );
 
-function refuse(input: string, what: string): UserError {
-  return new UserError(`${input} ${what}; nothing was restored`);
+/**
+ * What is wrong with an input file. `problem` says it without saying what became of the target:
+ * refused up front, nothing was restored; found while it was being restored, the restore says how
+ * far it got.
+ */
+export class DumpInputError extends UserError {
+  readonly problem: string;
+
+  constructor(problem: string, options: { cause?: unknown } = {}) {
+    super(`${problem}; nothing was restored`, options);
+    this.problem = problem;
+  }
+}
+
+function refuse(input: string, what: string): DumpInputError {
+  return new DumpInputError(`${input} ${what}`);
 }
 
 /** A pg_dump archive (custom or tar) is recognised by its first bytes, compressed or not. */
@@ -64,6 +79,12 @@ function describeArchive(format: 'custom' | 'tar'): string {
 
 /** Refuses what is not a plain SQL script of one database, from the script's first and last bytes. */
 function checkScriptText(input: string, head: Buffer, tail: Buffer, wholeScript: boolean): void {
+  checkScriptHead(input, head, wholeScript);
+  checkScriptTrailer(input, head, tail);
+}
+
+/** Refuses what does not start like a plain SQL script of one database. */
+function checkScriptHead(input: string, head: Buffer, wholeScript: boolean): void {
   const format = archiveFormat(head);
   if (format !== undefined) throw refuse(input, describeArchive(format));
   if (head.includes(0)) throw refuse(input, 'is not a SQL script (it holds binary data)');
@@ -86,8 +107,12 @@ function checkScriptText(input: string, head: Buffer, tail: Buffer, wholeScript:
     const shown = firstWord.slice(0, 40).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
     throw refuse(input, `does not start like a SQL script (first word "${shown}")`);
   }
+}
+
+/** Refuses a dump (pg_dump's or ours, known by its first comment) that does not end as a dump ends. */
+function checkScriptTrailer(input: string, head: Buffer, tail: Buffer): void {
   // pg_dump and our dump end with this comment: a plain .sql cut short has no other sign of it.
-  if (text.includes(dumpHeader) && !tail.toString('utf8').includes(dumpTrailer)) {
+  if (head.includes(dumpHeader) && !tail.toString('utf8').includes(dumpTrailer)) {
     throw refuse(input, `is truncated: the dump does not end with "${dumpTrailer}"`);
   }
 }
@@ -153,20 +178,27 @@ async function manifestEntry(input: string): Promise<{ size: number; sha256: str
 function checkManifest(input: string, expected: { size: number; sha256: string } | undefined, size: number, sha256: string): boolean {
   if (expected === undefined) return false;
   if (size !== expected.size || sha256 !== expected.sha256) {
-    throw new UserError(
-      `${input} does not match its manifest (size ${size} vs ${expected.size}, sha256 ${sha256.slice(0, 12)}… vs ${expected.sha256.slice(0, 12)}…): the file is damaged or truncated; nothing was restored`,
+    throw new DumpInputError(
+      `${input} does not match its manifest (size ${size} vs ${expected.size}, sha256 ${sha256.slice(0, 12)}… vs ${expected.sha256.slice(0, 12)}…): the file is damaged or truncated`,
     );
   }
   return true;
 }
 
+/** What the first look at an input tells: enough to read it, and what its manifest expects. */
+interface OpenedDumpInput {
+  compressed: boolean;
+  size: number;
+  expected: { size: number; sha256: string } | undefined;
+}
+
 /**
- * Reads `input` end to end and throws a one-line UserError unless it is a complete plain SQL
- * script restore-db can run (see CheckedDumpInput). Format is decided by content, not by name.
+ * The checks that need no more than the file's first bytes (and its manifest's size): a missing,
+ * empty or truncated file, a directory, an archive format, a .gz name without gzip in it.
  */
-export async function checkDumpInput(input: string, signal?: AbortSignal): Promise<CheckedDumpInput> {
+async function openDumpInput(input: string): Promise<OpenedDumpInput> {
   const info = await stat(input).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read ${input}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? errorMessage(error))}; nothing was restored`);
+    throw new DumpInputError(`cannot read ${input}: ${error.code === 'ENOENT' ? 'no such file' : (error.code ?? errorMessage(error))}`);
   });
   if (info.isDirectory()) {
     if (existsSync(join(input, 'toc.dat'))) {
@@ -180,9 +212,7 @@ export async function checkDumpInput(input: string, signal?: AbortSignal): Promi
   const expected = await manifestEntry(input);
   // Size first: a truncated file is refused without reading it.
   if (expected !== undefined && info.size !== expected.size) {
-    throw new UserError(
-      `${input} does not match its manifest (size ${info.size} vs ${expected.size} bytes): the file is damaged or truncated; nothing was restored`,
-    );
+    throw new DumpInputError(`${input} does not match its manifest (size ${info.size} vs ${expected.size} bytes): the file is damaged or truncated`);
   }
 
   const first = Buffer.alloc(512);
@@ -200,31 +230,130 @@ export async function checkDumpInput(input: string, signal?: AbortSignal): Promi
     if (format !== undefined) throw refuse(input, describeArchive(format));
     if (input.endsWith('.gz')) throw refuse(input, 'is not gzip-compressed (no gzip header), although its name ends in .gz: it is damaged or not a dump');
   }
+  return { compressed, size: info.size, expected };
+}
 
-  const hash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
+/** Why reading `input` end to end failed, as the problem with the file (a damaged file with a manifest: that it does not match). */
+async function readFailure(input: string, opened: OpenedDumpInput, error: unknown, signal?: AbortSignal): Promise<unknown> {
+  if (signal?.aborted === true) return error;
+  // A damaged file that has a manifest is reported as not matching it (the clearer cause).
+  if (opened.expected !== undefined) {
+    try {
+      checkManifest(input, opened.expected, opened.size, await sha256Of(input, signal));
+    } catch (mismatch) {
+      return mismatch;
+    }
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== undefined && code.startsWith('Z_')) {
+    return refuse(input, `is not a complete gzip file (${errorMessage(error)}): it is truncated or damaged`);
+  }
+  return new DumpInputError(`cannot read ${input}: ${errorMessage(error)}`, { cause: error });
+}
+
+/**
+ * Reads `input` end to end and throws a one-line DumpInputError unless it is a complete plain SQL
+ * script restore-db can run (see CheckedDumpInput). Format is decided by content, not by name.
+ */
+export async function checkDumpInput(input: string, signal?: AbortSignal): Promise<CheckedDumpInput> {
+  const opened = await openDumpInput(input);
+  const hashing = new HashingCounter();
   const sink = new HeadAndTail();
   const options = signal === undefined ? {} : { signal };
   try {
-    if (compressed) await pipeline(createReadStream(input, { highWaterMark: readChunkBytes }), hashing, createGunzip({ chunkSize: readChunkBytes }), sink, options);
+    if (opened.compressed) await pipeline(createReadStream(input, { highWaterMark: readChunkBytes }), hashing, createGunzip({ chunkSize: readChunkBytes }), sink, options);
     else await pipeline(createReadStream(input), hashing, sink, options);
   } catch (error) {
-    if (signal?.aborted === true) throw error;
-    // A damaged file that has a manifest is reported as not matching it (the clearer cause).
-    if (expected !== undefined) checkManifest(input, expected, info.size, await sha256Of(input, signal));
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== undefined && code.startsWith('Z_')) {
-      throw refuse(input, `is not a complete gzip file (${errorMessage(error)}): it is truncated or damaged`);
-    }
-    throw new UserError(`cannot read ${input}: ${errorMessage(error)}; nothing was restored`, { cause: error });
+    throw await readFailure(input, opened, error, signal);
   }
-  const sha256 = hash.digest('hex');
-  const checkedAgainstManifest = checkManifest(input, expected, info.size, sha256);
+  const sha256 = hashing.sha256();
+  const checkedAgainstManifest = checkManifest(input, opened.expected, opened.size, sha256);
   checkScriptText(input, sink.head, sink.tail, sink.bytes <= headBytes);
-  return { compressed, size: info.size, scriptBytes: sink.bytes, sha256, checkedAgainstManifest };
+  return { compressed: opened.compressed, size: opened.size, scriptBytes: sink.bytes, sha256, checkedAgainstManifest };
+}
+
+/**
+ * An input checked while it is restored, in the same read: what can be seen from its first bytes
+ * is refused before anything is restored (see openDumpInput, and the script's first 64 KiB); the
+ * gzip checksums, the manifest's sha256 and the script's last line are known only at the end. Only
+ * for a target with nothing to lose (an empty database): the restore must fail loudly if `verdict`
+ * (or the read) does, as the target is then partly restored.
+ */
+export class WatchedDumpInput {
+  readonly compressed: boolean;
+  readonly size: number;
+  readonly #input: string;
+  readonly #opened: OpenedDumpInput;
+  readonly #head: Buffer;
+  /** Goes over the file's bytes as read (before gunzip): counts and hashes them. */
+  readonly fileBytes = new HashingCounter();
+  /** Goes over the script's text (after gunzip): keeps its end for the trailer check. */
+  readonly scriptText: Transform;
+  #tail = Buffer.alloc(0);
+
+  private constructor(input: string, opened: OpenedDumpInput, head: Buffer) {
+    this.#input = input;
+    this.#opened = opened;
+    this.#head = head;
+    this.compressed = opened.compressed;
+    this.size = opened.size;
+    this.scriptText = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
+        // Only the last bytes are kept: copying every chunk into the tail would copy the whole script.
+        this.#tail = chunk.length >= tailBytes ? Buffer.from(chunk.subarray(chunk.length - tailBytes)) : Buffer.concat([this.#tail, chunk]).subarray(-tailBytes);
+        callback(null, chunk);
+      },
+    });
+  }
+
+  /** Refuses what is wrong from the file's first bytes; the rest is watched while it is read. */
+  static async open(input: string, signal?: AbortSignal): Promise<WatchedDumpInput> {
+    const opened = await openDumpInput(input);
+    const head = await scriptHead(input, opened.compressed, signal);
+    checkScriptHead(input, head.bytes, head.whole);
+    return new WatchedDumpInput(input, opened, head.bytes);
+  }
+
+  /** Once the whole file went through: the manifest's sha256 and the script's last line. Throws a DumpInputError. */
+  verdict(): { checkedAgainstManifest: boolean } {
+    const checkedAgainstManifest = checkManifest(this.#input, this.#opened.expected, this.fileBytes.bytes, this.fileBytes.sha256());
+    checkScriptTrailer(this.#input, this.#head, this.#tail);
+    return { checkedAgainstManifest };
+  }
+
+  /**
+   * After a failure part-way: whether the file is to blame. It is read again to the end (only on
+   * failure): a damaged file often shows first as a bad row or statement, not a gzip error.
+   */
+  async problem(signal?: AbortSignal): Promise<DumpInputError | undefined> {
+    try {
+      await checkDumpInput(this.#input, signal);
+      return undefined;
+    } catch (error) {
+      return error instanceof DumpInputError ? error : undefined;
+    }
+  }
+}
+
+/** The script's first 64 KiB (fewer when it is shorter: `whole`); a read or gunzip error ends it early (the full read reports it). */
+async function scriptHead(input: string, compressed: boolean, signal?: AbortSignal): Promise<{ bytes: Buffer; whole: boolean }> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  let whole = false;
+  const file = createReadStream(input, { highWaterMark: headBytes, ...(signal === undefined ? {} : { signal }) });
+  const text: AsyncIterable<Buffer> = compressed ? pipelineStreams(file, createGunzip(), () => undefined) : file;
+  try {
+    for await (const chunk of text) {
+      parts.push(chunk);
+      length += chunk.length;
+      if (length >= headBytes) break;
+    }
+    whole = length < headBytes;
+  } catch {
+    // Seen again, and reported, when the whole file is read.
+  } finally {
+    file.destroy();
+  }
+  signal?.throwIfAborted();
+  return { bytes: Buffer.concat(parts).subarray(0, headBytes), whole };
 }

@@ -62,6 +62,8 @@ export class ParallelRestore {
   readonly #idle: Worker[] = [];
   readonly #workers: Worker[] = [];
   #connecting = 0;
+  /** After close(): a connection still being opened is closed as soon as it is (it would keep the process alive). */
+  #closed = false;
   #jobs: number;
   #failure: TaskFailure | undefined;
   #buffered = 0;
@@ -146,6 +148,7 @@ export class ParallelRestore {
    * a backend building an index does not notice its client left, and would go on holding its locks.
    */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const worker of this.#workers) if (!this.#idle.includes(worker)) cancelRunningQuery(worker.client);
     await Promise.all(this.#workers.map((worker) => closeClient(worker.client)));
   }
@@ -178,7 +181,7 @@ export class ParallelRestore {
   }
 
   #pump(): void {
-    if (this.#failure !== undefined) return;
+    if (this.#failure !== undefined || this.#closed) return;
     for (let index = 0; index < this.#pending.length; index += 1) {
       const task = this.#pending[index]!;
       const blocked =
@@ -219,6 +222,10 @@ export class ParallelRestore {
         return;
       }
       this.#connecting -= 1;
+      if (this.#closed) {
+        await closeClient(client);
+        return;
+      }
       const worker = { client, settingsApplied: 0 };
       this.#workers.push(worker);
       try {

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Readable, Transform, pipeline as pipelineStreams } from 'node:stream';
+import { Duplex, Readable, Transform, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
@@ -8,7 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { throttleProgress } from '../progress.ts';
-import { checkDumpInput, readChunkBytes } from './dump-input.ts';
+import { DumpInputError, WatchedDumpInput, checkDumpInput, readChunkBytes } from './dump-input.ts';
 import { describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
@@ -79,9 +78,8 @@ export async function countUserTables(client: pg.ClientBase): Promise<number> {
  */
 export async function restoreDatabase(options: RestoreOptions): Promise<RestoreResult> {
   const started = Date.now();
-  // The whole input is proven readable and a plain SQL script before anything touches the database.
-  const checked = await checkDumpInput(options.input, options.signal);
-  const checkedAgainstManifest = checked.checkedAgainstManifest;
+  // What the input's first bytes tell is refused before the database is even connected to.
+  const input = await WatchedDumpInput.open(options.input, options.signal);
   const singleTransaction = options.singleTransaction ?? options.clean ?? false;
   const jobs = singleTransaction ? 1 : Math.max(1, Math.trunc(options.jobs ?? defaultJobs()));
   // Connect timeout (DB_CONNECT_TIMEOUT), and SIGTERM cuts the connection in any phase.
@@ -93,6 +91,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
   let inTransaction = false;
   let dropped: string[] = [];
+  let statements = 0;
+  /** Set when the input is checked in the same read as the restore (into an empty target), not before it. */
+  let watched: WatchedDumpInput | undefined;
+  let checkedAgainstManifest = false;
   let parallel: ParallelRestore | undefined;
   /** The error of the statement at `line`, or of the worker task that failed first. */
   const failedAt = (error: unknown, line: number, sql: string): UserError => {
@@ -115,21 +117,33 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         `database ${database} already holds ${tables} table(s): nothing was restored. Use --clean to replace its contents, or restore into an empty database`,
       );
     }
-    const totalBytes = (await stat(options.input)).size;
-    let bytesRead = 0;
+    if (tables > 0) {
+      // --clean over a database with tables: the whole input is proven restorable before anything is dropped.
+      checkedAgainstManifest = (await checkDumpInput(options.input, options.signal)).checkedAgainstManifest;
+    } else {
+      // An empty target has nothing to lose: the input is checked in the same read that restores it
+      // (gzip checksums, manifest sha256, the script's last line), and a bad one fails the restore
+      // loudly at the end, naming the target as incomplete. A separate read first cost a fifth of the time.
+      watched = input;
+    }
+    const totalBytes = input.size;
+    let counted = 0;
     // Bytes are counted in the pipeline, not with a 'data' listener: that would start the file
     // flowing before the reader is attached, and the first chunks would be lost.
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        bytesRead += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const counter =
+      watched?.fileBytes ??
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          counted += chunk.length;
+          callback(null, chunk);
+        },
+      });
+    const bytesRead = () => watched?.fileBytes.bytes ?? counted;
+    const stages: Duplex[] = [counter];
+    if (input.compressed) stages.push(createGunzip({ chunkSize: readChunkBytes }));
+    if (watched !== undefined) stages.push(watched.scriptText);
     // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
-    const ignore = () => undefined;
-    const text = checked.compressed
-      ? pipelineStreams(createReadStream(options.input, { highWaterMark: readChunkBytes }), counter, createGunzip({ chunkSize: readChunkBytes }), ignore)
-      : pipelineStreams(createReadStream(options.input, { highWaterMark: readChunkBytes }), counter, ignore);
+    const text = pipelineStreams([createReadStream(options.input, { highWaterMark: readChunkBytes }), ...stages], () => undefined) as Duplex;
 
     if (singleTransaction) {
       await client.query('BEGIN');
@@ -137,7 +151,6 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     }
     if ((options.clean ?? false) && tables > 0) dropped = await dropUserSchemas(client, options.log);
 
-    let statements = 0;
     partlyRestored = () => {
       if (singleTransaction) return ' (rolled back: the database is as it was)';
       const droppedNote = dropped.length > 0 ? `; --clean without a transaction had dropped schema(s) ${dropped.join(', ')}` : '';
@@ -171,7 +184,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         : undefined;
     let table: string | undefined;
     const report = throttleProgress<void>(progressIntervalMs, () => {
-      const progress = { bytesRead, totalBytes, statements, ...(table === undefined ? {} : { table }) };
+      const progress = { bytesRead: bytesRead(), totalBytes, statements, ...(table === undefined ? {} : { table }) };
       options.onProgress?.(progress);
       options.log?.info(progress, 'restore progress');
     });
@@ -220,6 +233,8 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         throw failedAt(error, item.line, item.kind === 'meta' ? `\\${item.command}` : item.sql);
       }
     }
+    // The whole file went through: a bad one fails now, before the last index builds are waited for.
+    if (watched !== undefined) checkedAgainstManifest = watched.verdict().checkedAgainstManifest;
     try {
       await parallel?.barrier();
     } catch (error) {
@@ -241,12 +256,34 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     };
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    if (watched !== undefined && options.signal?.aborted !== true) {
+      // The input was still being checked: if it is to blame, that is what must be said.
+      await parallel?.close();
+      parallel = undefined;
+      const problem = error instanceof DumpInputError ? error : await watched.problem(options.signal);
+      if (problem !== undefined) throw damagedInputError(problem, database, singleTransaction, statements, error);
+    }
     if (error instanceof UserError) throw error;
     throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
   } finally {
     await parallel?.close();
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
+}
+
+/**
+ * A damaged input found while restoring into an empty target. Without a transaction, what ran is
+ * in the database: it must not pass for a restore, so the message says it is incomplete.
+ */
+function damagedInputError(problem: DumpInputError, database: string, singleTransaction: boolean, statements: number, cause: unknown): UserError {
+  if (singleTransaction || statements === 0) {
+    return new UserError(`${problem.problem}; nothing was restored${singleTransaction ? ' (rolled back: the database is as it was)' : ''}`, { cause });
+  }
+  return new UserError(
+    `${problem.problem}. It was checked while it was restored (the target was empty): ${statements} statements had already run, ` +
+      `so database ${database} is INCOMPLETE and must not be used; drop it, or restore a good dump into it with --clean`,
+    { cause },
+  );
 }
 
 /**
