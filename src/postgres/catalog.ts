@@ -123,6 +123,13 @@ export interface IndexRow extends IndexProperties {
 }
 export const indexesQuery = catalogQuery('indexes');
 
+export interface StatisticsRow {
+  oid: number; schema: string; name: string; table: string; definition: string;
+  /** Set with ALTER STATISTICS ... SET STATISTICS; null: the default. */
+  statTarget: number | null; owner: string; comment: string | null;
+}
+export const statisticsQuery = catalogQuery('statistics');
+
 export interface TriggerRow {
   oid: number; relid: number; schema: string; table: string; name: string; definition: string; enabled: string; comment: string | null;
 }

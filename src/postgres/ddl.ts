@@ -43,6 +43,8 @@ export const Priority = {
   constraint: 30,
   index: 31,
   indexAttach: 32,
+  /** pg_dump's STATSEXT: extended statistics. */
+  statistics: 33,
   rule: 34,
   trigger: 35,
   foreignKey: 36,

@@ -23,6 +23,7 @@ import {
   rulesQuery,
   schemasQuery,
   sequencesQuery,
+  statisticsQuery,
   triggersQuery,
   typesQuery,
   type ArrayTypeRow,
@@ -48,6 +49,7 @@ import {
   type SchemaRow,
   type SequenceRow,
   type ServerInfo,
+  type StatisticsRow,
   type TriggerRow,
   type TypeRow,
 } from './catalog.ts';
@@ -95,6 +97,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const sequences = await rows<SequenceRow>(sequencesQuery);
   const constraints = await rows<ConstraintRow>(constraintsQuery);
   const indexes = await rows<IndexRow>(indexesQuery);
+  const statistics = await rows<StatisticsRow>(statisticsQuery);
   const triggers = await rows<TriggerRow>(triggersQuery);
   const rules = await rows<RuleRow>(rulesQuery);
   const policies = await rows<PolicyRow>(policiesQuery);
@@ -182,6 +185,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
       if (parent !== undefined) entries.push(ddl.indexAttach.write(index, q.qualified(parent.schema, parent.name), q));
     }
+    for (const statistic of statistics) entries.push(ddl.statistics.write(statistic, q, options));
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
     for (const rule of rules) entries.push(ddl.rule.write(rule, q));
     for (const policy of policies) entries.push(ddl.policy.write(policy, q));

@@ -88,6 +88,12 @@ test('an unlogged sequence, index column statistics, index tablespaces, an exclu
   assertEntriesSurvive(/scratch|counted|people_lower_name|placed_|bookings_no_overlap|default_tablespace/);
 });
 
+test('extended statistics: on columns with a target, a comment and another owner, on expressions, in another schema than the table', () => {
+  assertEntriesSurvive(/people_stats|people_expr_stats|Bookings MCV/);
+  const target = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE STATISTICS fid.people_stats'));
+  assert.match(target ?? '', /ALTER STATISTICS fid\.people_stats SET STATISTICS 250;/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

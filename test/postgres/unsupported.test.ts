@@ -27,7 +27,6 @@ const expectedUnsupported = [
   'text search configuration public.keeper_search',
   'aggregate public.keeper_sum(integer)',
   'range type public.float_range',
-  'extended statistics public.keeper_stats on keeper',
   'partitioned table public.measurements',
   'partition public.measurements_2024',
   'access method keeper_am',

@@ -7,6 +7,7 @@ import { policyEntry, rowSecurityEntry } from './policy.ts';
 import { builtinAclEntry, defaultAclEntry } from './privileges.ts';
 import { schemaEntry } from './schema.ts';
 import { sequenceEntries } from './sequence.ts';
+import { statisticsEntry } from './statistics.ts';
 import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
 import { ruleEntry, triggerEntry } from './trigger-rule.ts';
 import { typeEntries } from './type.ts';
@@ -36,6 +37,7 @@ export const ddlWriters = {
   rowSecurity: { kinds: ['row level security'], write: rowSecurityEntry },
   defaultPrivileges: { kinds: ['default privileges'], write: defaultAclEntry },
   partitionAttach: { kinds: [], write: partitionAttachEntry },
+  statistics: { kinds: ['extended statistics'], write: statisticsEntry },
   indexAttach: { kinds: [], write: indexAttachEntry },
   notValidNotNull: { kinds: [], write: notNullEntry },
   splitDefault: { kinds: [], write: splitDefaultEntry },

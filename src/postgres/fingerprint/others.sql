@@ -1,8 +1,10 @@
--- Kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
--- out here too): extended statistics, collations, casts and operators of the user.
+-- Kinds with no catalog query of their own: extended statistics (their owners with --owner), and
+-- kinds the dump does not write yet (it fails, or lists them as unsupported and they are left out
+-- here too): collations, casts and operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
-       || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid)) AS props
+       || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(s.stxowner)) ELSE '{}'::pg_catalog.jsonb END AS props
   FROM pg_catalog.pg_statistic_ext s
   JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_statistic_ext'::pg_catalog.regclass, s.oid, 0) AS i
