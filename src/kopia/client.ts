@@ -57,6 +57,9 @@ export interface RestoreResult {
 
 const restoreAllDepths = 2147483647;
 
+/** How long a finished snapshot task's snapshot may take to be listed. */
+const snapshotListedWithinMs = 10_000;
+
 /**
  * The Kopia server's operations, through its REST API (the API Kopia's own web UI uses):
  * repository status and connection, policies, snapshots, restores, browsing a snapshot. The server
@@ -290,35 +293,54 @@ export class KopiaClient {
       throw new KopiaError(`the snapshot of ${source.path} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
     }
 
-    const snapshots = await this.listSnapshots(path);
-    const newest = snapshots
-      .filter((snapshot) => Date.parse(snapshot.startTime) >= triggeredAt - 5_000)
-      .sort((a, b) => Date.parse(b.startTime) - Date.parse(a.startTime))[0];
-    if (newest === undefined) throw new KopiaError(`the snapshot of ${source.path} finished but no snapshot was saved`);
-    const errors = counter(finished, 'Errors') + (newest.summary?.numFailed ?? 0);
-    if (errors > 0 || newest.incomplete !== undefined) {
-      const first = newest.summary?.errors?.[0];
+    const saved = await this.#snapshotSavedBy(finished, path, triggeredAt, options.signal);
+    if (saved === undefined) throw new KopiaError(`the snapshot of ${source.path} finished but no snapshot was saved`);
+    const errors = counter(finished, 'Errors') + (saved.summary?.numFailed ?? 0);
+    if (errors > 0 || saved.incomplete !== undefined) {
+      const first = saved.summary?.errors?.[0];
       throw new KopiaError(
-        `the snapshot of ${source.path} ${newest.incomplete === undefined ? '' : `is incomplete (${newest.incomplete}) and `}had ${errors} error(s)${
+        `the snapshot of ${source.path} ${saved.incomplete === undefined ? '' : `is incomplete (${saved.incomplete}) and `}had ${errors} error(s)${
           first === undefined ? '' : `, first: ${first.path ?? ''}: ${first.error ?? ''}`
         }`,
       );
     }
     return {
-      snapshotId: newest.id,
-      rootId: newest.rootID,
+      snapshotId: saved.id,
+      rootId: saved.rootID,
       source,
-      startTime: newest.startTime,
-      endTime: newest.endTime,
+      startTime: saved.startTime,
+      endTime: saved.endTime,
       stats: {
-        files: newest.summary?.files ?? counter(finished, 'Processed Files'),
-        bytes: newest.summary?.size ?? counter(finished, 'Processed Bytes'),
+        files: saved.summary?.files ?? counter(finished, 'Processed Files'),
+        bytes: saved.summary?.size ?? counter(finished, 'Processed Bytes'),
         uploadedBytes: counter(finished, 'Uploaded Bytes'),
         hashedBytes: counter(finished, 'Hashed Bytes'),
         cachedBytes: counter(finished, 'Cached Bytes'),
         errors,
       },
     };
+  }
+
+  /**
+   * The snapshot that `task` saved: the first one of the source that started while the task ran.
+   * The newest one is not it when another snapshot of the source overlapped ours (one left running
+   * by a killed run, one started in the Kopia UI): ours was queued behind it, and whichever of the
+   * two is listed last would be taken by both, claiming content of another moment. The times are
+   * the server's own, so no clock difference between us and the server matters. A saved snapshot
+   * can be listed a moment after its task is reported done: looked for again for a few seconds.
+   */
+  async #snapshotSavedBy(task: Task, path: string, triggeredAt: number, signal: AbortSignal | undefined): Promise<Snapshot | undefined> {
+    // A server that does not report the task's times: a snapshot started around our request.
+    const from = task.startTime === undefined ? triggeredAt - 5_000 : Date.parse(task.startTime);
+    const until = task.endTime === undefined ? Number.POSITIVE_INFINITY : Date.parse(task.endTime);
+    const deadline = Date.now() + snapshotListedWithinMs;
+    for (;;) {
+      const saved = (await this.listSnapshots(path))
+        .filter((snapshot) => Date.parse(snapshot.startTime) >= from && Date.parse(snapshot.startTime) <= until)
+        .sort((a, b) => Date.parse(a.startTime) - Date.parse(b.startTime))[0];
+      if (saved !== undefined || Date.now() >= deadline) return saved;
+      await sleep(this.#transport.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
+    }
   }
 
   /** Every snapshot of `path`, oldest first (identical ones included). */

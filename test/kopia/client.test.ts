@@ -148,3 +148,27 @@ test('a snapshot stopped by its signal (SIGTERM, the snapshot timeout) is cancel
   assert.equal(snapshots.length, 1);
   assert.equal(snapshots[0]!.incomplete, 'canceled');
 });
+
+test('a snapshot queued behind another of the same source (a killed run left it uploading) reports the snapshot its own task saved', async () => {
+  const busy = join(work, 'busy');
+  mkdirSync(busy);
+  for (let index = 0; index < 40; index += 1) writeFileSync(join(busy, `VID_${index}.mp4`), randomBytes(8 * 1024 * 1024));
+  await client.ensureSource(busy);
+  const earlierRun = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
+  try {
+    let uploading!: () => void;
+    const started = new Promise<void>((resolve) => (uploading = resolve));
+    const earlier = earlierRun.snapshot(busy, { onProgress: () => uploading() });
+    await started;
+    // Triggered while the earlier one uploads: the server runs ours once that one is done.
+    const ours = await client.snapshot(busy);
+    const theirs = await earlier;
+    assert.notEqual(ours.snapshotId, theirs.snapshotId, 'each reports its own snapshot');
+    assert.ok(Date.parse(ours.startTime) >= Date.parse(theirs.endTime!), `ours (${ours.startTime}) started after the earlier one ended (${theirs.endTime})`);
+    const listed = (await client.listSnapshots(busy)).map((snapshot) => snapshot.id).sort();
+    assert.deepEqual(listed, [ours.snapshotId, theirs.snapshotId].sort());
+  } finally {
+    await earlierRun.close();
+  }
+});
+
