@@ -260,7 +260,9 @@ export class KopiaClient {
   async snapshot(path: string, options: { onProgress?: (progress: Progress) => void; signal?: AbortSignal } = {}): Promise<SnapshotResult> {
     const source = await this.source(path);
     const query = sourceQuery(source);
-    const knownTasks = new Set(((await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).map((task) => task.id));
+    const prefix = `${source.userName}@${source.host}:${source.path} at `;
+    const tasksBefore = (await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
+    const knownTasks = new Set(tasksBefore.map((task) => task.id));
     const triggeredAt = Date.now();
     // Not retried: a repeated trigger could queue a second snapshot.
     await this.#transport.call('POST', '/api/v1/sources/upload', emptySchema, { query, body: {}, retry: false }).catch((error: unknown) => {
@@ -270,7 +272,11 @@ export class KopiaClient {
       throw error;
     });
 
-    const prefix = `${source.userName}@${source.host}:${source.path} at `;
+    // The server runs one snapshot of a source at a time: ours starts once one still running (left
+    // by a killed run, or started in the Kopia UI) is done, however long that takes.
+    for (const running of tasksBefore.filter((t) => t.kind === 'Snapshot' && t.status === 'RUNNING' && t.description.startsWith(prefix))) {
+      await this.#transport.waitForTask(running.id, options.signal, () => undefined, `the snapshot of ${source.path} already running (task ${running.id}), which ours waits for,`);
+    }
     const task = await this.#transport.waitFor(async () => {
       const tasks = (await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
       return tasks.find((t) => t.kind === 'Snapshot' && !knownTasks.has(t.id) && t.description.startsWith(prefix));

@@ -149,10 +149,16 @@ test('a snapshot stopped by its signal (SIGTERM, the snapshot timeout) is cancel
   assert.equal(snapshots[0]!.incomplete, 'canceled');
 });
 
+/** A folder whose first snapshot takes a few seconds (320 MiB of new content). */
+function busyFolder(name: string): string {
+  const folder = join(work, name);
+  mkdirSync(folder);
+  for (let index = 0; index < 40; index += 1) writeFileSync(join(folder, `VID_${index}.mp4`), randomBytes(8 * 1024 * 1024));
+  return folder;
+}
+
 test('a snapshot queued behind another of the same source (a killed run left it uploading) reports the snapshot its own task saved', async () => {
-  const busy = join(work, 'busy');
-  mkdirSync(busy);
-  for (let index = 0; index < 40; index += 1) writeFileSync(join(busy, `VID_${index}.mp4`), randomBytes(8 * 1024 * 1024));
+  const busy = busyFolder('busy');
   await client.ensureSource(busy);
   const earlierRun = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
   try {
@@ -169,6 +175,28 @@ test('a snapshot queued behind another of the same source (a killed run left it 
     assert.deepEqual(listed, [ours.snapshotId, theirs.snapshotId].sort());
   } finally {
     await earlierRun.close();
+  }
+});
+
+test('a snapshot queued behind a longer one of the same source waits for it to end, rather than "did not start"', async () => {
+  const busy = busyFolder('busy-long');
+  await client.ensureSource(busy);
+  const earlierRun = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
+  // The earlier snapshot outlasts this client's wait for its own to start (1 s here, 60 s by default).
+  const queued = new KopiaClient(server.connection(), { pollIntervalMs: 100, unreachableTimeoutMs: 1000 });
+  let earlier: Promise<SnapshotResult> | undefined;
+  try {
+    let uploading!: () => void;
+    const started = new Promise<void>((resolve) => (uploading = resolve));
+    earlier = earlierRun.snapshot(busy, { onProgress: () => uploading() });
+    await started;
+    const ours = await queued.snapshot(busy);
+    const theirs = await earlier;
+    assert.notEqual(ours.snapshotId, theirs.snapshotId);
+    assert.ok(Date.parse(ours.startTime) >= Date.parse(theirs.endTime!), `ours (${ours.startTime}) started after the earlier one ended (${theirs.endTime})`);
+  } finally {
+    await earlier?.catch(() => undefined);
+    await Promise.all([earlierRun.close(), queued.close()]);
   }
 });
 
