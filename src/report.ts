@@ -84,6 +84,28 @@ export interface RunReport {
   progress?: Record<string, unknown>;
 }
 
+/** A report with nothing done yet: the one shape a backup run and a restore test both start from. */
+export function newRunReport(parts: { runId: string; trigger: RunTrigger; startedAt: Date }): RunReport {
+  return {
+    runId: parts.runId,
+    status: 'running',
+    exitCode: null,
+    trigger: parts.trigger,
+    startedAt: parts.startedAt.toISOString(),
+    finishedAt: null,
+    durationMs: null,
+    folder: null,
+    failedStep: null,
+    error: null,
+    steps: [],
+    warnings: [],
+    dump: null,
+    snapshots: {},
+    repository: null,
+    offsite: false,
+  };
+}
+
 /** What `verify` (the restore test) found: kept in the state file for /status and /metrics. */
 export interface VerifyResult {
   ok: boolean;

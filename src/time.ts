@@ -11,7 +11,11 @@ export function displayTimeZone(): string {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function parts(date: Date, timeZone: string): Record<string, string> {
+/**
+ * A date's wall-clock fields in `timeZone` (year, month, day, hour h23, minute, second,
+ * fractionalSecond, timeZoneName as "GMT+01:00"), one cached formatter per zone.
+ */
+export function wallClockParts(date: Date, timeZone: string): Record<string, string> {
   let format = formatters.get(timeZone);
   if (format === undefined) {
     format = new Intl.DateTimeFormat('en-US', {
@@ -43,7 +47,7 @@ function offset(part: string | undefined): string {
 export function localIso(date: Date | string | number, timeZone: string = displayTimeZone()): string {
   const value = new Date(date);
   if (Number.isNaN(value.getTime())) return String(date);
-  const p = parts(value, timeZone);
+  const p = wallClockParts(value, timeZone);
   return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}.${p.fractionalSecond}${offset(p.timeZoneName)}`;
 }
 
@@ -51,6 +55,6 @@ export function localIso(date: Date | string | number, timeZone: string = displa
 export function formatLocalTime(date: Date | string | number, timeZone: string = displayTimeZone()): string {
   const value = new Date(date);
   if (Number.isNaN(value.getTime())) return String(date);
-  const p = parts(value, timeZone);
+  const p = wallClockParts(value, timeZone);
   return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${offset(p.timeZoneName)}`;
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../log.ts';
 import { throttleProgress } from '../progress.ts';
 import { acquireRunLock } from './lock.ts';
 import { dumpFileName } from './manifest.ts';
-import type { RunReport, RunTrigger, StepName } from '../report.ts';
+import { newRunReport, type RunReport, type RunTrigger, type StepName } from '../report.ts';
 import { partialFolderName, runFolderName } from './run-folders.ts';
 import { recordRun } from './state.ts';
 import { summarizeConfigCopy } from './steps/config-copy.ts';
@@ -67,24 +67,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   const lock = await acquireRunLock(options.backupDir, runId, options.log);
   const log = options.log.child({ runId });
   const steps = options.steps;
-  const report: RunReport = {
-    runId,
-    status: 'running',
-    exitCode: null,
-    trigger: options.trigger,
-    startedAt: started.toISOString(),
-    finishedAt: null,
-    durationMs: null,
-    folder: null,
-    failedStep: null,
-    error: null,
-    steps: [],
-    warnings: [],
-    dump: null,
-    snapshots: {},
-    repository: null,
-    offsite: false,
-  };
+  const report = newRunReport({ runId, trigger: options.trigger, startedAt: started });
   const update = () => options.onUpdate?.(structuredClone(report));
   // A long step says how far it got, now and then (the log of a manual run on a terminal).
   const logProgress = throttleProgress(

@@ -13,7 +13,7 @@ import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../postgres/fingerprint.ts';
 import { formatDuration } from '../format.ts';
-import type { ExternalFiles, RunReport, RunTrigger, VerifyResult } from '../report.ts';
+import { newRunReport, type ExternalFiles, type RunReport, type RunTrigger, type VerifyResult } from '../report.ts';
 import { lastGoodRun } from './run-folders.ts';
 import { recordVerify } from './state.ts';
 
@@ -371,22 +371,12 @@ export async function verifyAndReport(
     });
     await recordVerify(config.backupDir, result, context.log);
     const report: RunReport = {
-      runId: `verify of ${result.runId ?? 'no backup'}`,
+      ...newRunReport({ runId: `verify of ${result.runId ?? 'no backup'}`, trigger: context.trigger, startedAt }),
       status: result.ok ? 'success' : 'failed',
       exitCode: result.ok ? 0 : 1,
-      trigger: context.trigger,
-      startedAt: startedAt.toISOString(),
       finishedAt: result.checkedAt,
       durationMs: result.durationMs,
-      folder: null,
-      failedStep: null,
       error: result.ok ? null : result.problems.join('; '),
-      steps: [],
-      warnings: [],
-      dump: null,
-      snapshots: {},
-      repository: null,
-      offsite: false,
     };
     const notifiers = verifyNotifiersFromConfig(config.notify);
     await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log, subject: 'restore-test' });

@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import { displayTimeZone } from '../time.ts';
+import { displayTimeZone, wallClockParts } from '../time.ts';
 
 /**
  * The backup schedule: a cron expression read as wall-clock time in one time zone, with the
@@ -29,28 +29,16 @@ interface WallTime {
   second: number;
 }
 
-const partsFormatters = new Map<string, Intl.DateTimeFormat>();
-
 function wallTime(instant: number, timeZone: string): WallTime {
-  let format = partsFormatters.get(timeZone);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    partsFormatters.set(timeZone, format);
-  }
-  const parts: Record<string, number> = {};
-  for (const part of format.formatToParts(new Date(instant))) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour!, minute: parts.minute!, second: parts.second! };
+  const parts = wallClockParts(new Date(instant), timeZone);
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+  };
 }
 
 function wallAsUtc(wall: WallTime): number {
