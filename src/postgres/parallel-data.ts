@@ -12,7 +12,7 @@ import type { DdlOptions } from './ddl.ts';
 import type { DumpGuard } from './dump-guard.ts';
 import type { IdentifierQuoter } from './quote.ts';
 import type { Catalog, DataTable } from './schema.ts';
-import { applyDumpSessionSettings, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
+import { applyDumpSessionSettings, gzipMemLevel, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
 import { combinePieceDigests } from './table-hash.ts';
 
 export interface ParallelDataOptions {
@@ -106,7 +106,7 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
           yield part;
         }
       };
-      await pipeline(counted, createGzip({ level: parallel.level }), createWriteStream(task.file), { signal: guard.signal });
+      await pipeline(counted, createGzip({ level: parallel.level, memLevel: gzipMemLevel }), createWriteStream(task.file), { signal: guard.signal });
       task.outcome.resolve({ rows: summary.rows, bytes: summary.bytes, sha256: summary.sha256, uncompressedBytes });
       piecesLeft[task.table]! -= 1;
       if (piecesLeft[task.table] === 0) {
