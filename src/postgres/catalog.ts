@@ -52,6 +52,19 @@ export const schemasQuery = catalogQuery('schemas');
 export interface ExtensionRow { oid: number; name: string; schema: string; comment: string | null; owned: boolean; defaultComment: string | null }
 export const extensionsQuery = catalogQuery('extensions');
 
+export interface CollationRow {
+  oid: number; schema: string; name: string;
+  /** collprovider: 'c' libc, 'i' ICU, 'b' builtin (17+), 'd' the database default (pg_catalog only). */
+  provider: string; deterministic: boolean;
+  /** collcollate / collctype: a libc collation's locale (and, up to 14, an ICU one's); null from 15 for other providers. */
+  lcCollate: string | null; lcCtype: string | null;
+  /** An ICU (15+) or builtin (17+) collation's locale: colliculocale (15-16), colllocale (17+). */
+  locale: string | null;
+  /** collicurules (16+). */
+  rules: string | null; owner: string; comment: string | null;
+}
+export const collationsQuery = catalogQuery('collations');
+
 export interface TypeRow {
   oid: number; schema: string; name: string; typtype: string; owner: string; acl: AclPrivilege[] | null; comment: string | null;
   labels: string[] | null; basetype: string | null; notnull: boolean; defaultexpr: string | null; collation: string | null;

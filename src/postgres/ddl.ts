@@ -30,6 +30,7 @@ export interface Entry {
 /** Priorities in pg_dump's order (pg_dump_sort.c, PG18); the gaps leave room for kinds added later. */
 export const Priority = {
   schema: 1,
+  collation: 3,
   extension: 5,
   type: 6,
   function: 8,

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   arrayTypesQuery,
   builtinAclsQuery,
+  collationsQuery,
   columnDefaultsQuery,
   constraintPartsQuery,
   domainConstraintsQuery,
@@ -28,6 +29,7 @@ import {
   typesQuery,
   type ArrayTypeRow,
   type BuiltinAclRow,
+  type CollationRow,
   type ColumnDefaultRow,
   type ConstraintPartRow,
   type DomainConstraintRow,
@@ -89,6 +91,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
 
   const schemas = await rows<SchemaRow>(schemasQuery);
+  const collations = await rows<CollationRow>(collationsQuery);
   const extensions = await rows<ExtensionRow>(extensionsQuery);
   const types = await rows<TypeRow>(typesQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
@@ -133,6 +136,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       const entry = ddl.schema.write(schema, q, options);
       if (entry !== null) entries.push(entry);
     }
+    for (const collation of collations) entries.push(ddl.collation.write(collation, q, options));
     for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(ddl.extension.write(extension, q));
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));

@@ -94,6 +94,12 @@ test('extended statistics: on columns with a target, a comment and another owner
   assert.match(target ?? '', /ALTER STATISTICS fid\.people_stats SET STATISTICS 250;/);
 });
 
+test('collations (libc, libc with lc_collate and lc_ctype apart, nondeterministic ICU) with a comment and an owner, before the columns, domain and index using them', () => {
+  assertEntriesSurvive(/COLLATION|fid\.labels|sorted_text/);
+  const icu = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE COLLATION fid.case_insensitive'));
+  assert.match(icu ?? '', /provider = icu, deterministic = false, locale = 'und-u-ks-level2'/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

@@ -7,6 +7,8 @@ import { comparableSchemaDump, connectionFor } from './round-trip.ts';
 
 /** Issue 11's fixture of objects the dump used to break or lose (see the file's comments). */
 export const fidelityFixture = new URL('../fixtures/ddl-fidelity.sql', import.meta.url);
+/** Collations in schema fid, loaded after the fixture (and alone on PostgreSQL 14). */
+export const collationsFixture = new URL('../fixtures/collations.sql', import.meta.url);
 
 /**
  * What the fixture needs from the cluster before it loads: roles to grant to and a tablespace,
@@ -46,6 +48,7 @@ export async function runFidelityRoundTrip(
 ): Promise<FidelityRoundTrip> {
   await server.createDatabase('source');
   await server.psql('source', readFileSync(fidelityFixture));
+  await server.psql('source', readFileSync(collationsFixture));
   const dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'fidelity.sql.gz'), owner: true });
   await server.createDatabase('restored');
   const restore = async () => {

@@ -1,3 +1,4 @@
+import { collationEntry } from './collation.ts';
 import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
 import { databaseSettingsEntry } from './database-settings.ts';
 import { extensionEntry } from './extension.ts';
@@ -23,6 +24,7 @@ import { viewEntries } from './view.ts';
  */
 export const ddlWriters = {
   schema: { kinds: ['schema'], write: schemaEntry },
+  collation: { kinds: ['collation'], write: collationEntry },
   extension: { kinds: ['extension'], write: extensionEntry },
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
   function: { kinds: ['function', 'procedure'], write: functionEntry },

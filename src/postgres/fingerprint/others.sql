@@ -1,6 +1,6 @@
--- Kinds with no catalog query of their own: extended statistics (their owners with --owner), and
--- kinds the dump does not write yet (it fails, or lists them as unsupported and they are left out
--- here too): collations, casts and operators of the user.
+-- Kinds with no catalog query of their own: extended statistics and collations (their owners with
+-- --owner), and kinds the dump does not write yet (it fails, or lists them as unsupported and they
+-- are left out here too): casts and operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -13,7 +13,8 @@ SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:
                     WHERE e.classid = 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass AND e.objid = s.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_collation:' || co.oid, ARRAY[]::text[],
-       pg_catalog.to_jsonb(co) - ARRAY['oid', 'collname', 'collnamespace', 'collowner', 'collversion']
+       (pg_catalog.to_jsonb(co) - ARRAY['oid', 'collname', 'collnamespace', 'collowner', 'collversion'])
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(co.collowner)) ELSE '{}'::pg_catalog.jsonb END
   FROM pg_catalog.pg_collation co
   JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_collation'::pg_catalog.regclass, co.oid, 0) AS i
