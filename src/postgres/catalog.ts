@@ -79,6 +79,20 @@ export interface FunctionRow {
 }
 export const functionsQuery = catalogQuery('functions');
 
+export interface TextSearchDictionaryRow {
+  oid: number; schema: string; name: string; templateSchema: string; template: string;
+  /** dictinitoption: the options as SQL, or null. */
+  options: string | null; owner: string; comment: string | null;
+}
+export const textSearchDictionariesQuery = catalogQuery('text-search-dictionaries');
+
+export interface TextSearchConfigurationRow {
+  oid: number; schema: string; name: string; parserSchema: string; parser: string;
+  /** Per token type (the parser's alias for it), the dictionaries in order, each already qualified; null: no mappings. */
+  mappings: Array<{ token: string; dictionaries: string[] }> | null; owner: string; comment: string | null;
+}
+export const textSearchConfigurationsQuery = catalogQuery('text-search-configurations');
+
 export interface RelationRow {
   oid: number; schema: string; name: string; relkind: string; persistence: string; options: string[] | null;
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;

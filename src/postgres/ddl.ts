@@ -34,6 +34,8 @@ export const Priority = {
   extension: 5,
   type: 6,
   function: 8,
+  textSearchDictionary: 14,
+  textSearchConfiguration: 15,
   relation: 17,
   tableAttach: 18,
   /** Not kinds of pg_dump's own (it writes both inside the sequence's entry): right after the tables they name. */

@@ -25,6 +25,8 @@ import {
   schemasQuery,
   sequencesQuery,
   statisticsQuery,
+  textSearchConfigurationsQuery,
+  textSearchDictionariesQuery,
   triggersQuery,
   typesQuery,
   type ArrayTypeRow,
@@ -52,6 +54,8 @@ import {
   type SequenceRow,
   type ServerInfo,
   type StatisticsRow,
+  type TextSearchConfigurationRow,
+  type TextSearchDictionaryRow,
   type TriggerRow,
   type TypeRow,
 } from './catalog.ts';
@@ -95,6 +99,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const extensions = await rows<ExtensionRow>(extensionsQuery);
   const types = await rows<TypeRow>(typesQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
+  const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
+  const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
   const relations = await rows<RelationRow>(relationsQuery);
   const columns = await rows<ColumnRow>(columnsQuery);
   const sequences = await rows<SequenceRow>(sequencesQuery);
@@ -140,6 +146,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(ddl.extension.write(extension, q));
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
+    for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
+    for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
     const dataTables: DataTable[] = [];
     for (const relation of relations) {
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];

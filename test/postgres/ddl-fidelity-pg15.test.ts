@@ -100,6 +100,12 @@ test('collations (libc, libc with lc_collate and lc_ctype apart, nondeterministi
   assert.match(icu ?? '', /provider = icu, deterministic = false, locale = 'und-u-ks-level2'/);
 });
 
+test('text search dictionaries and configurations (mappings, comments, owners) before the generated column and index using them', () => {
+  assertEntriesSurvive(/TEXT SEARCH|fid\.documents|documents_words/);
+  const words = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE TEXT SEARCH CONFIGURATION fid.words'));
+  assert.match(words ?? '', /ADD MAPPING FOR asciiword WITH fid\.plain_words, fid\."English Stem";/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

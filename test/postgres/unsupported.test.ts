@@ -23,7 +23,6 @@ const expectedUnsupported = [
   'operator public.###(integer, integer)',
   'operator family public.keeper_family',
   'cast (public.mood AS integer)',
-  'text search configuration public.keeper_search',
   'aggregate public.keeper_sum(integer)',
   'range type public.float_range',
   'partitioned table public.measurements',

@@ -10,6 +10,7 @@ import { schemaEntry } from './schema.ts';
 import { sequenceEntries } from './sequence.ts';
 import { statisticsEntry } from './statistics.ts';
 import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
+import { textSearchConfigurationEntry, textSearchDictionaryEntry } from './text-search.ts';
 import { ruleEntry, triggerEntry } from './trigger-rule.ts';
 import { typeEntries } from './type.ts';
 import { viewEntries } from './view.ts';
@@ -28,6 +29,8 @@ export const ddlWriters = {
   extension: { kinds: ['extension'], write: extensionEntry },
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
   function: { kinds: ['function', 'procedure'], write: functionEntry },
+  textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
+  textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
   table: { kinds: ['table', 'inheritance child'], write: tableEntry },
   view: { kinds: ['view', 'materialized view'], write: viewEntries },
   sequence: { kinds: ['sequence'], write: sequenceEntries },

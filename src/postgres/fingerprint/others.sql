@@ -1,6 +1,7 @@
--- Kinds with no catalog query of their own: extended statistics and collations (their owners with
--- --owner), and kinds the dump does not write yet (it fails, or lists them as unsupported and they
--- are left out here too): casts and operators of the user.
+-- Kinds with no catalog query of their own: extended statistics, collations, text search
+-- dictionaries and configurations (a configuration with its token mappings; owners with --owner),
+-- and kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
+-- out here too): casts and operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -21,6 +22,40 @@ SELECT i.type, i.identity, 'pg_collation:' || co.oid, ARRAY[]::text[],
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND e.objid = co.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_ts_dict:' || d.oid, ARRAY['pg_ts_template:' || d.dicttemplate],
+       (pg_catalog.to_jsonb(d) - ARRAY['oid', 'dictname', 'dictnamespace', 'dictowner', 'dicttemplate'])
+       || pg_catalog.jsonb_build_object('template', (SELECT pg_catalog.to_jsonb(ARRAY[tn.nspname::text, t.tmplname::text])
+                                                       FROM pg_catalog.pg_ts_template t JOIN pg_catalog.pg_namespace tn ON tn.oid = t.tmplnamespace
+                                                      WHERE t.oid = d.dicttemplate))
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(d.dictowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_ts_dict d
+  JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_ts_dict'::pg_catalog.regclass, d.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_ts_dict'::pg_catalog.regclass AND e.objid = d.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_ts_config:' || c.oid,
+       ARRAY['pg_ts_parser:' || c.cfgparser]
+       || ARRAY(SELECT DISTINCT 'pg_ts_dict:' || m.mapdict FROM pg_catalog.pg_ts_config_map m WHERE m.mapcfg = c.oid),
+       (pg_catalog.to_jsonb(c) - ARRAY['oid', 'cfgname', 'cfgnamespace', 'cfgowner', 'cfgparser'])
+       || pg_catalog.jsonb_build_object(
+            'parser', (SELECT pg_catalog.to_jsonb(ARRAY[pn.nspname::text, p.prsname::text])
+                         FROM pg_catalog.pg_ts_parser p JOIN pg_catalog.pg_namespace pn ON pn.oid = p.prsnamespace WHERE p.oid = c.cfgparser),
+            'mappings', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(m.maptokentype, m.mapseqno, dn.nspname, dd.dictname)
+                                                     ORDER BY m.maptokentype, m.mapseqno)
+                           FROM pg_catalog.pg_ts_config_map m
+                           JOIN pg_catalog.pg_ts_dict dd ON dd.oid = m.mapdict
+                           JOIN pg_catalog.pg_namespace dn ON dn.oid = dd.dictnamespace
+                          WHERE m.mapcfg = c.oid))
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(c.cfgowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_ts_config c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_ts_config'::pg_catalog.regclass, c.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
