@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Transform } from 'node:stream';
+import { UserError } from './errors.ts';
 
 /** Flushes a written file to disk; an error is an error (the file is not known to be kept). */
 export async function fsyncFile(path: string): Promise<void> {
@@ -32,6 +33,23 @@ export interface DurableWriteOptions {
  * file as well, so a umask cannot widen or narrow it. A file left half-written is removed.
  */
 export async function writeNewFileSynced(path: string, content: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
+  await createFileSynced(path, content, options).catch((error: unknown) => {
+    throw withFullDiskNamed(error, path);
+  });
+}
+
+/**
+ * A full disk (or quota) said as such, naming the folder and the file: Node's own message
+ * ("ENOSPC: no space left on device, write") names neither. Any other error as it was.
+ */
+export function withFullDiskNamed(error: unknown, path: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  const what = code === 'ENOSPC' ? 'no space left on the device' : 'the disk quota is used up on the device';
+  return new UserError(`${what} holding ${dirname(path)}: ${basename(path)} was not written`, { cause: error });
+}
+
+async function createFileSynced(path: string, content: string | Uint8Array, options: DurableWriteOptions): Promise<void> {
   const mode = options.mode ?? 0o600;
   const handle = await open(path, 'wx', mode);
   try {
@@ -54,7 +72,10 @@ export async function writeNewFileSynced(path: string, content: string | Uint8Ar
  */
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: DurableWriteOptions = {}): Promise<void> {
   const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
-  await writeNewFileSynced(temporary, content, options);
+  // A full disk names the file being replaced, not its temporary name.
+  await createFileSynced(temporary, content, options).catch((error: unknown) => {
+    throw withFullDiskNamed(error, path);
+  });
   try {
     await rename(temporary, path);
   } catch (error) {

@@ -394,7 +394,8 @@ export async function dumpToFile(options: Omit<DumpOptions, 'output'> & { path: 
     hashing.destroy();
     file.destroy();
     await rm(partial, { force: true });
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+    // asDumpError has made it a UserError by now: the full disk is its cause's code.
+    if ([error, (error as { cause?: unknown }).cause].some((e) => (e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC')) {
       throw new UserError(`dump failed: no space left on the device holding ${options.path}`, { cause: error });
     }
     throw error;
