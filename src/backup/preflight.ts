@@ -46,6 +46,9 @@ export async function describeAccessProblem(path: string, error: unknown, what: 
       return `${what} \`${path}\` is owned by ${await ownerOf(path)} and this container runs as ${processIdentity()}: ${fix}`;
     case 'EROFS':
       return `${what} \`${path}\` is on a read-only mount: remove \`:ro\` from its volume line`;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `${what} \`${path}\` cannot be used: no space left on the device (${code}): free some space there or give it a bigger disk; retention deletes old backups only after a run that succeeded`;
     case 'EISDIR':
       return `${what} \`${path}\` is a directory, not a file: the file was missing on the host when the container was created, so Docker made a folder; put the file there, remove the folder and recreate the container`;
     default:

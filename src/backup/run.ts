@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ExitCode, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { throttleProgress } from '../progress.ts';
-import { acquireRunLock } from './lock.ts';
+import { acquireRunLock, RunLockedError, type RunLock } from './lock.ts';
 import { dumpFileName } from './manifest.ts';
 import { newRunReport, type RunReport, type RunTrigger, type StepName } from '../report.ts';
 import { partialFolderName, runFolderName } from './run-folders.ts';
@@ -47,9 +47,25 @@ class StepFailure extends Error {
 }
 
 /**
+ * The report of a run that could not start because nothing can be written in BACKUP_DIR (its disk
+ * is full, it is not writable): failed with exit 1, no step attempted, for the failure notification.
+ */
+export function notStartedReport(runId: string, trigger: RunTrigger, started: Date, finished: Date, cause: unknown): RunReport {
+  return {
+    ...newRunReport({ runId, trigger, startedAt: started }),
+    status: 'failed',
+    exitCode: ExitCode.databaseFailed,
+    finishedAt: finished.toISOString(),
+    durationMs: finished.getTime() - started.getTime(),
+    error: `the run could not start: ${errorMessage(cause)}`,
+  };
+}
+
+/**
  * One backup run (README "What a run does"): the steps of src/backup/steps/ in order, and the rules
- * between them. Holds the run lock for its whole length. Never throws once the lock is taken: the
- * result, including the exit code, is in the returned report.
+ * between them. Holds the run lock for its whole length. Throws only RunLockedError (another run
+ * holds the lock): the result, including the exit code, is in the returned report, also when the
+ * lock cannot be written at all (a full or unwritable BACKUP_DIR: a failed run, notified).
  *
  * 1. immich: in maintenance mode → the run is skipped (75), nothing written.
  * 2. dump, library-check, config-copy, manifest: the local part, written into a hidden
@@ -63,8 +79,18 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
   const now = options.now ?? (() => new Date());
   const started = now();
   let runId = runFolderName(started);
-  await mkdir(options.backupDir, { recursive: true });
-  const lock = await acquireRunLock(options.backupDir, runId, options.log);
+  let lock: RunLock;
+  try {
+    await mkdir(options.backupDir, { recursive: true });
+    lock = await acquireRunLock(options.backupDir, runId, options.log);
+  } catch (error) {
+    if (error instanceof RunLockedError) throw error;
+    // A full or unwritable BACKUP_DIR: a failure like any other, or scheduled runs would stop unheard of.
+    const report = notStartedReport(runId, options.trigger, started, now(), error);
+    options.log.error({ exitCode: report.exitCode, error: report.error }, 'backup run failed');
+    await options.notify?.('failure', structuredClone(report));
+    return report;
+  }
   const log = options.log.child({ runId });
   const steps = options.steps;
   const report = newRunReport({ runId, trigger: options.trigger, startedAt: started });

@@ -3,7 +3,7 @@ import { loadSidecarConfig } from '../config.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import type { RunReport } from '../report.ts';
 import { formatLocalTime } from '../time.ts';
-import { notifiersFromConfig, notifyAll } from '../notify/index.ts';
+import { notifiersFromConfig, notifyAll, type NotificationEvent } from '../notify/index.ts';
 import { ExitCode, UserError } from '../errors.ts';
 
 export function describeRun(report: RunReport): string {
@@ -40,22 +40,29 @@ const command: Command = {
     const config = loadSidecarConfig(context.env);
     // Loaded after the configuration is known good: a bad variable is reported before anything else.
     const { createSteps } = await import('../backup/steps/index.ts');
-    const { runBackup } = await import('../backup/run.ts');
+    const { notStartedReport, runBackup } = await import('../backup/run.ts');
+    const { runFolderName } = await import('../backup/run-folders.ts');
     const { runStartupChecks } = await import('../backup/preflight.ts');
     // Each failed check is said with its fix before anything runs. Only an unwritable backups
     // folder stops here (nothing could be written); the run reports the others as its own failures.
     const checks = await runStartupChecks(config, { signal: context.signal });
     for (const check of checks.filter((result) => !result.ok)) context.log.error({ check: check.name }, check.message);
-    const backupsFolder = checks.find((check) => check.name === 'backups-folder');
-    if (backupsFolder !== undefined && !backupsFolder.ok) throw new UserError(backupsFolder.message, { exitCode: ExitCode.databaseFailed });
     const notifiers = notifiersFromConfig(config.notify);
+    const notify = (event: NotificationEvent, run: RunReport) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log, stopping: context.signal });
+    const backupsFolder = checks.find((check) => check.name === 'backups-folder');
+    if (backupsFolder !== undefined && !backupsFolder.ok) {
+      // A failed run like any other for the notifiers (a full disk must not stop backups unheard of).
+      const now = new Date();
+      await notify('failure', notStartedReport(runFolderName(now), 'manual', now, now, backupsFolder.message));
+      throw new UserError(backupsFolder.message, { exitCode: ExitCode.databaseFailed });
+    }
     const report = await runBackup({
       backupDir: config.backupDir,
       steps: createSteps(config, context.log, context.signal),
       log: context.log,
       signal: context.signal,
       trigger: 'manual',
-      notify: (event, run) => notifyAll(event, run, { ...config.notify, notifiers, log: context.log, stopping: context.signal }),
+      notify,
     });
     context.stdout.write(args.values.json === true ? `${JSON.stringify(report, null, 2)}\n` : describeRun(report));
     return report.exitCode ?? 1;

@@ -35,7 +35,8 @@ export function describe(notification: Notification): Message {
     lines.push(`Skipped: ${run.error ?? 'no reason given'}`, 'No new backup was made; the next scheduled run will try again.');
   }
   if (event === 'failure') {
-    lines.push(`Failed step: ${run.failedStep ?? 'unknown'}`);
+    // A run that could not start (BACKUP_DIR full or not writable) failed before any step.
+    if (run.failedStep !== null) lines.push(`Failed step: ${run.failedStep}`);
     if (run.error !== null) lines.push(`Error: ${run.error}`);
     if (run.exitCode === 2) lines.push('The local backup was kept; the offsite copy (Kopia) is missing for this run.');
     if (run.exitCode === 1) lines.push('No new backup was made.');

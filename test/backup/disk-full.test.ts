@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { checksumCacheFileName } from '../../src/backup/checksums.ts';
 import { lockFileName } from '../../src/backup/lock.ts';
+import { runBackup } from '../../src/backup/run.ts';
 import { stateFileName } from '../../src/backup/state.ts';
+import type { RunReport } from '../../src/report.ts';
+import { captureLog } from '../support/log-capture.ts';
 import { runCli } from '../support/cli.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -15,7 +18,8 @@ import { dayMs, makeRunFolder } from './helpers.ts';
 /**
  * BACKUP_DIR runs out of space (a small tmpfs as BACKUP_DIR): in the middle of a run, the run fails
  * with exit 1 saying "no space left" and where, nothing half-written is left that list, status or
- * retention could take for a backup, and the older good backup is still there and good.
+ * retention could take for a backup, and the older good backup is still there and good. Already full
+ * when a run starts (even the run lock cannot be written): a failed run, notified like any other.
  */
 let server: PostgresServer;
 let receiver: WebhookReceiver;
@@ -109,3 +113,57 @@ test('the disk fills up while the config files are copied: exit 1 "no space left
   assert.deepEqual(notified.map((n) => n.event), ['failure']);
   assert.ok(existsSync(join(backupDir, older)));
 });
+
+/** Fills what is left of `folder`'s disk. */
+function fill(folder: string): void {
+  const fd = openSync(join(folder, 'filler'), 'w');
+  const block = Buffer.alloc(64 * 1024, 1);
+  try {
+    for (;;) writeSync(fd, block);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('a disk already full when a scheduled run starts: the run cannot take its lock, and says so as a failure, notified', async (t) => {
+  const backupDir = smallDisk(t, 'full', '1m');
+  if (backupDir === undefined) return;
+  fill(backupDir);
+  const { log } = captureLog();
+  const notified: [string, RunReport][] = [];
+  const report = await runBackup({
+    backupDir,
+    log,
+    signal: new AbortController().signal,
+    trigger: 'schedule',
+    notify: async (event, run) => notified.push([event, run]),
+    steps: {
+      dump: () => Promise.reject(new Error('the dump must not start')),
+      checkLibrary: async () => ({ ok: true, found: [], warnings: [] }),
+      copyConfig: async () => ({ copied: [], missing: [] }),
+      retention: async () => ({ deleted: [], kept: [], errors: [] }),
+    },
+  });
+  assert.equal(report.status, 'failed');
+  assert.equal(report.exitCode, 1);
+  assert.match(report.error!, new RegExp(`^the run could not start: no space left on the device holding ${backupDir}`));
+  assert.deepEqual(notified.map(([event]) => event), ['failure']);
+  assert.equal(notified[0]![1].error, report.error);
+  assert.deepEqual(readdirSync(backupDir), ['filler'], 'nothing left behind, no lock');
+});
+
+test('backup (the CLI) on a full disk: exit 1, the failure is notified, not only printed', async (t) => {
+  const backupDir = smallDisk(t, 'full-cli', '1m');
+  if (backupDir === undefined) return;
+  fill(backupDir);
+  const before = receiver.requests.length;
+  const result = await runCli(['backup'], env(backupDir, ['/nonexistent/compose.yml']));
+  assert.equal(result.code, 1, result.stderr);
+  assert.match(result.stderr, /immich-backup backup: the backups folder `[^`]+` cannot be used: no space left on the device/);
+  const notified = receiver.requests.slice(before).map((request) => JSON.parse(request.body) as { event: string; message: string });
+  assert.deepEqual(notified.map((n) => n.event), ['failure']);
+  assert.match(notified[0]!.message, /no space left on the device/);
+});
+
