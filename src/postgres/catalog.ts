@@ -157,6 +157,15 @@ export interface StatisticsRow {
 }
 export const statisticsQuery = catalogQuery('statistics');
 
+export interface EventTriggerRow {
+  oid: number; name: string; event: string;
+  /** WHEN TAG IN's list, each tag already a literal; null: every command. */
+  tags: string | null;
+  /** The function, schema-qualified (regproc). */
+  function: string; enabled: string; owner: string; comment: string | null;
+}
+export const eventTriggersQuery = catalogQuery('event-triggers');
+
 export interface TriggerRow {
   oid: number; relid: number; schema: string; table: string; name: string; definition: string; enabled: string; comment: string | null;
 }

@@ -57,6 +57,8 @@ export const Priority = {
   acl: 40,
   defaultAcl: 41,
   databaseSettings: 45,
+  /** pg_dump's EVENT_TRIGGER, in its last pass (with REFRESH MATERIALIZED VIEW): they would fire on the restore's own DDL. */
+  eventTrigger: 48,
   refreshMaterializedView: 50,
 } as const;
 

@@ -6,6 +6,7 @@ import {
   columnDefaultsQuery,
   constraintPartsQuery,
   domainConstraintsQuery,
+  eventTriggersQuery,
   notValidParentConstraintsQuery,
   viewRulesQuery,
   columnsQuery,
@@ -35,6 +36,7 @@ import {
   type ColumnDefaultRow,
   type ConstraintPartRow,
   type DomainConstraintRow,
+  type EventTriggerRow,
   type NotValidParentConstraintRow,
   type ViewRuleRow,
   type ColumnRow,
@@ -110,6 +112,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const triggers = await rows<TriggerRow>(triggersQuery);
   const rules = await rows<RuleRow>(rulesQuery);
   const policies = await rows<PolicyRow>(policiesQuery);
+  const eventTriggers = await rows<EventTriggerRow>(eventTriggersQuery);
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
   const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
   const defaultAcls = options.owner ? await rows<DefaultAclRow>(defaultAclsQuery) : [];
@@ -201,6 +204,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
     for (const rule of rules) entries.push(ddl.rule.write(rule, q));
     for (const policy of policies) entries.push(ddl.policy.write(policy, q));
+    for (const eventTrigger of eventTriggers) entries.push(ddl.eventTrigger.write(eventTrigger, q, options));
     const settingsEntry = ddl.databaseSettings.write(settings.map((s) => s.setting));
     if (settingsEntry !== null) entries.push(settingsEntry);
     for (const acl of builtinAcls) entries.push(ddl.builtinPrivileges.write(acl, q));

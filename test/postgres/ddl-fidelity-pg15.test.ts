@@ -106,6 +106,12 @@ test('text search dictionaries and configurations (mappings, comments, owners) b
   assert.match(words ?? '', /ADD MAPPING FOR asciiword WITH fid\.plain_words, fid\."English Stem";/);
 });
 
+test('event triggers (tags, DISABLE, ENABLE REPLICA, comment, owner) come last and restore over themselves', () => {
+  assertEntriesSurvive(/EVENT TRIGGER/);
+  const disabled = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE EVENT TRIGGER "Fid Drops"'));
+  assert.match(disabled ?? '', /WHEN TAG IN \('DROP TABLE', 'DROP VIEW'\)[\s\S]*ALTER EVENT TRIGGER "Fid Drops" DISABLE;/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

@@ -22,6 +22,8 @@ export async function prepareCluster(server: PostgresServer): Promise<void> {
   }
   await server.query('postgres', 'CREATE ROLE fidelity_reader');
   await server.query('postgres', 'CREATE ROLE fidelity_writer');
+  // Only a superuser may own an event trigger.
+  await server.query('postgres', 'CREATE ROLE fidelity_event_owner SUPERUSER');
   // Names an aclitem's text must quote: the dump reads privileges with aclexplode(), never that text.
   await server.query('postgres', 'CREATE ROLE "we=ird/role""x"');
   await server.query('postgres', 'CREATE ROLE "a b"');

@@ -15,7 +15,6 @@ let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'publication keeper_pub',
-  'event trigger keeper_ddl',
   'foreign data wrapper dummy_fdw',
   'foreign server dummy_server',
   'user mapping postgres on dummy_server',

@@ -1,6 +1,7 @@
 import { collationEntry } from './collation.ts';
 import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
 import { databaseSettingsEntry } from './database-settings.ts';
+import { eventTriggerEntry } from './event-trigger.ts';
 import { extensionEntry } from './extension.ts';
 import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
@@ -38,6 +39,7 @@ export const ddlWriters = {
   index: { kinds: ['index'], write: indexEntry },
   trigger: { kinds: ['trigger'], write: triggerEntry },
   rule: { kinds: ['rule'], write: ruleEntry },
+  eventTrigger: { kinds: ['event trigger'], write: eventTriggerEntry },
   policy: { kinds: ['policy'], write: policyEntry },
   rowSecurity: { kinds: ['row level security'], write: rowSecurityEntry },
   defaultPrivileges: { kinds: ['default privileges'], write: defaultAclEntry },

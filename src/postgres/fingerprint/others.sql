@@ -1,6 +1,6 @@
 -- Kinds with no catalog query of their own: extended statistics, collations, text search
--- dictionaries and configurations (a configuration with its token mappings; owners with --owner),
--- and kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
+-- dictionaries and configurations (a configuration with its token mappings), event triggers
+-- (owners with --owner), and kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
 -- out here too): casts and operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
@@ -56,6 +56,15 @@ SELECT i.type, i.identity, 'pg_ts_config:' || c.oid,
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_ts_config'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_event_trigger:' || t.oid, ARRAY['pg_proc:' || t.evtfoid],
+       (pg_catalog.to_jsonb(t) - ARRAY['oid', 'evtname', 'evtowner', 'evtfoid'])
+       || pg_catalog.jsonb_build_object('function', t.evtfoid::pg_catalog.regprocedure::text)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(t.evtowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_event_trigger t
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_event_trigger'::pg_catalog.regclass, t.oid, 0) AS i
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_event_trigger'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
