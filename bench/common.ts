@@ -134,6 +134,27 @@ export async function ensureDatabase(port: number, name: string, assetCount: num
   }
 }
 
+/**
+ * CPU time the bench server's container has used so far (ms), from its cgroup: what PostgreSQL's
+ * backends spent. Much less moved by other work on the machine than wall times are (though not
+ * immune: a crowded machine inflates CPU time too). undefined when the cgroup cannot be read.
+ */
+export async function serverCpuMs(): Promise<number | undefined> {
+  const v2 = await run('docker', ['exec', container, 'cat', '/sys/fs/cgroup/cpu.stat']).catch(() => undefined);
+  const usec = v2 === undefined ? undefined : /^usage_usec (\d+)$/m.exec(v2)?.[1];
+  if (usec !== undefined) return Number(usec) / 1000;
+  const v1 = await run('docker', ['exec', container, 'cat', '/sys/fs/cgroup/cpuacct/cpuacct.usage']).catch(() => undefined);
+  return v1 === undefined || v1.trim() === '' ? undefined : Number(v1.trim()) / 1e6;
+}
+
+/** The server CPU `work` cost (ms; NaN when unknown) beside its result. */
+export async function withServerCpu<T>(work: () => Promise<T>): Promise<{ result: T; serverCpuMs: number }> {
+  const before = await serverCpuMs();
+  const result = await work();
+  const after = await serverCpuMs();
+  return { result, serverCpuMs: before === undefined || after === undefined ? Number.NaN : after - before };
+}
+
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

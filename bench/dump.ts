@@ -13,7 +13,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCompressionLevel, defaultJobs } from '../src/postgres/dump.ts';
-import { clientEnv, databaseUrl, ensureDatabase, hasProgram, here, mb, median, pipe, run, seconds, shapes, startServer } from './common.ts';
+import { clientEnv, databaseUrl, ensureDatabase, hasProgram, here, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const level = Number(process.env.BENCH_LEVEL ?? defaultCompressionLevel);
@@ -25,14 +25,18 @@ const pigz = hasProgram('pigz');
 interface Measurement {
   ms: number;
   cpuMs?: number;
+  /** The server's CPU time during the run (its container's cgroup; NaN when unreadable). */
+  serverCpuMs?: number;
   size: number;
   maxRssBytes?: number;
 }
 
 async function ours(port: number, database: string, jobCount: number, gzipLevel: number): Promise<Measurement> {
-  const output = await run(process.execPath, [join(here, 'dump-child.ts'), 'dump', databaseUrl(port, database), join(work, 'ours.sql.gz'), String(jobCount), String(gzipLevel)]);
+  const { result: output, serverCpuMs } = await withServerCpu(() =>
+    run(process.execPath, [join(here, 'dump-child.ts'), 'dump', databaseUrl(port, database), join(work, 'ours.sql.gz'), String(jobCount), String(gzipLevel)]),
+  );
   const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; size: number; maxRssBytes: number };
-  return { ms: result.ms, cpuMs: result.cpuMs, size: result.size, maxRssBytes: result.maxRssBytes };
+  return { ms: result.ms, cpuMs: result.cpuMs, serverCpuMs, size: result.size, maxRssBytes: result.maxRssBytes };
 }
 
 async function floor(port: number, database: string): Promise<Measurement> {
@@ -44,11 +48,13 @@ async function floor(port: number, database: string): Promise<Measurement> {
 async function peer(port: number, database: string, compressor: 'gzip' | 'pigz', gzipLevel: number): Promise<Measurement> {
   const file = join(work, `peer.sql.gz`);
   const out = createWriteStream(file);
-  const ms = await pipe(['pg_dump', ['--clean', '--if-exists', '-d', database]], [compressor, [`-${gzipLevel}`]], clientEnv(port), out);
+  const { result: ms, serverCpuMs } = await withServerCpu(() =>
+    pipe(['pg_dump', ['--clean', '--if-exists', '-d', database]], [compressor, [`-${gzipLevel}`]], clientEnv(port), out),
+  );
   await new Promise((resolve) => out.end(resolve));
   const size = statSync(file).size;
   rmSync(file, { force: true });
-  return { ms, size };
+  return { ms, serverCpuMs, size };
 }
 
 const port = await startServer();
@@ -79,9 +85,11 @@ for (const shape of sized) {
     oursRuns.push(a);
     gzipRuns.push(b);
     if (c !== undefined) pigzRuns.push(c);
+    // Server CPU beside each: what other work on the machine moves much less than wall times.
     console.log(
-      `  round ${round}: ours ${seconds(a.ms)} (${mb(a.size)}, RSS ${mb(a.maxRssBytes!)}, our process's CPU ${seconds(a.cpuMs!)}), pg_dump|gzip ${seconds(b.ms)} (${mb(b.size)})` +
-        (c === undefined ? '' : `, pg_dump|pigz ${seconds(c.ms)} (${mb(c.size)})`),
+      `  round ${round}: ours ${seconds(a.ms)} (${mb(a.size)}, RSS ${mb(a.maxRssBytes!)}, our process's CPU ${seconds(a.cpuMs!)}, server CPU ${seconds(a.serverCpuMs!)}), ` +
+        `pg_dump|gzip ${seconds(b.ms)} (${mb(b.size)}, server CPU ${seconds(b.serverCpuMs!)})` +
+        (c === undefined ? '' : `, pg_dump|pigz ${seconds(c.ms)} (${mb(c.size)}, server CPU ${seconds(c.serverCpuMs!)})`),
     );
   }
   const floorRun = await floor(port, shape.database);

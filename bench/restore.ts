@@ -2,14 +2,15 @@
 // into an empty database, on the two database shapes of bench:dump (see bench/common.ts; the
 // databases are made once in the container `immich-backup-bench-pg15`). Each shape is dumped once
 // with our dump, then restored A/B for BENCH_ROUNDS rounds (default 3); prints medians, their ratio
-// and restore-db's peak RSS (measured in a child process of its own). BENCH_RESTORE_JOBS sets
+// and restore-db's peak RSS (measured in a child process of its own), and beside each run the CPU
+// time of restore-db's process and of the server (its container's cgroup). BENCH_RESTORE_JOBS sets
 // restore-db's --jobs (default: its default).
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { dumpToFile } from '../src/postgres/dump.ts';
-import { admin, clientEnv, databaseUrl, ensureDatabase, here, mb, median, pipe, run, seconds, shapes, startServer } from './common.ts';
+import { admin, clientEnv, databaseUrl, ensureDatabase, here, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const jobs = process.env.BENCH_RESTORE_JOBS ?? 'default';
@@ -47,22 +48,32 @@ try {
     await dumpToFile({ connection: { connectionString: databaseUrl(port, shape.database) }, path: file });
     const expected = await rowCounts(port, shape.database);
     console.log(`\n== ${shape.database}, ${shape.label}: ${mb(size)} on disk, our dump ${mb(statSync(file).size)}`);
-    const oursRuns: { ms: number; rss: number }[] = [];
+    const oursRuns: { ms: number; rss: number; cpuMs: number; serverCpuMs: number }[] = [];
     const psqlRuns: number[] = [];
+    const psqlServerCpu: number[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       await freshTarget(port);
-      const output = await run(process.execPath, [join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]);
-      const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown };
+      const ours = await withServerCpu(() => run(process.execPath, [join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]));
+      const result = JSON.parse(ours.result.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown };
       if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
       await freshTarget(port);
-      const psqlMs = await pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port));
-      oursRuns.push({ ms: result.ms, rss: result.maxRssBytes });
-      psqlRuns.push(psqlMs);
-      console.log(`  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, its CPU ${seconds(result.cpuMs)}, ${JSON.stringify(result.parallel ?? {})}), gunzip|psql ${seconds(psqlMs)}`);
+      const psql = await withServerCpu(() => pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port)));
+      oursRuns.push({ ms: result.ms, rss: result.maxRssBytes, cpuMs: result.cpuMs, serverCpuMs: ours.serverCpuMs });
+      psqlRuns.push(psql.result);
+      psqlServerCpu.push(psql.serverCpuMs);
+      // CPU beside wall times (which other work on the machine moves most): restore-db's own process,
+      // and the server's for each; on 2 cores neither can take less than its CPU total / 2.
+      console.log(
+        `  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, its CPU ${seconds(result.cpuMs)}, server CPU ${seconds(ours.serverCpuMs)}, ${JSON.stringify(result.parallel ?? {})}), ` +
+          `gunzip|psql ${seconds(psql.result)} (server CPU ${seconds(psql.serverCpuMs)})`,
+      );
     }
     const oursMedian = median(oursRuns.map((r) => r.ms));
     const psqlMedian = median(psqlRuns);
-    const line = `RATIO ${shape.database}: restore-db / gunzip|psql = ${(oursMedian / psqlMedian).toFixed(3)} (${seconds(oursMedian)} / ${seconds(psqlMedian)}), restore-db peak RSS ${mb(Math.max(...oursRuns.map((r) => r.rss)))}`;
+    const cpu =
+      `median CPU: restore-db ${seconds(median(oursRuns.map((r) => r.cpuMs)))} + server ${seconds(median(oursRuns.map((r) => r.serverCpuMs)))}, ` +
+      `gunzip|psql server ${seconds(median(psqlServerCpu))}`;
+    const line = `RATIO ${shape.database}: restore-db / gunzip|psql = ${(oursMedian / psqlMedian).toFixed(3)} (${seconds(oursMedian)} / ${seconds(psqlMedian)}), restore-db peak RSS ${mb(Math.max(...oursRuns.map((r) => r.rss)))}; ${cpu}`;
     console.log(line);
     summary.push(line);
   }
