@@ -19,7 +19,8 @@ const command: Command = {
     'like pg_restore -j. A single transaction (--clean, --single-transaction) is always one connection.',
     "Prints the Immich version and newest migration the backup was made with (from its manifest), and warns",
     "when the target database's Immich (its kysely_migrations) is older: Immich cannot migrate a database down.",
-    'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it.',
+    'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it: --clean refuses',
+    'a database that other sessions are still connected to, naming them.',
   ].join('\n'),
   options: {
     input: { type: 'string', short: 'i' },

@@ -72,6 +72,30 @@ export async function countUserTables(client: pg.ClientBase): Promise<number> {
 }
 
 /**
+ * Restoring over a database that others are still connected to (Immich not stopped) is refused
+ * before anything is touched: an open transaction of theirs holds back the DROPs for as long as it
+ * lasts (the restore would wait with no limit), and a connection without one would write into
+ * the database while it is being replaced. Our own connections (application name immich-backup …,
+ * e.g. one still closing) do not count.
+ */
+async function refuseOtherConnections(client: pg.ClientBase, database: string): Promise<void> {
+  const { rows } = await client.query<{ name: string; n: number }>(
+    `SELECT coalesce(nullif(application_name, ''), usename::text, 'unnamed') AS name, count(*)::int AS n
+       FROM pg_catalog.pg_stat_activity
+      WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_pid()
+        AND backend_type = 'client backend' AND application_name NOT LIKE 'immich-backup%'
+      GROUP BY 1 ORDER BY 1`,
+  );
+  const total = rows.reduce((sum, row) => sum + row.n, 0);
+  if (total === 0) return;
+  const names = rows.map((row) => (row.n > 1 ? `${row.name} ×${row.n}` : row.name)).join(', ');
+  throw new UserError(
+    `database ${database} has ${total} other connection(s) (${names}): nothing was restored. Stop Immich first ` +
+      '(docker compose stop immich-server immich-machine-learning) and close the other connections, then restore again',
+  );
+}
+
+/**
  * Restores a plain SQL dump by streaming it through the `pg` driver: statements are executed one
  * by one, COPY blocks are streamed into the server with pg-copy-streams. The first error stops
  * the restore and names the statement's line.
@@ -118,6 +142,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       );
     }
     if (tables > 0) {
+      await refuseOtherConnections(client, database);
       // --clean over a database with tables: the whole input is proven restorable before anything is dropped.
       checkedAgainstManifest = (await checkDumpInput(options.input, options.signal)).checkedAgainstManifest;
     } else {

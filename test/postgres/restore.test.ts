@@ -157,3 +157,25 @@ test('psql meta-commands: \\connect to another database and unknown commands are
   assert.equal(nothing.code, 1);
   assert.match(nothing.stderr, /holds no SQL statements: it is not a database dump/);
 });
+
+test('--clean over a database Immich is still connected to is refused, naming the connections, instead of waiting on their locks', { timeout: 90_000 }, async () => {
+  await server.createDatabase('in_use');
+  await server.psql('in_use', 'CREATE TABLE mine (id integer); INSERT INTO mine VALUES (7);');
+  const immich = await server.connect('in_use');
+  try {
+    await immich.query("SET application_name = 'immich_api'");
+    // An open transaction that read the table: its lock holds any DROP back until it ends.
+    await immich.query('BEGIN');
+    await immich.query('SELECT * FROM mine');
+    const started = Date.now();
+    const result = await restoreDb(['--input', dump.path, '--clean'], 'in_use');
+    assert.ok(Date.now() - started < 60_000, `answered in ${Date.now() - started} ms`);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /database in_use has 1 other connection\(s\) \(immich_api\): nothing was restored\. Stop Immich first/);
+    assert.deepEqual((await server.query<{ id: number }>('in_use', 'SELECT id FROM mine')).map((row) => row.id), [7], 'left as it was');
+  } finally {
+    await immich.query('ROLLBACK').catch(() => undefined);
+    await immich.end();
+  }
+});
+
