@@ -73,6 +73,20 @@ export interface TypeRow {
 }
 export const typesQuery = catalogQuery('types');
 
+export interface CastRow {
+  oid: number;
+  /** Source and target types, as format_type writes them. */
+  source: string; target: string;
+  /** castmethod: 'f' a function, 'i' I/O conversion, 'b' binary-coercible. */
+  method: string;
+  /** castcontext: 'e' explicit, 'a' assignment, 'i' implicit. */
+  context: string;
+  functionSchema: string | null; functionName: string | null;
+  /** The function's argument types (oidvectortypes). */
+  functionArgs: string | null; comment: string | null;
+}
+export const castsQuery = catalogQuery('casts');
+
 export interface FunctionRow {
   oid: number; schema: string; name: string; kind: string; identityArgs: string; definition: string; owner: string;
   acl: AclPrivilege[] | null; comment: string | null;

@@ -33,6 +33,8 @@ export const Priority = {
   collation: 3,
   extension: 5,
   type: 6,
+  /** Before functions, as pg_dump: a view records its dependency on the cast's function, not on the cast. */
+  cast: 7,
   function: 8,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   arrayTypesQuery,
   builtinAclsQuery,
+  castsQuery,
   collationsQuery,
   columnDefaultsQuery,
   constraintPartsQuery,
@@ -32,6 +33,7 @@ import {
   typesQuery,
   type ArrayTypeRow,
   type BuiltinAclRow,
+  type CastRow,
   type CollationRow,
   type ColumnDefaultRow,
   type ConstraintPartRow,
@@ -100,6 +102,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const collations = await rows<CollationRow>(collationsQuery);
   const extensions = await rows<ExtensionRow>(extensionsQuery);
   const types = await rows<TypeRow>(typesQuery);
+  const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
@@ -148,6 +151,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const collation of collations) entries.push(ddl.collation.write(collation, q, options));
     for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(ddl.extension.write(extension, q));
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
+    for (const cast of casts) entries.push(ddl.cast.write(cast, q));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));

@@ -112,6 +112,10 @@ test('event triggers (tags, DISABLE, ENABLE REPLICA, comment, owner) come last a
   assert.match(disabled ?? '', /WHEN TAG IN \('DROP TABLE', 'DROP VIEW'\)[\s\S]*ALTER EVENT TRIGGER "Fid Drops" DISABLE;/);
 });
 
+test('casts with a function, with I/O conversion and binary-coercible, with a comment, before a view using one', () => {
+  assertEntriesSurvive(/CAST \((fid\.mood|boolean)|mood_ranks/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

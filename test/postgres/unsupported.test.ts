@@ -21,7 +21,6 @@ const expectedUnsupported = [
   'foreign table public.remote_things',
   'operator public.###(integer, integer)',
   'operator family public.keeper_family',
-  'cast (public.mood AS integer)',
   'aggregate public.keeper_sum(integer)',
   'range type public.float_range',
   'partitioned table public.measurements',

@@ -1,3 +1,4 @@
+import { castEntry } from './cast.ts';
 import { collationEntry } from './collation.ts';
 import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
 import { databaseSettingsEntry } from './database-settings.ts';
@@ -29,6 +30,7 @@ export const ddlWriters = {
   collation: { kinds: ['collation'], write: collationEntry },
   extension: { kinds: ['extension'], write: extensionEntry },
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
+  cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure'], write: functionEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },

@@ -1,7 +1,7 @@
 -- Kinds with no catalog query of their own: extended statistics, collations, text search
 -- dictionaries and configurations (a configuration with its token mappings), event triggers
--- (owners with --owner), and kinds the dump does not write yet (it fails, or lists them as unsupported and they are left
--- out here too): casts and operators of the user.
+-- (owners with --owner), casts, and a kind the dump does not write yet (it fails, or lists them as
+-- unsupported and they are left out here too): operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
