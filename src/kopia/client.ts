@@ -301,11 +301,19 @@ export class KopiaClient {
 
     const saved = await this.#snapshotSavedBy(finished, path, triggeredAt, options.signal);
     if (saved === undefined) throw new KopiaError(`the snapshot of ${source.path} finished but no snapshot was saved`);
-    const errors = counter(finished, 'Errors') + (saved.summary?.numFailed ?? 0);
+    // The task's counter and the snapshot's summary count the same failed files.
+    const failed = Math.max(counter(finished, 'Errors'), saved.summary?.numFailed ?? 0);
+    // A policy that ignores file errors still leaves those files out: not a complete snapshot either.
+    const ignored = saved.summary?.numIgnoredErrors ?? 0;
+    const errors = failed + ignored;
     if (errors > 0 || saved.incomplete !== undefined) {
       const first = saved.summary?.errors?.[0];
+      const counts = [
+        ...(failed > 0 || ignored === 0 ? [`had ${failed} error(s)`] : []),
+        ...(ignored > 0 ? [`${failed > 0 ? 'and ' : 'had '}${ignored} error(s) its Kopia policy ignores (those files are not in it)`] : []),
+      ].join(' ');
       throw new KopiaError(
-        `the snapshot of ${source.path} ${saved.incomplete === undefined ? '' : `is incomplete (${saved.incomplete}) and `}had ${errors} error(s)${
+        `the snapshot of ${source.path} ${saved.incomplete === undefined ? '' : `is incomplete (${saved.incomplete}) and `}${counts}${
           first === undefined ? '' : `, first: ${first.path ?? ''}: ${first.error ?? ''}`
         }`,
       );

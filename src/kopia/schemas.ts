@@ -55,6 +55,8 @@ export const directorySummarySchema = z.looseObject({
   files: z.number().optional(),
   dirs: z.number().optional(),
   numFailed: z.number().optional(),
+  /** Errors the source's policy says to ignore (errorHandling): the files are missing from the snapshot all the same. */
+  numIgnoredErrors: z.number().optional(),
   errors: z.array(z.looseObject({ path: z.string().optional(), error: z.string().optional() })).nullish(),
 });
 

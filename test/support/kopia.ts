@@ -47,6 +47,11 @@ export interface KopiaServerOptions {
   asyncRepoConnect?: boolean;
   /** Environment of the server process (e.g. KOPIA_PASSWORD, KOPIA_PERSIST_CREDENTIALS_ON_CONNECT as in the kopia image). */
   env?: Record<string, string>;
+  /**
+   * The server's root may not read what its file modes deny (it runs without CAP_DAC_OVERRIDE and
+   * CAP_DAC_READ_SEARCH): a file at mode 000 is unreadable to it, as to a non-root kopia service.
+   */
+  obeyFileModes?: boolean;
 }
 
 export async function startKopiaServer(options: KopiaServerOptions = {}): Promise<KopiaServer> {
@@ -61,6 +66,7 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
       .withEnvironment(serverEnv)
       .withNetworkMode('host')
       .withBindMounts([{ source: shared, target: shared, mode: 'rw' }])
+      .withDroppedCapabilities(...(options.obeyFileModes === true ? ['DAC_OVERRIDE', 'DAC_READ_SEARCH'] : []))
       .withStartupTimeout(120_000);
   /** The kopia CLI in a container of its own, when no server container runs to exec it in. */
   const once = async (args: string[]) => {
