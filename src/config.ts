@@ -275,6 +275,10 @@ const durationOrZero = z.string().transform((value, context) => {
  */
 export const kopiaConnectionEnvShape = {
   KOPIA_SERVER_URL: httpUrl('the Kopia server, e.g. http://kopia:51515')
+    // The URL is printed (logs, /healthz, notifications): a password in it would be printed with it.
+    .refine((value) => !URL.canParse(value) || (new URL(value).username === '' && new URL(value).password === ''), {
+      message: 'must not hold a user name or password: set KOPIA_SERVER_USERNAME and KOPIA_SERVER_PASSWORD (KOPIA_SERVER_PASSWORD_FILE) instead',
+    })
     .transform((value) => value.replace(/\/+$/, ''))
     .default('http://kopia:51515'),
   KOPIA_SERVER_USERNAME: z.string().default('kopia'),

@@ -57,3 +57,15 @@ test('DB_PORT takes decimal digits only, 1-65535: 0x15AC and 1e3 are refused', (
   assert.equal(loadDatabaseConfig({ DB_PASSWORD: 'x' }).connection.port, 5432);
   assert.match(problems({ HTTP_PORT: '0x1F90' }), /HTTP_PORT: must be a port number/);
 });
+
+test('KOPIA_SERVER_URL with a user and password in it is refused without echoing them: the URL is shown in logs, /healthz and notifications', async () => {
+  for (const url of ['https://kopia:s3cretPW@nas.example.com:51515', 'http://kopia:s3cretPW@kopia:51515', 'https://s3cretPW@nas.example.com']) {
+    const found = problems({ KOPIA_SERVER_URL: url });
+    assert.match(found, /KOPIA_SERVER_URL: must not hold a user name or password: set KOPIA_SERVER_USERNAME and KOPIA_SERVER_PASSWORD/, url);
+    assert.doesNotMatch(found, /s3cretPW/);
+    assert.throws(() => loadKopiaConnection({ ...base, KOPIA_SERVER_URL: url }), /must not hold a user name or password/);
+  }
+  const status = await runCli(['status'], { ...base, KOPIA_SERVER_URL: 'https://kopia:s3cretPW@127.0.0.1:9', BACKUP_DIR: '/nonexistent-backups' });
+  assert.equal(status.code, 78);
+  assert.doesNotMatch(status.stdout + status.stderr, /s3cretPW/);
+});
