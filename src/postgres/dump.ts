@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import type pg from 'pg';
 import type { TableSummary } from './dump-manifest.ts';
 import { UserError, errorMessage } from '../errors.ts';
@@ -16,7 +15,7 @@ import { DumpGuard } from './dump-guard.ts';
 import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
-import { applyDumpSessionSettings, gzipMemLevel, tableData, type DumpProgress } from './table-data.ts';
+import { applyDumpSessionSettings, dumpGzip, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 import { newestImmichMigration } from './immich-migrations.ts';
@@ -166,7 +165,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     // table (or piece of a big table) is compressed on its own connection, in its own member, and
     // the members are joined in pg_dump's order. Every member is one streaming deflate: no block
     // of data is ever held whole, so memory stays flat.
-    const gzipped = (source: AsyncIterable<Buffer | string>): AsyncIterable<Buffer> => Readable.from(source).compose(createGzip({ level, memLevel: gzipMemLevel }));
+    const gzipped = (source: AsyncIterable<Buffer | string>): AsyncIterable<Buffer> => Readable.from(source).compose(dumpGzip(level));
     async function* compressed(): AsyncGenerator<Buffer> {
       if (!useWorkers) {
         yield* gzipped(counted(concat(scriptHead(parts), sequentialData(parts, tables), scriptTail(parts))));

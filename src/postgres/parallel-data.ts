@@ -3,7 +3,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import pg from 'pg';
 import type { TableSummary } from './dump-manifest.ts';
 import { UserError } from '../errors.ts';
@@ -12,7 +11,7 @@ import type { DdlOptions } from './ddl.ts';
 import type { DumpGuard } from './dump-guard.ts';
 import type { IdentifierQuoter } from './quote.ts';
 import type { Catalog, DataTable } from './schema.ts';
-import { applyDumpSessionSettings, gzipMemLevel, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
+import { applyDumpSessionSettings, dumpGzip, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
 import { combinePieceDigests } from './table-hash.ts';
 
 export interface ParallelDataOptions {
@@ -106,7 +105,7 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
           yield part;
         }
       };
-      await pipeline(counted, createGzip({ level: parallel.level, memLevel: gzipMemLevel }), createWriteStream(task.file), { signal: guard.signal });
+      await pipeline(counted, dumpGzip(parallel.level), createWriteStream(task.file), { signal: guard.signal });
       task.outcome.resolve({ rows: summary.rows, bytes: summary.bytes, sha256: summary.sha256, uncompressedBytes });
       piecesLeft[task.table]! -= 1;
       if (piecesLeft[task.table] === 0) {
@@ -255,7 +254,8 @@ function splittable(table: DataTable): boolean {
 }
 
 async function* readAndRemove(file: string): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) yield chunk;
+  // Large reads: each chunk is a write to the output (a thread-pool round trip) and a step of every stream between.
+  for await (const chunk of createReadStream(file, { highWaterMark: 512 * 1024 }) as AsyncIterable<Buffer>) yield chunk;
   await rm(file, { force: true });
 }
 
