@@ -1,4 +1,4 @@
-import { createGzip, type Gzip } from 'node:zlib';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { TableSummary } from './dump-manifest.ts';
@@ -41,10 +41,14 @@ export async function applyDumpSessionSettings(client: pg.ClientBase): Promise<v
  * The gzip stream every member of the dump is written with, at the level asked for. memLevel 9 (the
  * most hash memory, 384 KiB per stream instead of 256) deflates level 6 about 5 % faster on dump
  * text and 0.1 % smaller; 64 KiB output buffers instead of 16 KiB mean a quarter of the thread-pool
- * round trips and output chunks.
+ * round trips and output chunks. The Z_FILTERED strategy (short matches are left as literals, which
+ * the Huffman codes store about as well) makes COPY text both faster to deflate and smaller: on the
+ * 1 GB benchmark's CLIP embeddings (60 MB of float text) 1.95 s instead of 2.82 s of CPU and 39.3 %
+ * instead of 41.6 % of the size; on the mid-sized script 1.11 s and 26.4 % instead of 27.4 %. The
+ * output is plain gzip.
  */
 export function dumpGzip(level: number): Gzip {
-  return createGzip({ level, memLevel: 9, chunkSize: 64 * 1024 });
+  return createGzip({ level, memLevel: 9, strategy: zlibConstants.Z_FILTERED, chunkSize: 64 * 1024 });
 }
 
 /**
