@@ -194,6 +194,29 @@ export interface PolicyRow {
 }
 export const policiesQuery = catalogQuery('policies');
 
+export interface PublicationRow {
+  oid: number; name: string; allTables: boolean; insert: boolean; update: boolean; delete: boolean; truncate: boolean;
+  viaRoot: boolean;
+  /** pubgencols_type (18+): 's' publishes stored generated columns; null before 18. */
+  generatedColumns: string | null; owner: string; comment: string | null;
+}
+export const publicationsQuery = catalogQuery('publications');
+
+export interface PublicationTableRow {
+  oid: number; publication: string; schema: string; table: string;
+  /** The published columns (15+), null: all. */
+  columns: string[] | null;
+  /** The row filter (15+), pg_get_expr's text. */
+  rowFilter: string | null;
+}
+/** Column lists and row filters came with PostgreSQL 15: 14 has its own query without them. */
+export const publicationTablesQuery = catalogQuery('publication-tables');
+export const publicationTablesQueryPg14 = catalogQuery('publication-tables-pg14');
+
+export interface PublicationSchemaRow { oid: number; publication: string; schema: string }
+/** PostgreSQL 15+ only (pg_publication_namespace). */
+export const publicationSchemasQuery = catalogQuery('publication-schemas');
+
 export interface DependencyRow { classid: string; objid: number; refclassid: string; refobjid: number; deptype: string }
 export const dependenciesQuery = catalogQuery('dependencies');
 

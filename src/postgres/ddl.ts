@@ -55,6 +55,10 @@ export const Priority = {
   foreignKey: 36,
   rowSecurity: 37,
   policy: 38,
+  publication: 39,
+  /** pg_dump's PUBLICATION_REL and PUBLICATION_TABLE_IN_SCHEMA, right after the publications. */
+  publicationTable: 39.1,
+  publicationSchema: 39.2,
   /** The ACL pass: after every object exists, before materialized views are refreshed (as pg_dump). */
   acl: 40,
   defaultAcl: 41,

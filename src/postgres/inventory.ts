@@ -144,6 +144,18 @@ export const inventoryQueries: KindQuery[] = [
        WHERE (c.relrowsecurity OR c.relforcerowsecurity) AND ${userSchema('n.nspname')}`,
   },
   {
+    // A table's or a schema's membership in a publication is its own statement (ALTER PUBLICATION
+    // ... ADD), so one on a table the dump leaves out is left out with it.
+    kinds: ['publication table', 'publication schema'],
+    sql: (v) => `
+      SELECT 'publication table', n.nspname, p.pubname, c.relname, 'pg_publication_rel', pr.oid FROM pg_catalog.pg_publication_rel pr
+        JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      ${v >= 150000 ? `UNION ALL
+      SELECT 'publication schema', n.nspname, p.pubname, NULL, 'pg_publication_namespace', pn.oid FROM pg_catalog.pg_publication_namespace pn
+        JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid` : ''}`,
+  },
+  {
     kinds: ['operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
     sql: () => `
       SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'pg_operator', o.oid

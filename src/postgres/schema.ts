@@ -20,6 +20,10 @@ import {
   functionsQuery,
   indexesQuery,
   policiesQuery,
+  publicationSchemasQuery,
+  publicationsQuery,
+  publicationTablesQuery,
+  publicationTablesQueryPg14,
   readServerInfo,
   relationsQuery,
   rowTypesQuery,
@@ -51,6 +55,9 @@ import {
   type FunctionRow,
   type IndexRow,
   type PolicyRow,
+  type PublicationRow,
+  type PublicationSchemaRow,
+  type PublicationTableRow,
   type RelationRow,
   type RowTypeRow,
   type RuleRow,
@@ -116,6 +123,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const rules = await rows<RuleRow>(rulesQuery);
   const policies = await rows<PolicyRow>(policiesQuery);
   const eventTriggers = await rows<EventTriggerRow>(eventTriggersQuery);
+  const publications = await rows<PublicationRow>(publicationsQuery);
+  const publicationTables = await rows<PublicationTableRow>(server.versionNum >= 150000 ? publicationTablesQuery : publicationTablesQueryPg14);
+  const publicationSchemas = server.versionNum >= 150000 ? await rows<PublicationSchemaRow>(publicationSchemasQuery) : [];
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
   const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
   const defaultAcls = options.owner ? await rows<DefaultAclRow>(defaultAclsQuery) : [];
@@ -208,6 +218,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
     for (const rule of rules) entries.push(ddl.rule.write(rule, q));
     for (const policy of policies) entries.push(ddl.policy.write(policy, q));
+    for (const publication of publications) entries.push(ddl.publication.write(publication, q, options));
+    for (const table of publicationTables) entries.push(ddl.publicationTable.write(table, q));
+    for (const schema of publicationSchemas) entries.push(ddl.publicationSchema.write(schema, q));
     for (const eventTrigger of eventTriggers) entries.push(ddl.eventTrigger.write(eventTrigger, q, options));
     const settingsEntry = ddl.databaseSettings.write(settings.map((s) => s.setting));
     if (settingsEntry !== null) entries.push(settingsEntry);

@@ -116,6 +116,12 @@ test('casts with a function, with I/O conversion and binary-coercible, with a co
   assertEntriesSurvive(/CAST \((fid\.mood|boolean)|mood_ranks/);
 });
 
+test('publications: tables with a column list and a row filter, all tables, tables in a schema; comment and owner', () => {
+  assertEntriesSurvive(/PUBLICATION/);
+  const filtered = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ALTER PUBLICATION fid_some ADD TABLE ONLY fid.people'));
+  assert.match(filtered ?? '', /fid\.people \(id, name\) WHERE \(\(id > 0\)\);/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

@@ -8,6 +8,7 @@ import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
 import { policyEntry, rowSecurityEntry } from './policy.ts';
 import { builtinAclEntry, defaultAclEntry } from './privileges.ts';
+import { publicationEntry, publicationSchemaEntry, publicationTableEntry } from './publication.ts';
 import { schemaEntry } from './schema.ts';
 import { sequenceEntries } from './sequence.ts';
 import { statisticsEntry } from './statistics.ts';
@@ -44,6 +45,9 @@ export const ddlWriters = {
   eventTrigger: { kinds: ['event trigger'], write: eventTriggerEntry },
   policy: { kinds: ['policy'], write: policyEntry },
   rowSecurity: { kinds: ['row level security'], write: rowSecurityEntry },
+  publication: { kinds: ['publication'], write: publicationEntry },
+  publicationTable: { kinds: ['publication table'], write: publicationTableEntry },
+  publicationSchema: { kinds: ['publication schema'], write: publicationSchemaEntry },
   defaultPrivileges: { kinds: ['default privileges'], write: defaultAclEntry },
   partitionAttach: { kinds: [], write: partitionAttachEntry },
   statistics: { kinds: ['extended statistics'], write: statisticsEntry },

@@ -1,7 +1,8 @@
 -- Kinds with no catalog query of their own: extended statistics, collations, text search
--- dictionaries and configurations (a configuration with its token mappings), event triggers
--- (owners with --owner), casts, and a kind the dump does not write yet (it fails, or lists them as
--- unsupported and they are left out here too): operators of the user.
+-- dictionaries and configurations (a configuration with its token mappings), event triggers,
+-- publications (owners with --owner), a table's or schema's membership in a publication, casts,
+-- and a kind the dump does not write yet (it fails, or lists them as unsupported and they are left
+-- out here too): operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -65,6 +66,31 @@ SELECT i.type, i.identity, 'pg_event_trigger:' || t.oid, ARRAY['pg_proc:' || t.e
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_event_trigger'::pg_catalog.regclass, t.oid, 0) AS i
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_event_trigger'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_publication:' || p.oid, ARRAY[]::text[],
+       (pg_catalog.to_jsonb(p) - ARRAY['oid', 'pubname', 'pubowner'])
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(p.pubowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_publication p
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_publication'::pg_catalog.regclass, p.oid, 0) AS i
+UNION ALL
+-- A published table's column list and row filter (15+) as pg_publication_tables shows them.
+SELECT i.type, i.identity, 'pg_publication_rel:' || pr.oid, ARRAY['pg_publication:' || pr.prpubid, 'pg_class:' || pr.prrelid],
+       COALESCE((SELECT pg_catalog.to_jsonb(pt) - ARRAY['pubname', 'schemaname', 'tablename']
+                   FROM pg_catalog.pg_publication_tables pt
+                  WHERE pt.pubname = p.pubname AND pt.schemaname = n.nspname AND pt.tablename = c.relname), '{}'::pg_catalog.jsonb)
+  FROM pg_catalog.pg_publication_rel pr
+  JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+  JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_publication_rel'::pg_catalog.regclass, pr.oid, 0) AS i
+UNION ALL
+-- A schema's membership in a publication (15+; to_regclass is NULL before, so no rows), found
+-- through its pg_depend row on the schema.
+SELECT i.type, i.identity, 'pg_publication_namespace:' || d.objid, ARRAY['pg_namespace:' || d.refobjid], '{}'::pg_catalog.jsonb
+  FROM pg_catalog.pg_depend d
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) AS i
+ WHERE d.classid = pg_catalog.to_regclass('pg_catalog.pg_publication_namespace')
+   AND d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
