@@ -240,7 +240,7 @@ async function crossCheckLibrary(
   const assetTable = tables[0];
   if (assetTable === undefined) return null;
   const hasLibraryId = assetTable.library_id;
-  const snapshot = (await kopia.client.listSnapshots(kopia.libraryPath)).at(-1);
+  const { snapshot } = await kopia.client.newestCompleteSnapshot(kopia.libraryPath);
   if (snapshot === undefined) return { checked: 0, missing: 0, examples: [], snapshotId: 'none', external: emptyExternal() };
   const importPaths = await mountedImportPaths(client);
 

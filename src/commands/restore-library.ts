@@ -13,7 +13,8 @@ const command: Command = {
   name: 'restore-library',
   summary: 'Restore the photo library (or one folder of it) from a Kopia snapshot, through the Kopia server.',
   help: [
-    '--snapshot latest|ID   the snapshot of KOPIA_LIBRARY_PATH (default latest): its manifest id (as in the',
+    '--snapshot latest|ID   the snapshot of KOPIA_LIBRARY_PATH (default latest: the newest complete one, not one',
+    '                       stopped half-way): its manifest id (as in the',
     '                       notifications, `kopia snapshot list -m`) or its root object id (`kopia snapshot list`)',
     '--target DIR           where to restore, as the Kopia server sees it (it writes the files)',
     '--path SUBPATH         only this folder of the library, e.g. library/<user id>',
@@ -55,12 +56,28 @@ const command: Command = {
     try {
       const wanted = stringOption(values, 'snapshot') ?? 'latest';
       const snapshots = await client.listSnapshots(snapshottedPath);
+      // "latest" is the newest complete one: a snapshot stopped half-way (a run stopped during its
+      // Kopia step) is newer, but lacks every file it had not reached.
+      const newest = wanted === 'latest' ? await client.newestCompleteSnapshot(snapshottedPath) : undefined;
       // `kopia snapshot list` prints root object ids (k…), `-m` and our notifications manifest ids:
       // both name a snapshot; the newest one with that root if several share it.
-      const snapshot = wanted === 'latest' ? snapshots.at(-1) : (snapshots.find((s) => s.id === wanted) ?? snapshots.findLast((s) => s.rootID === wanted));
+      const snapshot = newest !== undefined ? newest.snapshot : (snapshots.find((s) => s.id === wanted) ?? snapshots.findLast((s) => s.rootID === wanted));
       if (snapshot === undefined) {
-        throw new UserError(wanted === 'latest' ? `there is no snapshot of ${snapshottedPath} yet` : `no snapshot ${wanted} of ${snapshottedPath}`, { exitCode: 2 });
+        const incomplete = newest?.passedOver.length ?? 0;
+        throw new UserError(
+          wanted !== 'latest'
+            ? `no snapshot ${wanted} of ${snapshottedPath}`
+            : incomplete > 0
+              ? `there is no complete snapshot of ${snapshottedPath} yet, only ${incomplete} incomplete one(s): give one's id with --snapshot to restore what it holds`
+              : `there is no snapshot of ${snapshottedPath} yet`,
+          { exitCode: 2 },
+        );
       }
+      const notes = [
+        ...(newest?.passedOver ?? []).map((s) => `note: the newer snapshot ${s.id} (${s.startTime}) is incomplete (${s.incomplete}): skipped`),
+        ...(snapshot.incomplete === undefined ? [] : [`warning: snapshot ${snapshot.id} is incomplete (${snapshot.incomplete}): files it had not reached are not in it`]),
+      ];
+      for (const note of notes) log.warn({ snapshot: snapshot.id }, note);
       if (subPath !== '' && (await client.listDirectory(snapshot.rootID, subPath)) === undefined) {
         throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });
       }
@@ -81,11 +98,13 @@ const command: Command = {
       if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
       if (source === 'backups') {
         stdout.write(`restored ${result.files} files (${formatBytes(result.bytes)}) from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}; next: immich-backup restore-db --input ${target}/<run folder>/dump.sql.gz\n`);
+        for (const note of notes) stdout.write(`${note}\n`);
         return ExitCode.ok;
       }
       stdout.write(
         `restored ${result.files} files (${formatBytes(result.bytes)}) in ${result.directories} folders from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}\n`,
       );
+      for (const note of notes) stdout.write(`${note}\n`);
       if (source === 'library') {
         for (const line of await markerNotes(client, snapshot.rootID, subPath)) stdout.write(`${line}\n`);
       }

@@ -357,6 +357,17 @@ export class KopiaClient {
     }
   }
 
+  /**
+   * The newest complete snapshot of `path`. A snapshot stopped half-way (cancelled, or cut short)
+   * is saved too, marked incomplete, without the files it had not reached: it is no backup of the
+   * source, however new. `passedOver`: the newer incomplete ones, oldest first.
+   */
+  async newestCompleteSnapshot(path: string): Promise<{ snapshot: Snapshot | undefined; passedOver: Snapshot[] }> {
+    const snapshots = await this.listSnapshots(path);
+    const index = snapshots.findLastIndex((snapshot) => snapshot.incomplete === undefined);
+    return { snapshot: snapshots[index], passedOver: snapshots.slice(index + 1) };
+  }
+
   /** Every snapshot of `path`, oldest first (identical ones included). */
   async listSnapshots(path: string): Promise<Snapshot[]> {
     const source = await this.source(path);

@@ -35,8 +35,8 @@ export interface KopiaBackupClient {
     path: string,
     options: { description: string; signal: AbortSignal; timeoutMs: number; onProgress(figures: Record<string, unknown>): void },
   ): Promise<SnapshotRef>;
-  /** Snapshots of `path` (as the Kopia server sees it), newest first. */
-  listSnapshots(path: string): Promise<(SnapshotRef & { description?: string })[]>;
+  /** Snapshots of `path` (as the Kopia server sees it), newest first; `incomplete`: why one stopped half-way. */
+  listSnapshots(path: string): Promise<(SnapshotRef & { description?: string; incomplete?: string })[]>;
   /**
    * Files under `path` as the Kopia server sees it, counted until `atLeast` are found (complete:
    * false then); undefined when the server cannot count.
@@ -99,12 +99,13 @@ export function createKopiaBackupClient(connection: KopiaConnection, log: Logger
       const source = await sourceName(path);
       const snapshots = await client.listSnapshots(path);
       return snapshots.reverse().map((snapshot) => {
-        const ref: SnapshotRef & { description?: string } = {
+        const ref: SnapshotRef & { description?: string; incomplete?: string } = {
           id: snapshot.id,
           source,
           startTime: snapshot.startTime,
           description: snapshot.description,
         };
+        if (snapshot.incomplete !== undefined) ref.incomplete = snapshot.incomplete;
         if (snapshot.endTime !== undefined) ref.endTime = snapshot.endTime;
         if (snapshot.summary?.size !== undefined) ref.totalSize = snapshot.summary.size;
         if (snapshot.summary?.files !== undefined) ref.fileCount = snapshot.summary.files;
@@ -125,7 +126,8 @@ async function checkLibraryFileCount(
   minRatio: number,
   context: StepContext,
 ): Promise<{ needed: number; describe(files: number): string }> {
-  const previous = (await client.listSnapshots(path)).find((snapshot) => snapshot.fileCount !== undefined)?.fileCount;
+  // A snapshot stopped half-way counts only the files it reached: the previous complete one is the measure.
+  const previous = (await client.listSnapshots(path)).find((snapshot) => snapshot.incomplete === undefined && snapshot.fileCount !== undefined)?.fileCount;
   const needed = previous === undefined || minRatio === 0 ? 1 : Math.max(1, Math.ceil(previous * minRatio));
   const describe = (files: number) =>
     files === 0
