@@ -59,10 +59,12 @@ const command: Command = {
           continue;
         }
         if (value.length === 0) lines.push('  none');
-        for (const snapshot of value as { id: string; startTime?: string; totalSize?: number; fileCount?: number; description?: string }[]) {
+        for (const snapshot of value as { id: string; startTime?: string; totalSize?: number; fileCount?: number; description?: string; incomplete?: string }[]) {
           lines.push(
             `  ${snapshot.id.padEnd(34)} ${snapshot.startTime ?? ''}  ${snapshot.totalSize === undefined ? '' : formatBytes(snapshot.totalSize)}` +
-              `${snapshot.fileCount === undefined ? '' : `, ${snapshot.fileCount} files`}  ${snapshot.description ?? ''}`,
+              `${snapshot.fileCount === undefined ? '' : `, ${snapshot.fileCount} files`}  ${snapshot.description ?? ''}` +
+              // Stopped half-way: it holds only the files it had reached.
+              `${snapshot.incomplete === undefined ? '' : `  INCOMPLETE (${snapshot.incomplete}): not a whole backup`}`,
           );
         }
       }

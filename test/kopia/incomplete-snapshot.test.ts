@@ -69,3 +69,12 @@ test('the incomplete snapshot asked for by its id is restored, with a warning th
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /warning: snapshot \w+ is incomplete \(canceled\): files it had not reached are not in it/);
 });
+
+test('list marks the snapshot stopped half-way as incomplete', async () => {
+  const env = { ...server.env(), KOPIA_LIBRARY_PATH: library, KOPIA_BACKUPS_PATH: join(work, 'no-backups'), BACKUP_DIR: join(work, 'backups'), DB_PASSWORD: 'x' };
+  const result = await runCli(['list'], env);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, new RegExp(`${cancelled.id} .*INCOMPLETE \\(canceled\\): not a whole backup`));
+  assert.doesNotMatch(result.stdout, new RegExp(`${complete.snapshotId} .*INCOMPLETE`));
+});
+
