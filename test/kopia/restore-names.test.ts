@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { KopiaClient } from '../../src/kopia/client.ts';
+import { runCli } from '../support/cli.ts';
+import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
+import { hashTree } from '../support/tree.ts';
+
+/**
+ * Immich names storage-label folders after the user (a label may hold spaces and any letter), and
+ * photos keep their camera or upload names: restoring one such folder must find it and restore it
+ * whole, names unchanged.
+ */
+let server: KopiaServer;
+let client: KopiaClient;
+const work = mkdtempSync(join(tmpdir(), 'immich-backup-kopia-names-'));
+const library = join(work, 'library');
+const user = 'Jöhn Dœ 李 2024';
+
+before(async () => {
+  server = await startKopiaServer();
+  client = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
+  const folder = join(library, 'library', user, 'Été à Paris');
+  mkdirSync(folder, { recursive: true });
+  for (const name of ['IMG 0001.HEIC', 'photo #2 (copy).jpg', 'ünïcødé €.png']) writeFileSync(join(folder, name), `photo ${name}\n`);
+  mkdirSync(join(library, 'library', 'other-user'), { recursive: true });
+  writeFileSync(join(library, 'library', 'other-user', 'IMG_1.jpg'), 'other\n');
+  await client.ensureSource(library);
+  await client.snapshot(library);
+});
+after(async () => {
+  await client?.close();
+  await server?.destroy();
+});
+
+test('restore-library --path of a user folder whose name has spaces and non-ASCII letters restores exactly that folder', async () => {
+  const target = join(work, 'restored');
+  const result = await runCli(['restore-library', '--target', target, '--path', `library/${user}`], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(hashTree(target), hashTree(join(library, 'library', user)));
+  assert.equal(hashTree(target).size, 3);
+});
+
+test('a folder name that is not in the snapshot is refused naming it, nothing restored', async () => {
+  const target = join(work, 'restored-missing');
+  const result = await runCli(['restore-library', '--target', target, '--path', 'library/Jöhn Doe'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /has no folder library\/Jöhn Doe/);
+});
