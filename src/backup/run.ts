@@ -14,7 +14,7 @@ import { immichCopyFailedWarning, immichCopySource, summarizeImmichCopy } from '
 import { maintenanceSkipReason, summarizeImmich } from './steps/immich.ts';
 import type { BackupSteps } from './steps/index.ts';
 import { kopiaDisabledWarning, snapshotSkippedSummary, summarizeRepositoryCheck, summarizeSnapshot } from './steps/kopia.ts';
-import { summarizeLibraryCheck } from './steps/library-check.ts';
+import { defaultLibraryCheckTimeoutMs, libraryCheckWithin, summarizeLibraryCheck } from './steps/library-check.ts';
 import { completeRunFolder, recordKopiaOutcome, summarizeManifest, type CompletedRunFolder } from './steps/manifest.ts';
 import { retentionFailedWarning, summarizeRetention } from './steps/retention.ts';
 import { describeProgress, type StepContext, type StepResult } from './steps/step.ts';
@@ -30,6 +30,8 @@ export interface RunOptions {
   /** Called whenever the report changes (step done, progress), for /status. */
   onUpdate?(report: RunReport): void;
   now?(): Date;
+  /** The library check gives up after this long (default 1 min): see libraryCheckWithin. */
+  libraryCheckTimeoutMs?: number;
 }
 
 /** How often a long step's progress goes to the log (every update goes to /status). */
@@ -184,7 +186,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       const dump = await step('dump', (c) => steps.dump(join(partial, dumpFileName), c), summarizeDump);
       report.dump = dumpFigures(dump);
       report.immich = { version: immichVersion, migration: dump.immichMigration ?? null };
-      await step('library-check', (c) => steps.checkLibrary(c), summarizeLibraryCheck);
+      await step('library-check', (c) => libraryCheckWithin(steps.checkLibrary(c), options.libraryCheckTimeoutMs ?? defaultLibraryCheckTimeoutMs), summarizeLibraryCheck);
       const copies = await step('config-copy', (c) => steps.copyConfig(partial, c), summarizeConfigCopy);
       completed = await step(
         'manifest',

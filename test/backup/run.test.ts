@@ -270,3 +270,13 @@ test('two runs in the same second: the second folder is named `…-2` and its ma
   assert.equal((await listRunFolders(backupDir)).filter((folder) => folder.state === 'good').length, 2);
   assert.deepEqual(readdirSync(join(backupDir, again.runId)).filter((name) => name.endsWith('.tmp')), []);
 });
+
+test('a library mount that never answers (a hung NFS share) does not hold the database backup back: the check gives up with a warning', { timeout: 30_000 }, async () => {
+  const { backupDir, steps } = setup({ checkLibrary: () => new Promise(() => {}) });
+  const { log } = captureLog();
+  const report = await runBackup({ backupDir, steps, log, signal: new AbortController().signal, trigger: 'manual', libraryCheckTimeoutMs: 300 });
+  assert.equal(report.exitCode, 0, report.error ?? '');
+  assert.ok(report.folder !== null && readdirSync(backupDir).includes(report.runId), 'the local backup is complete');
+  assert.equal(report.steps.find((step) => step.name === 'library-check')?.status, 'warning');
+  assert.match(report.warnings.join('\n'), /the library check got no answer within 300 ms: is the library's mount \(NFS, SMB\) hung\? The database backup went on without it/);
+});

@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { immichFolders, isPermissionError, markerFileName } from '../../immich/folders.ts';
 import { processIdentity } from '../preflight.ts';
+import { formatDuration } from '../../format.ts';
 import { stepResult, type StepResult } from './step.ts';
 
 /** The folders of UPLOAD_LOCATION that hold originals (Immich docs: must be backed up). */
@@ -86,6 +87,36 @@ export async function checkLibrary(libraryPath: string): Promise<LibraryCheck> {
 }
 
 /** Step "library-check": what was found; anything odd is a warning, never a failure. */
+/** The library check is a few stat() and readdir() calls: a minute without an answer means a hung mount. */
+export const defaultLibraryCheckTimeoutMs = 60_000;
+
+/**
+ * The check, given up after `timeoutMs` with a warning. A library on a network share that hangs
+ * (NFS, SMB) never answers a stat(): waiting for it would hold back the database backup, which
+ * does not need the library at all, and every later run (runs never overlap).
+ */
+export async function libraryCheckWithin(check: Promise<LibraryCheck>, timeoutMs: number): Promise<LibraryCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<LibraryCheck>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          ok: false,
+          found: [],
+          warnings: [
+            `the library check got no answer within ${formatDuration(timeoutMs)}: is the library's mount (NFS, SMB) hung? The database backup went on without it; the Kopia snapshot of the library will likely fail`,
+          ],
+        }),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([check, gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function summarizeLibraryCheck(check: LibraryCheck): StepResult {
   return stepResult({
     summary: check.found.length > 0 ? `found ${check.found.join(', ')}` : 'no library folders found',
