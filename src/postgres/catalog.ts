@@ -107,6 +107,30 @@ export interface TextSearchConfigurationRow {
 }
 export const textSearchConfigurationsQuery = catalogQuery('text-search-configurations');
 
+export interface ForeignDataWrapperRow {
+  oid: number; name: string;
+  /** Handler and validator functions (regproc), or null. */
+  handler: string | null; validator: string | null;
+  /** (name, value) pairs in name order, or null. */
+  options: Array<[string, string]> | null; owner: string; acl: AclPrivilege[] | null; comment: string | null;
+}
+export const foreignDataWrappersQuery = catalogQuery('foreign-data-wrappers');
+
+export interface ForeignServerRow {
+  oid: number; name: string; wrapper: string; type: string | null; version: string | null;
+  options: Array<[string, string]> | null; owner: string; acl: AclPrivilege[] | null; comment: string | null;
+}
+export const foreignServersQuery = catalogQuery('foreign-servers');
+
+export interface UserMappingRow {
+  oid: number; server: string;
+  /** The mapped role, or 'public' for FOR PUBLIC. */
+  role: string;
+  /** (name, value) pairs: may hold a password, never log them. */
+  options: Array<[string, string]> | null;
+}
+export const userMappingsQuery = catalogQuery('user-mappings');
+
 export interface RelationRow {
   oid: number; schema: string; name: string; relkind: string; persistence: string; options: string[] | null;
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;

@@ -38,6 +38,10 @@ export const Priority = {
   function: 8,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,
+  foreignDataWrapper: 16,
+  foreignServer: 16.1,
+  /** pg_dump writes them right after their server. */
+  userMapping: 16.2,
   relation: 17,
   tableAttach: 18,
   /** Not kinds of pg_dump's own (it writes both inside the sequence's entry): right after the tables they name. */

@@ -17,6 +17,8 @@ import {
   dependenciesQuery,
   extensionMembersQuery,
   extensionsQuery,
+  foreignDataWrappersQuery,
+  foreignServersQuery,
   functionsQuery,
   indexesQuery,
   policiesQuery,
@@ -35,6 +37,7 @@ import {
   textSearchDictionariesQuery,
   triggersQuery,
   typesQuery,
+  userMappingsQuery,
   type ArrayTypeRow,
   type BuiltinAclRow,
   type CastRow,
@@ -52,6 +55,8 @@ import {
   type DependencyRow,
   type ExtensionMemberRow,
   type ExtensionRow,
+  type ForeignDataWrapperRow,
+  type ForeignServerRow,
   type FunctionRow,
   type IndexRow,
   type PolicyRow,
@@ -69,6 +74,7 @@ import {
   type TextSearchDictionaryRow,
   type TriggerRow,
   type TypeRow,
+  type UserMappingRow,
 } from './catalog.ts';
 import { Priority, type DdlOptions, type Entry } from './ddl.ts';
 import type { TableParts } from './ddl/table.ts';
@@ -113,6 +119,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const functions = await rows<FunctionRow>(functionsQuery);
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
+  const foreignDataWrappers = await rows<ForeignDataWrapperRow>(foreignDataWrappersQuery);
+  const foreignServers = await rows<ForeignServerRow>(foreignServersQuery);
+  const userMappings = await rows<UserMappingRow>(userMappingsQuery);
   const relations = await rows<RelationRow>(relationsQuery);
   const columns = await rows<ColumnRow>(columnsQuery);
   const sequences = await rows<SequenceRow>(sequencesQuery);
@@ -165,6 +174,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
+    for (const wrapper of foreignDataWrappers) entries.push(ddl.foreignDataWrapper.write(wrapper, q, options));
+    for (const foreignServer of foreignServers) entries.push(ddl.foreignServer.write(foreignServer, q, options));
+    for (const mapping of userMappings) entries.push(ddl.userMapping.write(mapping, q));
     const dataTables: DataTable[] = [];
     for (const relation of relations) {
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];

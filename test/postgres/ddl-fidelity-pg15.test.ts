@@ -122,6 +122,13 @@ test('publications: tables with a column list and a row filter, all tables, tabl
   assert.match(filtered ?? '', /fid\.people \(id, name\) WHERE \(\(id > 0\)\);/);
 });
 
+test('foreign data wrappers, servers and user mappings (options, owners, grants, comments); the password is in the script only, not in the fingerprint', () => {
+  assertEntriesSurvive(/FOREIGN DATA WRAPPER|SERVER|USER MAPPING/);
+  const mapping = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE USER MAPPING FOR fidelity_reader SERVER fid_server'));
+  assert.match(mapping ?? '', /password 'fid-secret-pw'/);
+  assert.ok(!JSON.stringify(roundTrip.dump.fingerprint).includes('fid-secret-pw'), 'the fingerprint (kept in the manifest) has no user mapping password');
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

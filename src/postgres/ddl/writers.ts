@@ -4,6 +4,7 @@ import { constraintEntry, notNullEntry, validateInheritedEntry } from './constra
 import { databaseSettingsEntry } from './database-settings.ts';
 import { eventTriggerEntry } from './event-trigger.ts';
 import { extensionEntry } from './extension.ts';
+import { foreignDataWrapperEntry, foreignServerEntry, userMappingEntry } from './foreign-data.ts';
 import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
 import { policyEntry, rowSecurityEntry } from './policy.ts';
@@ -35,6 +36,9 @@ export const ddlWriters = {
   function: { kinds: ['function', 'procedure'], write: functionEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
+  foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },
+  foreignServer: { kinds: ['foreign server'], write: foreignServerEntry },
+  userMapping: { kinds: ['user mapping'], write: userMappingEntry },
   table: { kinds: ['table', 'inheritance child'], write: tableEntry },
   view: { kinds: ['view', 'materialized view'], write: viewEntries },
   sequence: { kinds: ['sequence'], write: sequenceEntries },

@@ -1,8 +1,10 @@
 -- Kinds with no catalog query of their own: extended statistics, collations, text search
 -- dictionaries and configurations (a configuration with its token mappings), event triggers,
--- publications (owners with --owner), a table's or schema's membership in a publication, casts,
--- and a kind the dump does not write yet (it fails, or lists them as unsupported and they are left
--- out here too): operators of the user.
+-- publications, foreign data wrappers and servers (owners and privileges with --owner), a table's
+-- or schema's membership in a publication, user mappings (the names of their options only: the
+-- values may be passwords, and the fingerprint is stored in the manifest), casts, and a kind the
+-- dump does not write yet (it fails, or lists them as unsupported and they are left out here too):
+-- operators of the user.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -91,6 +93,38 @@ SELECT i.type, i.identity, 'pg_publication_namespace:' || d.objid, ARRAY['pg_nam
  CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classid, d.objid, 0) AS i
  WHERE d.classid = pg_catalog.to_regclass('pg_catalog.pg_publication_namespace')
    AND d.refclassid = 'pg_catalog.pg_namespace'::pg_catalog.regclass
+UNION ALL
+SELECT i.type, i.identity, 'pg_foreign_data_wrapper:' || w.oid, ARRAY[]::text[],
+       (pg_catalog.to_jsonb(w) - ARRAY['oid', 'fdwname', 'fdwowner', 'fdwhandler', 'fdwvalidator', 'fdwacl'])
+       || pg_catalog.jsonb_build_object(
+            'handler', CASE WHEN w.fdwhandler <> 0 THEN w.fdwhandler::pg_catalog.regprocedure::text END,
+            'validator', CASE WHEN w.fdwvalidator <> 0 THEN w.fdwvalidator::pg_catalog.regprocedure::text END)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object(
+            'owner', pg_catalog.pg_get_userbyid(w.fdwowner),
+            'acl', (SELECT pg_catalog.jsonb_agg(item ORDER BY item) FROM pg_catalog.unnest(COALESCE(w.fdwacl, pg_catalog.acldefault('F'::"char", w.fdwowner))::text[]) AS item))
+          ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_foreign_data_wrapper w
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass, w.oid, 0) AS i
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass AND e.objid = w.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_foreign_server:' || fs.oid, ARRAY['pg_foreign_data_wrapper:' || fs.srvfdw],
+       (pg_catalog.to_jsonb(fs) - ARRAY['oid', 'srvname', 'srvowner', 'srvfdw', 'srvacl'])
+       || pg_catalog.jsonb_build_object('wrapper', (SELECT w.fdwname FROM pg_catalog.pg_foreign_data_wrapper w WHERE w.oid = fs.srvfdw))
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object(
+            'owner', pg_catalog.pg_get_userbyid(fs.srvowner),
+            'acl', (SELECT pg_catalog.jsonb_agg(item ORDER BY item) FROM pg_catalog.unnest(COALESCE(fs.srvacl, pg_catalog.acldefault('S'::"char", fs.srvowner))::text[]) AS item))
+          ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_foreign_server fs
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_foreign_server'::pg_catalog.regclass, fs.oid, 0) AS i
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_foreign_server'::pg_catalog.regclass AND e.objid = fs.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_user_mapping:' || um.umid, ARRAY['pg_foreign_server:' || um.srvid],
+       pg_catalog.jsonb_build_object('options', (SELECT pg_catalog.jsonb_agg(o.option_name ORDER BY o.option_name)
+                                                   FROM pg_catalog.pg_options_to_table(um.umoptions) AS o))
+  FROM pg_catalog.pg_user_mappings um
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_user_mapping'::pg_catalog.regclass, um.umid, 0) AS i
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
