@@ -283,10 +283,12 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
     if (watched !== undefined && options.signal?.aborted !== true) {
       // The input was still being checked: if it is to blame, that is what must be said.
+      // A piece of the first COPY may have been loaded (and committed) before the statement counts.
+      const anythingRan = statements > 0 || (parallel?.stats.pieces ?? 0) > 0;
       await parallel?.close();
       parallel = undefined;
       const problem = error instanceof DumpInputError ? error : await watched.problem(options.signal);
-      if (problem !== undefined) throw damagedInputError(problem, database, singleTransaction, statements, error);
+      if (problem !== undefined) throw damagedInputError(problem, database, singleTransaction || !anythingRan, singleTransaction, statements, error);
     }
     if (error instanceof UserError) throw error;
     throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
@@ -300,12 +302,12 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
  * A damaged input found while restoring into an empty target. Without a transaction, what ran is
  * in the database: it must not pass for a restore, so the message says it is incomplete.
  */
-function damagedInputError(problem: DumpInputError, database: string, singleTransaction: boolean, statements: number, cause: unknown): UserError {
-  if (singleTransaction || statements === 0) {
+function damagedInputError(problem: DumpInputError, database: string, nothingLeft: boolean, singleTransaction: boolean, statements: number, cause: unknown): UserError {
+  if (nothingLeft) {
     return new UserError(`${problem.problem}; nothing was restored${singleTransaction ? ' (rolled back: the database is as it was)' : ''}`, { cause });
   }
   return new UserError(
-    `${problem.problem}. It was checked while it was restored (the target was empty): ${statements} statements had already run, ` +
+    `${problem.problem}. It was checked while it was restored (the target was empty): ${statements > 0 ? `${statements} statements` : 'part of its data'} had already run, ` +
       `so database ${database} is INCOMPLETE and must not be used; drop it, or restore a good dump into it with --clean`,
     { cause },
   );
