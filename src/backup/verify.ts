@@ -60,7 +60,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   }
   const manifest = run.manifest;
   const database = manifest.database!;
-  const scratch = `immich_backup_verify_${Date.now()}`;
+  const scratch = `${scratchPrefix}${Date.now()}`;
   // A scratch server (VERIFY_DATABASE_URL) gets the same connect timeout as Immich's (DB_CONNECT_TIMEOUT).
   const timeout = options.database.connectionTimeoutMillis === undefined ? {} : { connectionTimeoutMillis: options.database.connectionTimeoutMillis };
   const admin = options.scratchServerUrl === undefined ? options.database : { connectionString: options.scratchServerUrl, ...timeout };
@@ -74,6 +74,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   try {
     // Not cut by a stop once connected: it drops the scratch database whatever happened.
     adminClient = await openClient(admin, { applicationName: 'immich-backup verify', ...signalOption, signalStopsConnectOnly: true });
+    await dropLeftoverScratch(adminClient, options.log);
     await adminClient.query(`CREATE DATABASE ${pg.escapeIdentifier(scratch)}`);
     options.log?.info({ runId: manifest.runId, scratch }, 'verify: restoring the newest dump into a scratch database');
     await restoreDatabase({
@@ -123,6 +124,33 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files });
   options.log?.[outcome.ok ? 'info' : 'error']({ ...outcome, problems: outcome.problems.slice(0, 20) }, outcome.ok ? 'verify passed' : 'verify FAILED');
   return outcome;
+}
+
+/** Scratch databases are named this, then the time they were made (ms since 1970). */
+const scratchPrefix = 'immich_backup_verify_';
+/** A scratch database older than this, that nobody is connected to, is a leftover (a restore test starts using its own at once). */
+const leftoverScratchAfterMs = 3_600_000;
+
+/**
+ * Drops the scratch databases of earlier restore tests that never dropped theirs: killed (OOM
+ * during the restore, SIGKILL, a container stopped before its grace period ended), they leave a
+ * whole copy of Immich's database on the server, one per killed test, until its disk is full.
+ * A plain DROP DATABASE fails while anyone is connected, so a restore test going on elsewhere keeps its own.
+ */
+async function dropLeftoverScratch(adminClient: pg.Client, log: Logger | undefined): Promise<void> {
+  const { rows } = await adminClient.query<{ name: string }>(
+    `SELECT datname AS name FROM pg_catalog.pg_database WHERE datname ~ $1`,
+    [`^${scratchPrefix}[0-9]+$`],
+  );
+  for (const { name } of rows) {
+    if (Date.now() - Number(name.slice(scratchPrefix.length)) < leftoverScratchAfterMs) continue;
+    try {
+      await adminClient.query(`DROP DATABASE ${pg.escapeIdentifier(name)}`);
+      log?.warn({ database: name }, `dropped the scratch database ${name} of an earlier restore test that did not finish`);
+    } catch (error) {
+      log?.info({ database: name, error: errorMessage(error) }, 'an earlier scratch database is still in use: left alone');
+    }
+  }
 }
 
 /** Drops the scratch database, giving a server that stopped answering 30 s, and closes the admin connection. */

@@ -76,6 +76,23 @@ test('verify passes on a good backup, drops its scratch database, and records th
   assert.ok((parsed.lastVerify?.tablesChecked ?? 0) > 10);
 });
 
+test('a scratch database left by a restore test that was killed (OOM, SIGKILL) is dropped by the next one; a recent one is left alone', async () => {
+  const leftover = `immich_backup_verify_${Date.now() - 2 * 3_600_000}`;
+  const recent = `immich_backup_verify_${Date.now() - 60_000}`;
+  await postgres.createDatabase(leftover);
+  await postgres.createDatabase(recent);
+  try {
+    const result = await runCli(['verify'], env);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`dropped the scratch database ${leftover} of an earlier restore test that did not finish`));
+    const scratch = await postgres.query<{ datname: string }>('postgres', `SELECT datname FROM pg_database WHERE datname LIKE 'immich_backup_verify_%'`);
+    assert.deepEqual(scratch.map((row) => row.datname), [recent], 'the leftover is gone; one that may belong to a restore test starting elsewhere stays');
+  } finally {
+    await postgres.dropDatabase(leftover);
+    await postgres.dropDatabase(recent);
+  }
+});
+
 test('verify fails, naming the table, when the manifest and the dump disagree', async () => {
   const manifestPath = join(runFolder(), 'manifest.json');
   const original = readFileSync(manifestPath, 'utf8');
