@@ -87,6 +87,17 @@ export interface CastRow {
 }
 export const castsQuery = catalogQuery('casts');
 
+export interface OperatorRow {
+  oid: number; schema: string; name: string;
+  /** oprkind: 'b' infix, 'l' prefix. */
+  kind: string;
+  leftType: string; rightType: string; function: string; restrict: string | null; join: string | null;
+  /** [schema, name] of the commutator and negator operators, or null. */
+  commutator: [string, string] | null; negator: [string, string] | null;
+  merges: boolean; hashes: boolean; owner: string; comment: string | null;
+}
+export const operatorsQuery = catalogQuery('operators');
+
 export interface FunctionRow {
   oid: number; schema: string; name: string; kind: string; identityArgs: string; definition: string; owner: string;
   acl: AclPrivilege[] | null; comment: string | null;

@@ -36,6 +36,7 @@ export const Priority = {
   /** Before functions, as pg_dump: a view records its dependency on the cast's function, not on the cast. */
   cast: 7,
   function: 8,
+  operator: 11,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,
   foreignDataWrapper: 16,

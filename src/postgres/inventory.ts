@@ -156,9 +156,13 @@ export const inventoryQueries: KindQuery[] = [
         JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid` : ''}`,
   },
   {
-    kinds: ['operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
+    kinds: ['operator', 'shell operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
     sql: () => `
-      SELECT 'operator', n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'pg_operator', o.oid
+      -- A shell operator (no function) that no defined operator names as its commutator or negator
+      -- would not come back: nothing writes it (see catalog/operators.sql).
+      SELECT CASE WHEN o.oprcode = 0 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_operator x WHERE x.oprcode <> 0 AND (x.oprcom = o.oid OR x.oprnegate = o.oid))
+                  THEN 'shell operator' ELSE 'operator' END,
+             n.nspname, o.oprname || '(' || pg_catalog.format_type(o.oprleft, NULL) || ', ' || pg_catalog.format_type(o.oprright, NULL) || ')', NULL, 'pg_operator', o.oid
         FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_operator', 'o.oid')}
       UNION ALL ${schemaObjects.map(([kind, catalog, name, namespace]) => `SELECT '${kind}', n.nspname, o.${name}, NULL, '${catalog}', o.oid

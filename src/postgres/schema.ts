@@ -21,6 +21,7 @@ import {
   foreignServersQuery,
   functionsQuery,
   indexesQuery,
+  operatorsQuery,
   policiesQuery,
   publicationSchemasQuery,
   publicationsQuery,
@@ -59,6 +60,7 @@ import {
   type ForeignServerRow,
   type FunctionRow,
   type IndexRow,
+  type OperatorRow,
   type PolicyRow,
   type PublicationRow,
   type PublicationSchemaRow,
@@ -117,6 +119,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const types = await rows<TypeRow>(typesQuery);
   const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
+  const operators = await rows<OperatorRow>(operatorsQuery);
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
   const foreignDataWrappers = await rows<ForeignDataWrapperRow>(foreignDataWrappersQuery);
@@ -172,6 +175,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
     for (const cast of casts) entries.push(ddl.cast.write(cast, q));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
+    for (const operator of operators) entries.push(ddl.operator.write(operator, q, options));
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
     for (const wrapper of foreignDataWrappers) entries.push(ddl.foreignDataWrapper.write(wrapper, q, options));

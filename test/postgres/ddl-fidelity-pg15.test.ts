@@ -129,6 +129,10 @@ test('foreign data wrappers, servers and user mappings (options, owners, grants,
   assert.ok(!JSON.stringify(roundTrip.dump.fingerprint).includes('fid-secret-pw'), 'the fingerprint (kept in the manifest) has no user mapping password');
 });
 
+test('operators (commutator and negator of each other, estimators, owner, comment; a prefix one) before a view using them', () => {
+  assertEntriesSurvive(/OPERATOR fid\.|fid\.operated/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

@@ -8,6 +8,7 @@ import { foreignDataWrapperEntry, foreignServerEntry, userMappingEntry } from '.
 import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
 import { policyEntry, rowSecurityEntry } from './policy.ts';
+import { operatorEntry } from './operator.ts';
 import { builtinAclEntry, defaultAclEntry } from './privileges.ts';
 import { publicationEntry, publicationSchemaEntry, publicationTableEntry } from './publication.ts';
 import { schemaEntry } from './schema.ts';
@@ -34,6 +35,7 @@ export const ddlWriters = {
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
   cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure'], write: functionEntry },
+  operator: { kinds: ['operator'], write: operatorEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
   foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },

@@ -2,9 +2,8 @@
 -- dictionaries and configurations (a configuration with its token mappings), event triggers,
 -- publications, foreign data wrappers and servers (owners and privileges with --owner), a table's
 -- or schema's membership in a publication, user mappings (the names of their options only: the
--- values may be passwords, and the fingerprint is stored in the manifest), casts, and a kind the
--- dump does not write yet (it fails, or lists them as unsupported and they are left out here too):
--- operators of the user.
+-- values may be passwords, and the fingerprint is stored in the manifest), casts, and operators
+-- (owners with --owner).
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -145,6 +144,7 @@ SELECT i.type, i.identity, 'pg_operator:' || o.oid, ARRAY['pg_type:' || o.oprlef
             'oprcode', CASE WHEN o.oprcode <> 0 THEN o.oprcode::pg_catalog.oid::pg_catalog.regprocedure::text END,
             'oprrest', CASE WHEN o.oprrest <> 0 THEN o.oprrest::pg_catalog.oid::pg_catalog.regprocedure::text END,
             'oprjoin', CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::pg_catalog.oid::pg_catalog.regprocedure::text END)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(o.oprowner)) ELSE '{}'::pg_catalog.jsonb END
   FROM pg_catalog.pg_operator o
   JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_operator'::pg_catalog.regclass, o.oid, 0) AS i
