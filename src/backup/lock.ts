@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -45,11 +45,21 @@ function processStart(pid: number): string | null {
   }
 }
 
-/** Whether the process that wrote a lock still runs (a lock of another host is trusted for a day). */
-export function isLockHolderAlive(holder: LockContent): boolean {
+/** A run refreshes its lock file's modification time this often while it holds it. */
+export const lockRefreshMs = 60_000;
+/** A lock of another host not refreshed for this long is left behind: its run is gone. */
+const foreignLockStaleMs = 10 * lockRefreshMs;
+
+/**
+ * Whether the process that wrote a lock still runs. `modifiedMs`: the lock file's modification
+ * time, which a run refreshes while it holds the lock (see acquireRunLock).
+ */
+export function isLockHolderAlive(holder: LockContent, modifiedMs?: number): boolean {
   if (holder.host !== hostname()) {
-    // Another container sharing the volume: its PIDs mean nothing here. Trust the lock for a day.
-    return Date.now() - Date.parse(holder.since) < 24 * 3_600_000;
+    // Another host, or this container recreated (a new hostname) after a run was killed: its PIDs
+    // mean nothing here, but a run going on there keeps its lock fresh. Trusted for a day when the
+    // file's time is not known.
+    return modifiedMs === undefined ? Date.now() - Date.parse(holder.since) < 24 * 3_600_000 : Date.now() - modifiedMs < foreignLockStaleMs;
   }
   try {
     process.kill(holder.pid, 0);
@@ -74,13 +84,14 @@ function parseHolder(text: string): LockContent | undefined {
 interface SeenLock {
   text: string;
   ino: number;
+  mtimeMs: number;
   holder: LockContent | undefined;
 }
 
 async function readLock(path: string): Promise<SeenLock | undefined> {
   try {
     const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { text, ino: info.ino, holder: parseHolder(text) };
+    return { text, ino: info.ino, mtimeMs: info.mtimeMs, holder: parseHolder(text) };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -90,7 +101,7 @@ async function readLock(path: string): Promise<SeenLock | undefined> {
 /** The live holder of the lock at `path`, or null when it is free or its holder is dead. */
 export async function liveLockHolder(path: string): Promise<LockContent | null> {
   const seen = await readLock(path).catch(() => undefined);
-  return seen?.holder !== undefined && isLockHolderAlive(seen.holder) ? seen.holder : null;
+  return seen?.holder !== undefined && isLockHolderAlive(seen.holder, seen.mtimeMs) ? seen.holder : null;
 }
 
 const unknownHolder = (since: string): LockContent => ({ pid: 0, host: 'unknown', processStart: null, runId: 'unknown', since });
@@ -150,7 +161,7 @@ export async function tryLockFile(path: string, content: Omit<LockContent, 'pid'
       }
       const seen = await readLock(path);
       if (seen === undefined) continue; // released meanwhile
-      if (seen.holder !== undefined && isLockHolderAlive(seen.holder)) return { acquired: false, holder: seen.holder };
+      if (seen.holder !== undefined && isLockHolderAlive(seen.holder, seen.mtimeMs)) return { acquired: false, holder: seen.holder };
       if (await takeOver(path, seen, temporary)) {
         log?.warn(
           { lock: path, previous: seen.holder ?? { content: 'unreadable' } },
@@ -176,7 +187,7 @@ async function takeOver(path: string, seen: SeenLock, temporary: string): Promis
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const other = await readLock(takeoverPath);
     // A process that died in the few system calls of a takeover: its takeover lock is stale too.
-    if (other !== undefined && (other.holder === undefined || !isLockHolderAlive(other.holder))) await removeIfUnchanged(takeoverPath, other);
+    if (other !== undefined && (other.holder === undefined || !isLockHolderAlive(other.holder, other.mtimeMs))) await removeIfUnchanged(takeoverPath, other);
     return false;
   }
   try {
@@ -198,11 +209,24 @@ export interface RunLock {
  * scheduled run never overlap, even as two processes. A lock left by a dead process is taken over
  * (and logged).
  */
-export async function acquireRunLock(backupDir: string, runId: string, log?: Logger): Promise<RunLock> {
+export async function acquireRunLock(backupDir: string, runId: string, log?: Logger, options: { refreshEveryMs?: number } = {}): Promise<RunLock> {
   const path = join(backupDir, lockFileName);
   const result = await tryLockFile(path, { runId }, log);
   if (!result.acquired) throw new RunLockedError(result.holder);
-  return { path, release: result.release };
+  // Kept fresh while held: the only sign of life another host (or this container, recreated under
+  // a new hostname) can see. Content and inode stay the same, as the takeover compares them.
+  const refresh = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => undefined);
+  }, options.refreshEveryMs ?? lockRefreshMs);
+  refresh.unref();
+  return {
+    path,
+    async release() {
+      clearInterval(refresh);
+      await result.release();
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,4 +98,40 @@ test('two `backup` runs started together on a small database: one succeeds, the 
   } finally {
     await server.stop();
   }
+});
+
+test('a lock of a run on another host (a container recreated after a SIGKILL has a new hostname) is taken over once it is no longer refreshed; a refreshed one is a run going on', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'foreign-lock-'));
+  const path = join(backupDir, lockFileName);
+  const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+  const foreign = JSON.stringify({ pid: 1, host: 'old-container-1a2b3c', processStart: null, runId: 'immich-20261125_030000', since: twoHoursAgo.toISOString() });
+  writeFileSync(path, foreign);
+  utimesSync(path, twoHoursAgo, twoHoursAgo);
+  const captured = captureLog();
+  const log = captured.log;
+  const lock = await acquireRunLock(backupDir, 'immich-20261125_050000', log);
+  assert.match(captured.text(), /took over a stale lock left by pid 1 \(run immich-20261125_030000\)/);
+  await lock.release();
+
+  // Written (or refreshed) just now by a run on the other host: that run is going on.
+  writeFileSync(path, foreign);
+  await assert.rejects(acquireRunLock(backupDir, 'immich-20261125_050001', log), RunLockedError);
+});
+
+test('a run keeps its lock fresh while it holds it, so other hosts can tell it from a lock left behind', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'lock-heartbeat-'));
+  const path = join(backupDir, lockFileName);
+  const lock = await acquireRunLock(backupDir, 'immich-20261125_060000', captureLog().log, { refreshEveryMs: 50 });
+  try {
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(path, past, past);
+    const deadline = Date.now() + 10_000;
+    while (statSync(path).mtimeMs <= past.getTime()) {
+      assert.ok(Date.now() < deadline, 'the lock was never refreshed');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await lock.release();
+  }
+  assert.deepEqual(readdirSync(backupDir), []);
 });
