@@ -66,3 +66,19 @@ test('a connection lost mid-dump names the server (host and port), never the pas
   assert.match(error.message, new RegExp(`^lost the connection to the database at ${server.host}:${server.port}: `));
   assert.doesNotMatch(error.message, new RegExp(server.password));
 });
+
+test('a password with $, spaces, quotes, %, @, / and : works from DB_PASSWORD, and percent-encoded in DB_URL; it is never printed', async () => {
+  const password = `p@ss w/o$rd'"%:;\\x`;
+  await server.psql('immich', `CREATE ROLE special LOGIN SUPERUSER PASSWORD '${password.replaceAll("'", "''")}';`);
+  const fromParts = await dumpWith({ ...server.env('immich'), DB_USERNAME: 'special', DB_PASSWORD: password }, 'special-parts');
+  assert.ok(fromParts.size > 0);
+  const url = `postgresql://special:${encodeURIComponent(password)}@${server.host}:${server.port}/immich`;
+  const fromUrl = await dumpWith({ DB_URL: url }, 'special-url');
+  assert.equal(fromUrl.tables.length, fromParts.tables.length);
+  // A wrong one is refused naming the user, not echoing what was given.
+  await assert.rejects(dumpWith({ ...server.env('immich'), DB_USERNAME: 'special', DB_PASSWORD: `${password}!` }, 'special-wrong'), (error: unknown) => {
+    assert.match(String(error), /password authentication failed for user "special"/);
+    assert.ok(!String(error).includes(password), 'the password is not in the message');
+    return true;
+  });
+});
