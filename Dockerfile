@@ -33,5 +33,9 @@ EXPOSE 8080
 # recent good backup and a good last run.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
   CMD ["node", "/app/dist/cli.js", "healthcheck"]
-ENTRYPOINT ["node", "/app/dist/cli.js"]
+# A 2 MiB young generation (V8's default grows to 16 MiB): the dump streams hundreds of MB through
+# short-lived buffers, which a small young generation frees in cheap scavenges; a large one lets them
+# pile up until they force full collections. Mid-sized benchmark dump: 15 % less CPU, peak RSS 140
+# instead of 170-195 MiB; restore-db unchanged. bench/dump.ts runs our dump with the same flag.
+ENTRYPOINT ["node", "--max-semi-space-size=2", "/app/dist/cli.js"]
 CMD ["serve"]

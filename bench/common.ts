@@ -1,6 +1,7 @@
 // What bench:dump and bench:restore share: the PostgreSQL 15 container and its two database shapes,
 // child processes, and pipelines of the tools a user would run instead.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -153,6 +154,17 @@ export async function withServerCpu<T>(work: () => Promise<T>): Promise<{ result
   const result = await work();
   const after = await serverCpuMs();
   return { result, serverCpuMs: before === undefined || after === undefined ? Number.NaN : after - before };
+}
+
+/**
+ * The node flags of the image's ENTRYPOINT (Dockerfile): our runs are measured the way the sidecar
+ * runs them, and the bench cannot drift from the image.
+ */
+export function imageNodeFlags(): string[] {
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(readFileSync(join(here, '..', 'Dockerfile'), 'utf8'));
+  if (entrypoint === null) throw new Error('Dockerfile: no ENTRYPOINT [...] line');
+  const words = JSON.parse(entrypoint[1]!) as string[];
+  return words.slice(1).filter((word) => word.startsWith('--'));
 }
 
 export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

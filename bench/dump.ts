@@ -9,11 +9,12 @@
 // BENCH_JOBS (jobs for the main comparison, default ours), BENCH_SCALING=0 to skip the jobs, level
 // and 2x-size runs. The container `immich-backup-bench-pg15` and its databases are made once and
 // kept; `docker rm -f immich-backup-bench-pg15` removes them. pigz must be installed for its anchor.
+// Our dump runs with the node flags of the Dockerfile's ENTRYPOINT, as the sidecar runs it.
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCompressionLevel, defaultJobs } from '../src/postgres/dump.ts';
-import { clientEnv, databaseUrl, ensureDatabase, hasProgram, here, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
+import { clientEnv, databaseUrl, ensureDatabase, hasProgram, here, imageNodeFlags, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const level = Number(process.env.BENCH_LEVEL ?? defaultCompressionLevel);
@@ -33,7 +34,7 @@ interface Measurement {
 
 async function ours(port: number, database: string, jobCount: number, gzipLevel: number): Promise<Measurement> {
   const { result: output, serverCpuMs } = await withServerCpu(() =>
-    run(process.execPath, [join(here, 'dump-child.ts'), 'dump', databaseUrl(port, database), join(work, 'ours.sql.gz'), String(jobCount), String(gzipLevel)]),
+    run(process.execPath, [...imageNodeFlags(), join(here, 'dump-child.ts'), 'dump', databaseUrl(port, database), join(work, 'ours.sql.gz'), String(jobCount), String(gzipLevel)]),
   );
   const result = JSON.parse(output.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; size: number; maxRssBytes: number };
   return { ms: result.ms, cpuMs: result.cpuMs, serverCpuMs, size: result.size, maxRssBytes: result.maxRssBytes };
