@@ -186,7 +186,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       const dump = await step('dump', (c) => steps.dump(join(partial, dumpFileName), c), summarizeDump);
       report.dump = dumpFigures(dump);
       report.immich = { version: immichVersion, migration: dump.immichMigration ?? null };
-      await step('library-check', (c) => libraryCheckWithin(steps.checkLibrary(c), options.libraryCheckTimeoutMs ?? defaultLibraryCheckTimeoutMs), summarizeLibraryCheck);
+      await step('library-check', (c) => libraryCheckWithin(steps.checkLibrary(c), options.libraryCheckTimeoutMs ?? defaultLibraryCheckTimeoutMs, c.signal), summarizeLibraryCheck);
       const copies = await step('config-copy', (c) => steps.copyConfig(partial, c), summarizeConfigCopy);
       completed = await step(
         'manifest',

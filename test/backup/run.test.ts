@@ -280,3 +280,16 @@ test('a library mount that never answers (a hung NFS share) does not hold the da
   assert.equal(report.steps.find((step) => step.name === 'library-check')?.status, 'warning');
   assert.match(report.warnings.join('\n'), /the library check got no answer within 300 ms: is the library's mount \(NFS, SMB\) hung\? The database backup went on without it/);
 });
+
+test('SIGTERM while the library check waits on a hung mount ends the run at once, before docker stop would kill it', { timeout: 30_000 }, async () => {
+  const { backupDir, steps } = setup({ checkLibrary: () => new Promise(() => {}) });
+  const { log } = captureLog();
+  const stop = new AbortController();
+  const started = Date.now();
+  setTimeout(() => stop.abort(new Error('the service is stopping')), 200);
+  const report = await runBackup({ backupDir, steps, log, signal: stop.signal, trigger: 'manual' });
+  assert.ok(Date.now() - started < 5_000, `ended ${Date.now() - started} ms after it started`);
+  assert.equal(report.exitCode, 1);
+  assert.equal(report.failedStep, 'library-check');
+  assert.deepEqual(readdirSync(backupDir).filter((name) => name.startsWith('.immich-2') || name.startsWith('immich-')), [], 'nothing left that looks like a backup');
+});

@@ -95,8 +95,14 @@ export const defaultLibraryCheckTimeoutMs = 60_000;
  * (NFS, SMB) never answers a stat(): waiting for it would hold back the database backup, which
  * does not need the library at all, and every later run (runs never overlap).
  */
-export async function libraryCheckWithin(check: Promise<LibraryCheck>, timeoutMs: number): Promise<LibraryCheck> {
+export async function libraryCheckWithin(check: Promise<LibraryCheck>, timeoutMs: number, signal: AbortSignal): Promise<LibraryCheck> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  // A stop (SIGTERM) does not wait for a hung mount either: docker stop kills after 10 s.
+  const stopped = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('stopped'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
   const gaveUp = new Promise<LibraryCheck>((resolve) => {
     timer = setTimeout(
       () =>
@@ -111,9 +117,11 @@ export async function libraryCheckWithin(check: Promise<LibraryCheck>, timeoutMs
     );
   });
   try {
-    return await Promise.race([check, gaveUp]);
+    signal.throwIfAborted();
+    return await Promise.race([check, gaveUp, stopped]);
   } finally {
     clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 
