@@ -82,7 +82,11 @@ export const envSchemas = { port, booleanFlag };
 export const databaseEnvSchema = z
   .object({
     DB_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
-    DB_HOSTNAME: z.string().default('database'),
+    DB_HOSTNAME: z
+      .string()
+      // One colon and digits: a port (an IPv6 address has several colons, a socket folder none).
+      .refine((value) => !/^[^:]+:\d+$/.test(value), { message: 'holds a port: give the host alone and the port in DB_PORT (as Immich reads them)' })
+      .default('database'),
     DB_PORT: port.default(5432),
     DB_USERNAME: z.string().default('postgres'),
     DB_PASSWORD: z.string().optional(),

@@ -69,3 +69,10 @@ test('KOPIA_SERVER_URL with a user and password in it is refused without echoing
   assert.equal(status.code, 78);
   assert.doesNotMatch(status.stdout + status.stderr, /s3cretPW/);
 });
+
+test('DB_HOSTNAME with a port in it (database:5433) is refused saying to use DB_PORT; IPv6 addresses and socket folders are hosts', () => {
+  for (const host of ['database:5433', '192.168.1.20:5432']) {
+    assert.match(problems({ DB_HOSTNAME: host }), /DB_HOSTNAME: holds a port: give the host alone and the port in DB_PORT/, host);
+  }
+  for (const host of ['database', 'db.example.com', '::1', 'fd00::5', '/var/run/postgresql']) assert.equal(problems({ DB_HOSTNAME: host }), '', host);
+});
