@@ -98,6 +98,35 @@ export interface OperatorRow {
 }
 export const operatorsQuery = catalogQuery('operators');
 
+export interface OperatorFamilyRow {
+  oid: number; schema: string; name: string; method: string;
+  /** Made by CREATE OPERATOR CLASS of its name and left to it (see the query). */
+  implicit: boolean; owner: string; comment: string | null;
+}
+export const operatorFamiliesQuery = catalogQuery('operator-families');
+
+export interface OperatorClassRow {
+  oid: number; schema: string; name: string; method: string; default: boolean; type: string; storage: string | null;
+  /** [schema, name] of its family when not the one of its own name and schema, else null. */
+  family: [string, string] | null;
+  familyOid: number; owner: string; comment: string | null;
+}
+export const operatorClassesQuery = catalogQuery('operator-classes');
+
+/** An operator (pg_amop) or support function (pg_amproc) of the operator class or family `refclassid:refobjid`. */
+export interface OperatorMemberRow {
+  classid: string; objid: number; refclassid: string; refobjid: number;
+  /** Strategy number of an operator, support number of a function. */
+  number: number;
+  /** The operator (regoperator) or function (regprocedure). */
+  member: string;
+  /** The types a support function is registered for; null for operators. */
+  leftType: string | null; rightType: string | null;
+  /** An ordering operator's sort family [schema, name]. */
+  sortFamily: [string, string] | null;
+}
+export const operatorMembersQuery = catalogQuery('operator-members');
+
 export interface FunctionRow {
   oid: number; schema: string; name: string; kind: string; identityArgs: string; definition: string; owner: string;
   acl: AclPrivilege[] | null; comment: string | null;

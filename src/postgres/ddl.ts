@@ -37,6 +37,8 @@ export const Priority = {
   cast: 7,
   function: 8,
   operator: 11,
+  /** pg_dump's OPFAMILY and OPCLASS share one priority. */
+  operatorFamily: 12,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,
   foreignDataWrapper: 16,

@@ -21,6 +21,9 @@ import {
   foreignServersQuery,
   functionsQuery,
   indexesQuery,
+  operatorClassesQuery,
+  operatorFamiliesQuery,
+  operatorMembersQuery,
   operatorsQuery,
   policiesQuery,
   publicationSchemasQuery,
@@ -60,6 +63,9 @@ import {
   type ForeignServerRow,
   type FunctionRow,
   type IndexRow,
+  type OperatorClassRow,
+  type OperatorFamilyRow,
+  type OperatorMemberRow,
   type OperatorRow,
   type PolicyRow,
   type PublicationRow,
@@ -120,6 +126,14 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
   const operators = await rows<OperatorRow>(operatorsQuery);
+  const operatorFamilies = await rows<OperatorFamilyRow>(operatorFamiliesQuery);
+  const operatorClasses = await rows<OperatorClassRow>(operatorClassesQuery);
+  const operatorMembers = await rows<OperatorMemberRow>(operatorMembersQuery);
+  const membersOf = new Map<string, OperatorMemberRow[]>();
+  for (const member of operatorMembers) {
+    const owner = `${catalogName(member.refclassid)}:${member.refobjid}`;
+    membersOf.set(owner, [...(membersOf.get(owner) ?? []), member]);
+  }
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
   const foreignDataWrappers = await rows<ForeignDataWrapperRow>(foreignDataWrappersQuery);
@@ -176,6 +190,13 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const cast of casts) entries.push(ddl.cast.write(cast, q));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
     for (const operator of operators) entries.push(ddl.operator.write(operator, q, options));
+    for (const family of operatorFamilies) {
+      const entry = ddl.operatorFamily.write(family, membersOf.get(`pg_opfamily:${family.oid}`) ?? [], q, options);
+      if (entry !== null) entries.push(entry);
+    }
+    for (const operatorClass of operatorClasses) {
+      entries.push(ddl.operatorClass.write(operatorClass, membersOf.get(`pg_opclass:${operatorClass.oid}`) ?? [], q, options));
+    }
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
     for (const wrapper of foreignDataWrappers) entries.push(ddl.foreignDataWrapper.write(wrapper, q, options));
@@ -284,7 +305,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       return split;
     };
 
-    const { stranded, checkTargets } = await addDependencies(client, entries, inlineChecks, types, splitTable);
+    const { stranded, checkTargets } = await addDependencies(client, entries, inlineChecks, types, operatorClasses, operatorMembers, splitTable);
     return { entries, dataTables, inlineChecks, checkTargets, stranded };
   };
 
@@ -398,6 +419,8 @@ async function addDependencies(
   entries: Entry[],
   inlineChecks: ConstraintRow[],
   types: TypeRow[],
+  operatorClasses: OperatorClassRow[],
+  operatorMembers: OperatorMemberRow[],
   split: Splitter,
 ): Promise<{ stranded: Entry[]; checkTargets: Map<number, Set<string>> }> {
   const rows = async <Row extends pg.QueryResultRow>(sql: string) => (await client.query<Row>(sql)).rows;
@@ -416,6 +439,10 @@ async function addDependencies(
   const tableOfDefault = new Map(attrdefs.map((d) => [d.oid, d.relid]));
   const columnOfDefault = new Map(attrdefs.map((d) => [d.oid, d.attnum]));
   const checkOwner = new Map(inlineChecks.map((c) => [c.oid, c.relid]));
+  // An operator class's or family's operators and support functions (pg_amop, pg_amproc rows) are
+  // written by it; a family CREATE OPERATOR CLASS makes itself is written by that class.
+  const classOrFamilyOfMember = new Map(operatorMembers.map((m) => [`${catalogName(m.classid)}:${m.objid}`, [catalogName(m.refclassid), m.refobjid] as const]));
+  const classOfFamily = new Map(operatorClasses.map((c) => [c.familyOid, c.oid]));
   const domainOfCheck = new Map<number, number>();
   const domainOids = new Set(types.filter((t) => t.typtype === 'd').map((t) => t.oid));
   const domainChecks = await rows<DomainConstraintRow>(domainConstraintsQuery);
@@ -450,6 +477,13 @@ async function addDependencies(
       }
       case 'pg_class':
         return partOf('pg_constraint', constraintOfIndex.get(oid));
+      case 'pg_amop':
+      case 'pg_amproc': {
+        const owner = classOrFamilyOfMember.get(itself);
+        return owner === undefined ? itself : resolve(owner[0], owner[1]);
+      }
+      case 'pg_opfamily':
+        return byId.has(itself) ? itself : partOf('pg_opclass', classOfFamily.get(oid));
       case 'pg_type': {
         const element = arrayElement.get(oid);
         if (element !== undefined) return resolve('pg_type', element);

@@ -133,6 +133,10 @@ test('operators (commutator and negator of each other, estimators, owner, commen
   assertEntriesSurvive(/OPERATOR fid\.|fid\.operated/);
 });
 
+test('operator classes and families (their own or another family, loose members, owner, comment) before an index using one', () => {
+  assertEntriesSurvive(/OPERATOR (CLASS|FAMILY)|flagged/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

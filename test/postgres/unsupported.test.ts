@@ -15,7 +15,6 @@ let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'foreign table public.remote_things',
-  'operator family public.keeper_family',
   'aggregate public.keeper_sum(integer)',
   'range type public.float_range',
   'partitioned table public.measurements',

@@ -9,6 +9,7 @@ import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
 import { policyEntry, rowSecurityEntry } from './policy.ts';
 import { operatorEntry } from './operator.ts';
+import { operatorClassEntry, operatorFamilyEntry } from './operator-class.ts';
 import { builtinAclEntry, defaultAclEntry } from './privileges.ts';
 import { publicationEntry, publicationSchemaEntry, publicationTableEntry } from './publication.ts';
 import { schemaEntry } from './schema.ts';
@@ -36,6 +37,8 @@ export const ddlWriters = {
   cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure'], write: functionEntry },
   operator: { kinds: ['operator'], write: operatorEntry },
+  operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
+  operatorClass: { kinds: ['operator class'], write: operatorClassEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
   foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },

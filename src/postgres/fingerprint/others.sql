@@ -2,8 +2,9 @@
 -- dictionaries and configurations (a configuration with its token mappings), event triggers,
 -- publications, foreign data wrappers and servers (owners and privileges with --owner), a table's
 -- or schema's membership in a publication, user mappings (the names of their options only: the
--- values may be passwords, and the fingerprint is stored in the manifest), casts, and operators
--- (owners with --owner).
+-- values may be passwords, and the fingerprint is stored in the manifest), casts, operators,
+-- operator families (every operator and support function in them, with the class it belongs to)
+-- and operator classes (owners with --owner).
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -124,6 +125,49 @@ SELECT i.type, i.identity, 'pg_user_mapping:' || um.umid, ARRAY['pg_foreign_serv
                                                    FROM pg_catalog.pg_options_to_table(um.umoptions) AS o))
   FROM pg_catalog.pg_user_mappings um
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_user_mapping'::pg_catalog.regclass, um.umid, 0) AS i
+UNION ALL
+SELECT i.type, i.identity, 'pg_opfamily:' || f.oid, ARRAY[]::text[],
+       pg_catalog.jsonb_build_object(
+         'method', (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = f.opfmethod),
+         'operators', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(ao.amopstrategy, ao.amoplefttype::pg_catalog.regtype::text,
+                                ao.amoprighttype::pg_catalog.regtype::text, ao.amoppurpose, ao.amopopr::pg_catalog.regoperator::text,
+                                (SELECT sn.nspname || '.' || sf.opfname FROM pg_catalog.pg_opfamily sf JOIN pg_catalog.pg_namespace sn ON sn.oid = sf.opfnamespace
+                                  WHERE sf.oid = ao.amopsortfamily),
+                                (SELECT oc.opcname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_opclass oc ON oc.oid = d.refobjid
+                                  WHERE d.classid = 'pg_catalog.pg_amop'::pg_catalog.regclass AND d.objid = ao.oid
+                                    AND d.refclassid = 'pg_catalog.pg_opclass'::pg_catalog.regclass))
+                                ORDER BY ao.amopstrategy, ao.amoplefttype, ao.amoprighttype)
+                         FROM pg_catalog.pg_amop ao WHERE ao.amopfamily = f.oid),
+         'functions', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(ap.amprocnum, ap.amproclefttype::pg_catalog.regtype::text,
+                                ap.amprocrighttype::pg_catalog.regtype::text, ap.amproc::pg_catalog.regprocedure::text,
+                                (SELECT oc.opcname FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_opclass oc ON oc.oid = d.refobjid
+                                  WHERE d.classid = 'pg_catalog.pg_amproc'::pg_catalog.regclass AND d.objid = ap.oid
+                                    AND d.refclassid = 'pg_catalog.pg_opclass'::pg_catalog.regclass))
+                                ORDER BY ap.amprocnum, ap.amproclefttype, ap.amprocrighttype)
+                         FROM pg_catalog.pg_amproc ap WHERE ap.amprocfamily = f.oid))
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(f.opfowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_opfamily f
+  JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_opfamily'::pg_catalog.regclass, f.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_opfamily'::pg_catalog.regclass AND e.objid = f.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_opclass:' || oc.oid, ARRAY['pg_opfamily:' || oc.opcfamily],
+       (pg_catalog.to_jsonb(oc) - ARRAY['oid', 'opcname', 'opcnamespace', 'opcowner', 'opcmethod', 'opcfamily', 'opcintype', 'opckeytype'])
+       || pg_catalog.jsonb_build_object(
+            'method', (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = oc.opcmethod),
+            'family', (SELECT fn.nspname || '.' || f.opfname FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace fn ON fn.oid = f.opfnamespace
+                        WHERE f.oid = oc.opcfamily),
+            'type', oc.opcintype::pg_catalog.regtype::text,
+            'storage', CASE WHEN oc.opckeytype <> 0 THEN oc.opckeytype::pg_catalog.regtype::text END)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(oc.opcowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_opclass oc
+  JOIN pg_catalog.pg_namespace n ON n.oid = oc.opcnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_opclass'::pg_catalog.regclass, oc.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_opclass'::pg_catalog.regclass AND e.objid = oc.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
