@@ -82,3 +82,29 @@ test('a password with $, spaces, quotes, %, @, / and : works from DB_PASSWORD, a
     return true;
   });
 });
+
+test('Immich truncating a table while it is dumped waits for the dump: the dump is one consistent snapshot with every row', async () => {
+  const immich = await server.connect('immich');
+  await immich.query('BEGIN');
+  // Short: the TRUNCATE must be seen waiting while the dump still runs (it goes through once the dump ends).
+  await immich.query(`SET LOCAL lock_timeout = '50ms'`);
+  try {
+    // Level 9: a slower dump, still going when the TRUNCATE comes just after its COPY started.
+    const outcome = dumpWith({ ...server.env('immich'), DUMP_JOBS: '1', DUMP_COMPRESSION_LEVEL: '9' }, 'truncate').then(
+      (result) => result,
+      (error: Error) => error,
+    );
+    for (;;) {
+      const copying = await server.query('postgres', `SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'immich-backup dump%' AND query ILIKE 'COPY%'`);
+      if (copying.length > 0) break;
+      assert.ok(!(await Promise.race([outcome.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 10))])), 'the dump ended before it was seen copying');
+    }
+    await assert.rejects(immich.query('TRUNCATE asset'), (error: { code?: string }) => error.code === '55P03', 'held back by the dump until it ends');
+    const result = await outcome;
+    assert.ok(!(result instanceof Error), String(result));
+    assert.equal(result.tables.find((table) => table.name === 'asset')?.rows, 200_000);
+  } finally {
+    await immich.query('ROLLBACK').catch(() => undefined);
+    await immich.end();
+  }
+});
