@@ -87,6 +87,27 @@ export interface CastRow {
 }
 export const castsQuery = catalogQuery('casts');
 
+export interface AggregateRow {
+  oid: number; schema: string; name: string;
+  /** aggkind: 'n' normal, 'o' ordered-set, 'h' hypothetical-set. */
+  kind: string;
+  /** pg_get_function_arguments (with ORDER BY for ordered-set ones) and the identity arguments; '' for none. */
+  args: string; identityArgs: string;
+  transFunction: string; transType: string; transSpace: number; initialValue: string | null;
+  finalFunction: string | null; finalExtra: boolean;
+  /** aggfinalmodify: 'r' read only, 's' shareable, 'w' read write. */
+  finalModify: string;
+  combineFunction: string | null; serialFunction: string | null; deserialFunction: string | null;
+  movingTransFunction: string | null; movingInverseFunction: string | null; movingTransType: string | null;
+  movingTransSpace: number; movingInitialValue: string | null;
+  movingFinalFunction: string | null; movingFinalExtra: boolean; movingFinalModify: string;
+  /** [schema, name] of the sort operator, or null. */
+  sortOperator: [string, string] | null;
+  /** proparallel: 's' safe, 'r' restricted, 'u' unsafe. */
+  parallel: string; owner: string; acl: AclPrivilege[] | null; comment: string | null;
+}
+export const aggregatesQuery = catalogQuery('aggregates');
+
 export interface OperatorRow {
   oid: number; schema: string; name: string;
   /** oprkind: 'b' infix, 'l' prefix. */

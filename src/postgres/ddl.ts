@@ -36,6 +36,7 @@ export const Priority = {
   /** Before functions, as pg_dump: a view records its dependency on the cast's function, not on the cast. */
   cast: 7,
   function: 8,
+  aggregate: 9,
   operator: 11,
   /** pg_dump's OPFAMILY and OPCLASS share one priority. */
   operatorFamily: 12,

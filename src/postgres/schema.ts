@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  aggregatesQuery,
   arrayTypesQuery,
   builtinAclsQuery,
   castsQuery,
@@ -42,6 +43,7 @@ import {
   triggersQuery,
   typesQuery,
   userMappingsQuery,
+  type AggregateRow,
   type ArrayTypeRow,
   type BuiltinAclRow,
   type CastRow,
@@ -125,6 +127,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const types = await rows<TypeRow>(typesQuery);
   const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
+  const aggregates = await rows<AggregateRow>(aggregatesQuery);
   const operators = await rows<OperatorRow>(operatorsQuery);
   const operatorFamilies = await rows<OperatorFamilyRow>(operatorFamiliesQuery);
   const operatorClasses = await rows<OperatorClassRow>(operatorClassesQuery);
@@ -189,6 +192,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
     for (const cast of casts) entries.push(ddl.cast.write(cast, q));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
+    for (const aggregate of aggregates) entries.push(ddl.aggregate.write(aggregate, q, options));
     for (const operator of operators) entries.push(ddl.operator.write(operator, q, options));
     for (const family of operatorFamilies) {
       const entry = ddl.operatorFamily.write(family, membersOf.get(`pg_opfamily:${family.oid}`) ?? [], q, options);

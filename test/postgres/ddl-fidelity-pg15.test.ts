@@ -137,6 +137,10 @@ test('operator classes and families (their own or another family, loose members,
   assertEntriesSurvive(/OPERATOR (CLASS|FAMILY)|flagged/);
 });
 
+test('aggregates (final, combine, moving, ordered-set, no arguments, sort operator; owner, comment, grant) before a view using them', () => {
+  assertEntriesSurvive(/AGGREGATE fid\.|fid\.aggregated/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

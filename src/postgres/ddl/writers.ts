@@ -1,3 +1,4 @@
+import { aggregateEntry } from './aggregate.ts';
 import { castEntry } from './cast.ts';
 import { collationEntry } from './collation.ts';
 import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
@@ -36,6 +37,7 @@ export const ddlWriters = {
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
   cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure'], write: functionEntry },
+  aggregate: { kinds: ['aggregate'], write: aggregateEntry },
   operator: { kinds: ['operator'], write: operatorEntry },
   operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
   operatorClass: { kinds: ['operator class'], write: operatorClassEntry },
