@@ -282,11 +282,17 @@ test('a library mount that never answers (a hung NFS share) does not hold the da
 });
 
 test('SIGTERM while the library check waits on a hung mount ends the run at once, before docker stop would kill it', { timeout: 30_000 }, async () => {
-  const { backupDir, steps } = setup({ checkLibrary: () => new Promise(() => {}) });
-  const { log } = captureLog();
   const stop = new AbortController();
+  // SIGTERM arrives once the check is waiting (not after a fixed delay: on a busy machine the dump
+  // step could still be running then, and the test would be about another step).
+  const { backupDir, steps } = setup({
+    checkLibrary: () => {
+      setTimeout(() => stop.abort(new Error('the service is stopping')), 50);
+      return new Promise(() => {});
+    },
+  });
+  const { log } = captureLog();
   const started = Date.now();
-  setTimeout(() => stop.abort(new Error('the service is stopping')), 200);
   const report = await runBackup({ backupDir, steps, log, signal: stop.signal, trigger: 'manual' });
   assert.ok(Date.now() - started < 5_000, `ended ${Date.now() - started} ms after it started`);
   assert.equal(report.exitCode, 1);
