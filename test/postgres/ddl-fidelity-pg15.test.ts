@@ -141,6 +141,10 @@ test('aggregates (final, combine, moving, ordered-set, no arguments, sort operat
   assertEntriesSurvive(/AGGREGATE fid\.|fid\.aggregated/);
 });
 
+test('a window function before a view using it', () => {
+  assertEntriesSurvive(/nth_value_or_first|fid\.windowed/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

@@ -36,7 +36,7 @@ export const ddlWriters = {
   extension: { kinds: ['extension'], write: extensionEntry },
   type: { kinds: ['enum type', 'domain', 'composite type', 'domain constraint'], write: typeEntries },
   cast: { kinds: ['cast'], write: castEntry },
-  function: { kinds: ['function', 'procedure'], write: functionEntry },
+  function: { kinds: ['function', 'procedure', 'window function'], write: functionEntry },
   aggregate: { kinds: ['aggregate'], write: aggregateEntry },
   operator: { kinds: ['operator'], write: operatorEntry },
   operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
