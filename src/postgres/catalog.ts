@@ -70,6 +70,11 @@ export interface TypeRow {
   labels: string[] | null; basetype: string | null; notnull: boolean; defaultexpr: string | null; collation: string | null;
   relid: number; attributes: Array<{ name: string; type: string; collation: string | null; comment: string | null }> | null;
   domainchecks: Array<{ oid: number; name: string; def: string; validated: boolean; comment: string | null }> | null;
+  /** A range type's definition: [schema, name] pairs, functions by regproc; null for other types. */
+  range: {
+    subtype: string; multirange: [string, string]; opclass: [string, string] | null; collation: [string, string] | null;
+    canonical: string | null; subtypeDiff: string | null;
+  } | null;
 }
 export const typesQuery = catalogQuery('types');
 
@@ -308,8 +313,13 @@ export const dependenciesQuery = catalogQuery('dependencies');
 export interface ExtensionMemberRow { classid: string; objid: number; extension: number }
 export const extensionMembersQuery = catalogQuery('extension-members');
 
+/** A type that stands for another in dependencies: an array type for its element type, a multirange type for its range type. */
 export interface ArrayTypeRow { oid: number; element: number }
 export const arrayTypesQuery = catalogQuery('array-types');
+
+/** A function that is part of a type (a range's constructors), created with it. */
+export interface TypeFunctionRow { oid: number; type: number }
+export const typeFunctionsQuery = catalogQuery('type-functions');
 
 export interface RowTypeRow { oid: number; relid: number }
 export const rowTypesQuery = catalogQuery('row-types');

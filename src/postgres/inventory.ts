@@ -91,7 +91,8 @@ export const inventoryQueries: KindQuery[] = [
       SELECT CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
              n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, 'pg_proc', p.oid
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_proc', 'p.oid')}`,
+       WHERE ${userSchema('n.nspname')} AND ${notMember('pg_proc', 'p.oid')}
+         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`,
   },
   {
     kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'multirange type'],

@@ -41,6 +41,7 @@ import {
   textSearchConfigurationsQuery,
   textSearchDictionariesQuery,
   triggersQuery,
+  typeFunctionsQuery,
   typesQuery,
   userMappingsQuery,
   type AggregateRow,
@@ -83,6 +84,7 @@ import {
   type TextSearchConfigurationRow,
   type TextSearchDictionaryRow,
   type TriggerRow,
+  type TypeFunctionRow,
   type TypeRow,
   type UserMappingRow,
 } from './catalog.ts';
@@ -432,12 +434,14 @@ async function addDependencies(
   const dependencies = await rows<DependencyRow>(dependenciesQuery);
   const members = await rows<ExtensionMemberRow>(extensionMembersQuery);
   const arrays = await rows<ArrayTypeRow>(arrayTypesQuery);
+  const typeFunctions = await rows<TypeFunctionRow>(typeFunctionsQuery);
   const rowTypes = await rows<RowTypeRow>(rowTypesQuery);
   const rewrites = await rows<ViewRuleRow>(viewRulesQuery);
   const attrdefs = await rows<ColumnDefaultRow>(columnDefaultsQuery);
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
   const memberOf = new Map(members.map((m) => [`${catalogName(m.classid)}:${m.objid}`, `pg_extension:${m.extension}`]));
   const arrayElement = new Map(arrays.map((a) => [a.oid, a.element]));
+  const typeOfFunction = new Map(typeFunctions.map((f) => [f.oid, f.type]));
   const rowTypeRelation = new Map(rowTypes.map((t) => [t.oid, t.relid]));
   const viewOfRule = new Map(rewrites.map((r) => [r.oid, r.relid]));
   const tableOfDefault = new Map(attrdefs.map((d) => [d.oid, d.relid]));
@@ -485,6 +489,10 @@ async function addDependencies(
       case 'pg_amproc': {
         const owner = classOrFamilyOfMember.get(itself);
         return owner === undefined ? itself : resolve(owner[0], owner[1]);
+      }
+      case 'pg_proc': {
+        const type = typeOfFunction.get(oid);
+        return type === undefined ? itself : resolve('pg_type', type);
       }
       case 'pg_opfamily':
         return byId.has(itself) ? itself : partOf('pg_opclass', classOfFamily.get(oid));

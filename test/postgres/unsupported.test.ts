@@ -15,7 +15,6 @@ let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'foreign table public.remote_things',
-  'range type public.float_range',
   'partitioned table public.measurements',
   'partition public.measurements_2024',
   'access method keeper_am',

@@ -13,4 +13,6 @@ SELECT p.oid::int AS oid, n.nspname AS schema, p.proname AS name, p.prokind AS k
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
    AND p.prokind IN ('f', 'p', 'w')
+   -- A range's constructors come with CREATE TYPE (type-functions.sql).
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')
  ORDER BY n.nspname, p.proname, 4

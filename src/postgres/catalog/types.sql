@@ -1,5 +1,6 @@
--- Enum, domain and composite types, with what each kind needs (labels; base type, default, collation
--- and CHECKs; attributes).
+-- Enum, domain, composite and range types, with what each kind needs (labels; base type, default,
+-- collation and CHECKs; attributes; a range's subtype, multirange name, operator class when not the
+-- subtype's default, collation, canonical and subtype_diff functions).
 SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
        -- NULL: the built-in default privileges; [] : all revoked.
        CASE WHEN t.typacl IS NOT NULL THEN COALESCE((
@@ -24,12 +25,23 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_
        CASE WHEN t.typtype = 'd' THEN (
          SELECT pg_catalog.json_agg(pg_catalog.json_build_object('oid', c.oid::int, 'name', c.conname, 'def', pg_catalog.pg_get_constraintdef(c.oid),
                   'validated', c.convalidated, 'comment', pg_catalog.obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname)
-           FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') END AS domainchecks
+           FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') END AS domainchecks,
+       (SELECT pg_catalog.json_build_object('subtype', pg_catalog.format_type(r.rngsubtype, NULL),
+                 'multirange', pg_catalog.json_build_array(mn.nspname, mt.typname),
+                 'opclass', CASE WHEN NOT oc.opcdefault THEN pg_catalog.json_build_array(ocn.nspname, oc.opcname) END,
+                 'collation', CASE WHEN r.rngcollation <> 0 THEN pg_catalog.json_build_array(rcn.nspname, rco.collname) END,
+                 'canonical', CASE WHEN r.rngcanonical <> 0 THEN r.rngcanonical::pg_catalog.regproc::text END,
+                 'subtypeDiff', CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::pg_catalog.regproc::text END)
+          FROM pg_catalog.pg_range r
+          JOIN pg_catalog.pg_type mt ON mt.oid = r.rngmultitypid JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace
+          JOIN pg_catalog.pg_opclass oc ON oc.oid = r.rngsubopc JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace
+          LEFT JOIN pg_catalog.pg_collation rco ON rco.oid = r.rngcollation LEFT JOIN pg_catalog.pg_namespace rcn ON rcn.oid = rco.collnamespace
+         WHERE r.rngtypid = t.oid) AS range
   FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
   LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
   LEFT JOIN pg_catalog.pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_type'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
-   AND (t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c'))
+   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c'))
  ORDER BY n.nspname, t.typname

@@ -4,7 +4,7 @@ import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
 import { commentOn, ownerTo } from './clauses.ts';
 import { grants } from './privileges.ts';
 
-// Enum, composite and domain types (a domain's NOT VALID CHECKs as post-data ALTER DOMAIN).
+// Enum, composite, range and domain types (a domain's NOT VALID CHECKs as post-data ALTER DOMAIN).
 
 export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptions): Entry[] {
   const name = q.qualified(row.schema, row.name);
@@ -27,6 +27,20 @@ export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptio
     return [{
       ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
       sql: `CREATE TYPE ${name} AS (\n${attributes}\n);\n${trailer('TYPE')}${columnComments}`,
+      drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
+    }];
+  }
+  if (row.typtype === 'r' && row.range !== null) {
+    const range = row.range;
+    // As pg_dump: the operator class only when it is not the subtype's default.
+    let definition = `\n    subtype = ${range.subtype},\n    multirange_type_name = ${q.qualified(range.multirange[0], range.multirange[1])}`;
+    if (range.opclass !== null) definition += `,\n    subtype_opclass = ${q.qualified(range.opclass[0], range.opclass[1])}`;
+    if (range.collation !== null) definition += `,\n    collation = ${q.qualified(range.collation[0], range.collation[1])}`;
+    if (range.canonical !== null) definition += `,\n    canonical = ${range.canonical}`;
+    if (range.subtypeDiff !== null) definition += `,\n    subtype_diff = ${range.subtypeDiff}`;
+    return [{
+      ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
+      sql: `CREATE TYPE ${name} AS RANGE (${definition}\n);\n${trailer('TYPE')}`,
       drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
     }];
   }
