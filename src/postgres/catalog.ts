@@ -113,6 +113,13 @@ export interface AggregateRow {
 }
 export const aggregatesQuery = catalogQuery('aggregates');
 
+export interface AccessMethodRow {
+  oid: number; name: string;
+  /** amtype: 'i' index, 't' table. */
+  type: string; handler: string; comment: string | null;
+}
+export const accessMethodsQuery = catalogQuery('access-methods');
+
 export interface OperatorRow {
   oid: number; schema: string; name: string;
   /** oprkind: 'b' infix, 'l' prefix. */

@@ -37,6 +37,7 @@ export const Priority = {
   cast: 7,
   function: 8,
   aggregate: 9,
+  accessMethod: 10,
   operator: 11,
   /** pg_dump's OPFAMILY and OPCLASS share one priority. */
   operatorFamily: 12,

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import {
+  accessMethodsQuery,
   aggregatesQuery,
   arrayTypesQuery,
   builtinAclsQuery,
@@ -44,6 +45,7 @@ import {
   typeFunctionsQuery,
   typesQuery,
   userMappingsQuery,
+  type AccessMethodRow,
   type AggregateRow,
   type ArrayTypeRow,
   type BuiltinAclRow,
@@ -130,6 +132,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
   const aggregates = await rows<AggregateRow>(aggregatesQuery);
+  const accessMethods = await rows<AccessMethodRow>(accessMethodsQuery);
   const operators = await rows<OperatorRow>(operatorsQuery);
   const operatorFamilies = await rows<OperatorFamilyRow>(operatorFamiliesQuery);
   const operatorClasses = await rows<OperatorClassRow>(operatorClassesQuery);
@@ -195,6 +198,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const cast of casts) entries.push(ddl.cast.write(cast, q));
     for (const fn of functions) entries.push(ddl.function.write(fn, q, options));
     for (const aggregate of aggregates) entries.push(ddl.aggregate.write(aggregate, q, options));
+    for (const accessMethod of accessMethods) entries.push(ddl.accessMethod.write(accessMethod, q));
     for (const operator of operators) entries.push(ddl.operator.write(operator, q, options));
     for (const family of operatorFamilies) {
       const entry = ddl.operatorFamily.write(family, membersOf.get(`pg_opfamily:${family.oid}`) ?? [], q, options);

@@ -149,6 +149,10 @@ test('range types (subtype_diff, multirange name, collation, operator class; own
   assertEntriesSurvive(/float_span|text_span|fid\.spans|fid\.spanned/);
 });
 
+test('access methods (table and index, a comment)', () => {
+  assertEntriesSurvive(/ACCESS METHOD/);
+});
+
 test('a CHECK in a dependency loop with its own table is added after the data, as pg_dump does', () => {
   assertEntriesSurvive(/self_checked/);
   const check = dumpEntries(restoredSchema.second).find((entry) => entry.includes('ADD CONSTRAINT self_checked_ok'));

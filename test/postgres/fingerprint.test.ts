@@ -143,16 +143,16 @@ test('objects the dump listed as unsupported are left out of its fingerprint, wi
   await server.query(
     'partly',
     `CREATE TABLE kept (id integer PRIMARY KEY, label text);
-     CREATE ACCESS METHOD t_am TYPE TABLE HANDLER heap_tableam_handler;
-     COMMENT ON ACCESS METHOD t_am IS 'skipped with its comment';
+     CREATE CONVERSION t_conv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+     COMMENT ON CONVERSION t_conv IS 'skipped with its comment';
      CREATE TABLE parted (a integer, b integer) PARTITION BY RANGE (a);
      COMMENT ON TABLE parted IS 'skipped with its comment'`,
   );
   const partial = await dumpToFile({ connection: connectionFor(server, 'partly'), path: join(directory, 'partly.sql.gz'), allowUnsupported: true });
-  assert.deepEqual(partial.unsupportedObjects.map((o) => `${o.kind} ${o.name}`).sort(), ['access method t_am', 'partitioned table parted']);
+  assert.deepEqual(partial.unsupportedObjects.map((o) => `${o.kind} ${o.name}`).sort(), ['conversion t_conv', 'partitioned table parted']);
   const stored = loadFingerprint(partial.fingerprint);
   assert.ok(stored.objects.has('table public.kept'));
-  assert.ok(![...stored.objects.keys()].some((object) => object.includes('t_am') || object.includes('parted')), [...stored.objects.keys()].join('\n'));
+  assert.ok(![...stored.objects.keys()].some((object) => object.includes('t_conv') || object.includes('parted')), [...stored.objects.keys()].join('\n'));
   await restoreCopy('partly_restored', partial.path);
   assert.deepEqual(compareFingerprints(stored, await fingerprintOf('partly_restored')).map(describeDifference), []);
 });

@@ -17,7 +17,6 @@ const expectedUnsupported = [
   'foreign table public.remote_things',
   'partitioned table public.measurements',
   'partition public.measurements_2024',
-  'access method keeper_am',
   'typed table public.typed_pairs',
 ];
 

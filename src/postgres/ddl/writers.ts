@@ -1,3 +1,4 @@
+import { accessMethodEntry } from './access-method.ts';
 import { aggregateEntry } from './aggregate.ts';
 import { castEntry } from './cast.ts';
 import { collationEntry } from './collation.ts';
@@ -38,6 +39,7 @@ export const ddlWriters = {
   cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure', 'window function'], write: functionEntry },
   aggregate: { kinds: ['aggregate'], write: aggregateEntry },
+  accessMethod: { kinds: ['access method'], write: accessMethodEntry },
   operator: { kinds: ['operator'], write: operatorEntry },
   operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
   operatorClass: { kinds: ['operator class'], write: operatorClassEntry },

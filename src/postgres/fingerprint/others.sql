@@ -4,8 +4,8 @@
 -- or schema's membership in a publication, user mappings (the names of their options only: the
 -- values may be passwords, and the fingerprint is stored in the manifest), casts, operators,
 -- operator families (every operator and support function in them, with the class it belongs to)
--- and operator classes (owners with --owner), and what an aggregate is beyond its pg_proc row
--- (functions.sql): its pg_aggregate row.
+-- and operator classes (owners with --owner), access methods, and what an aggregate is beyond its
+-- pg_proc row (functions.sql): its pg_aggregate row.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
        || pg_catalog.jsonb_build_object('definition', pg_catalog.pg_get_statisticsobjdef(s.oid))
@@ -183,6 +183,14 @@ SELECT i.type, i.identity || ' (aggregate)', 'pg_proc:' || p.oid, ARRAY[]::text[
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_am:' || am.oid, ARRAY[]::text[],
+       pg_catalog.jsonb_build_object('amtype', am.amtype, 'handler', am.amhandler::pg_catalog.regprocedure::text)
+  FROM pg_catalog.pg_am am
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_am'::pg_catalog.regclass, am.oid, 0) AS i
+ WHERE am.oid >= 16384
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_am'::pg_catalog.regclass AND e.objid = am.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
