@@ -357,7 +357,11 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
   return rows.map((row) => row.name);
 }
 
-/** Statements are quoted in error messages: a role's password (pg_dumpall) must not be among them. */
+/**
+ * Statements are quoted in error messages: no secret may be among them — a role's password
+ * (pg_dumpall), or a user mapping's or foreign server's option whose name ends in "password"
+ * (password, sslpassword, ...; OPTIONS (password 'x'), OPTIONS (ADD sslpassword 'x')).
+ */
 export function redactSecrets(sql: string): string {
-  return sql.replace(/\b(PASSWORD\s+)(E?'(?:[^']|'')*'?)/gi, "$1'***'");
+  return sql.replace(/\b(\w*PASSWORD\s+)(E?'(?:[^']|'')*'?)/gi, "$1'***'");
 }

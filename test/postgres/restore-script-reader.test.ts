@@ -137,3 +137,10 @@ test("a role's password never appears in a failing statement's excerpt", () => {
     "ALTER ROLE immich WITH LOGIN PASSWORD '***'; CREATE ROLE x PASSWORD '***';",
   );
 });
+
+test("a user mapping's or foreign server's password options never appear in a failing statement's excerpt", () => {
+  assert.equal(
+    redactSecrets("CREATE USER MAPPING FOR immich SERVER s OPTIONS (\"user\" 'u', password 'p''w', sslpassword 'k'); ALTER SERVER s OPTIONS (ADD sslpassword 'k2');"),
+    "CREATE USER MAPPING FOR immich SERVER s OPTIONS (\"user\" 'u', password '***', sslpassword '***'); ALTER SERVER s OPTIONS (ADD sslpassword '***');",
+  );
+});
