@@ -139,17 +139,24 @@ function firstCommandWord(text: string): string | undefined {
   }
 }
 
+/**
+ * The script's last `tailBytes` once `chunk` has gone by. Only those are kept: copying every chunk
+ * into the tail would copy the whole script.
+ */
+function keepTail(tail: Buffer, chunk: Buffer): Buffer {
+  return chunk.length >= tailBytes ? Buffer.from(chunk.subarray(chunk.length - tailBytes)) : Buffer.concat([tail, chunk]).subarray(-tailBytes);
+}
+
 /** A sink that keeps the first `headBytes` and the last `tailBytes` of what flows through it. */
 class HeadAndTail extends Writable {
   head = Buffer.alloc(0);
-  tail = Buffer.alloc(0);
+  tail: Buffer = Buffer.alloc(0);
   bytes = 0;
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.bytes += chunk.length;
     if (this.head.length < headBytes) this.head = Buffer.concat([this.head, chunk.subarray(0, headBytes - this.head.length)]);
-    // Only the last bytes are kept: copying every chunk into the tail would copy the whole script.
-    this.tail = chunk.length >= tailBytes ? Buffer.from(chunk.subarray(chunk.length - tailBytes)) : Buffer.concat([this.tail, chunk]).subarray(-tailBytes);
+    this.tail = keepTail(this.tail, chunk);
     callback();
   }
 }
@@ -289,7 +296,7 @@ export class WatchedDumpInput {
   readonly fileBytes = new HashingCounter();
   /** Goes over the script's text (after gunzip): keeps its end for the trailer check. */
   readonly scriptText: Transform;
-  #tail = Buffer.alloc(0);
+  #tail: Buffer = Buffer.alloc(0);
 
   private constructor(input: string, opened: OpenedDumpInput, head: Buffer) {
     this.#input = input;
@@ -299,8 +306,7 @@ export class WatchedDumpInput {
     this.size = opened.size;
     this.scriptText = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
-        // Only the last bytes are kept: copying every chunk into the tail would copy the whole script.
-        this.#tail = chunk.length >= tailBytes ? Buffer.from(chunk.subarray(chunk.length - tailBytes)) : Buffer.concat([this.#tail, chunk]).subarray(-tailBytes);
+        this.#tail = keepTail(this.#tail, chunk);
         callback(null, chunk);
       },
     });
