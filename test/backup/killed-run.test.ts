@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { lockFileName } from '../../src/backup/lock.ts';
 import { runCli, startCli } from '../support/cli.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { createBulkAssetTable, startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 /**
  * A run killed outright (SIGKILL: the OOM killer, `docker kill`, a power cut of the container) in
@@ -20,11 +20,7 @@ before(async () => {
   server = await startPostgres('15');
   await server.createDatabase('immich');
   // About 80 MB of COPY text: the dump is still writing when it is killed.
-  await server.psql(
-    'immich',
-    `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
-     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 300000) g;`,
-  );
+  await createBulkAssetTable(server, 'immich', 300000);
 });
 after(async () => {
   await server?.stop().catch(() => undefined);

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { lockFileName } from '../../src/backup/lock.ts';
 import { startCli } from '../support/cli.ts';
-import { runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { createBulkAssetTable, runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -24,11 +24,7 @@ let paused = false;
 before(async () => {
   server = await startPostgres('14');
   await server.createDatabase('immich');
-  await server.psql(
-    'immich',
-    `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
-     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 300000) g;`,
-  );
+  await createBulkAssetTable(server, 'immich', 300000);
   receiver = await startWebhookReceiver();
 });
 after(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCli } from '../support/cli.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { createBulkAssetTable, startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 /**
  * Issue 2, acceptance 6: every failure exits non-zero with one clear line, never prints the
@@ -17,11 +17,7 @@ before(async () => {
   server = await startPostgres('14');
   await server.createDatabase('immich');
   // Big enough (~250 MB of COPY text) that the dump is still running when the server is stopped.
-  await server.psql(
-    'immich',
-    `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
-     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 900000) g;`,
-  );
+  await createBulkAssetTable(server, 'immich', 900000);
 });
 after(async () => {
   await server?.stop().catch(() => undefined);

@@ -42,6 +42,18 @@ export interface CommandOutput {
   stderr: string;
 }
 
+/**
+ * An `asset` table of `rows` rows of 256 bytes of text each (about 80 MB of COPY text per 300,000
+ * rows): big enough that a dump is still copying when a test stops, kills or freezes something.
+ */
+export async function createBulkAssetTable(server: PostgresServer, database: string, rows: number): Promise<void> {
+  await server.psql(
+    database,
+    `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
+     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, ${rows}) g;`,
+  );
+}
+
 export const defaultPostgresVersion = process.env.TEST_POSTGRES_VERSION ?? '14';
 
 export async function startPostgres(version: string = defaultPostgresVersion): Promise<PostgresServer> {
