@@ -185,7 +185,8 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       await mkdir(partial, { mode: 0o700 });
       const dump = await step('dump', (c) => steps.dump(join(partial, dumpFileName), c), summarizeDump);
       report.dump = dumpFigures(dump);
-      report.immich = { version: immichVersion, migration: dump.immichMigration ?? null };
+      const immich = { version: immichVersion, migration: dump.immichMigration ?? null };
+      report.immich = immich;
       await step('library-check', (c) => libraryCheckWithin(steps.checkLibrary(c), options.libraryCheckTimeoutMs ?? defaultLibraryCheckTimeoutMs, c.signal), summarizeLibraryCheck);
       const copies = await step('config-copy', (c) => steps.copyConfig(partial, c), summarizeConfigCopy);
       completed = await step(
@@ -199,7 +200,7 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
             finishedAt: now(),
             dump,
             copies,
-            immich: { version: immichVersion, migration: dump.immichMigration ?? null },
+            immich,
             timings: Object.fromEntries(report.steps.map((s) => [s.name, s.durationMs])),
             warnings: [...report.warnings],
           }),
