@@ -54,12 +54,11 @@ const foreignLockStaleMs = 10 * lockRefreshMs;
  * Whether the process that wrote a lock still runs. `modifiedMs`: the lock file's modification
  * time, which a run refreshes while it holds the lock (see acquireRunLock).
  */
-export function isLockHolderAlive(holder: LockContent, modifiedMs?: number): boolean {
+function isLockHolderAlive(holder: LockContent, modifiedMs: number): boolean {
   if (holder.host !== hostname()) {
     // Another host, or this container recreated (a new hostname) after a run was killed: its PIDs
-    // mean nothing here, but a run going on there keeps its lock fresh. Trusted for a day when the
-    // file's time is not known.
-    return modifiedMs === undefined ? Date.now() - Date.parse(holder.since) < 24 * 3_600_000 : Date.now() - modifiedMs < foreignLockStaleMs;
+    // mean nothing here, but a run going on there keeps its lock fresh.
+    return Date.now() - modifiedMs < foreignLockStaleMs;
   }
   try {
     process.kill(holder.pid, 0);
