@@ -280,7 +280,7 @@ export class KopiaClient {
     const task = await this.#transport.waitFor(async () => {
       const tasks = (await this.#transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? [];
       return tasks.find((t) => t.kind === 'Snapshot' && !knownTasks.has(t.id) && t.description.startsWith(prefix));
-    }, options.signal, `the snapshot of ${source.path} did not start`);
+    }, options.signal, `the snapshot of ${source.path} did not start`, { giveUpAfterMs: this.#transport.unreachableTimeoutMs });
     const finished = await this.#transport.waitForTask(task.id, options.signal, (running) => {
       options.onProgress?.({
         files: counter(running, 'Processed Files') || counter(running, 'Hashed Files') + counter(running, 'Cached Files'),

@@ -126,9 +126,10 @@ export class KopiaTransport {
   /**
    * Polls `probe` until it returns something. Connection failures are tolerated for a while (a
    * restarting server), but a server gone for longer than `unreachableTimeoutMs` ends the wait.
+   * `giveUpAfterMs`: a server that answers but never has it ends the wait too ("<what> within N s").
    */
-  async waitFor<T>(probe: () => Promise<T | undefined>, signal: AbortSignal | undefined, what: string): Promise<T> {
-    const startDeadline = Date.now() + this.unreachableTimeoutMs;
+  async waitFor<T>(probe: () => Promise<T | undefined>, signal: AbortSignal | undefined, what: string, options: { giveUpAfterMs?: number } = {}): Promise<T> {
+    const giveUpAt = options.giveUpAfterMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.giveUpAfterMs;
     for (;;) {
       const value = await retry(
         async () => {
@@ -148,7 +149,7 @@ export class KopiaTransport {
         },
       );
       if (value !== undefined) return value;
-      if (what.endsWith('did not start') && Date.now() > startDeadline) throw new KopiaError(`${what} within ${this.unreachableTimeoutMs / 1000} s`);
+      if (Date.now() > giveUpAt) throw new KopiaError(`${what} within ${options.giveUpAfterMs! / 1000} s`);
       await sleep(this.pollIntervalMs, undefined, signal === undefined ? undefined : { signal });
     }
   }
