@@ -204,6 +204,10 @@ export interface UserMappingRow {
 }
 export const userMappingsQuery = catalogQuery('user-mappings');
 
+/** A large object's metadata; its contents are read in the data section (large-object-data.ts). */
+export interface LargeObjectRow { oid: number; owner: string; acl: AclPrivilege[] | null; comment: string | null }
+export const largeObjectsQuery = catalogQuery('large-objects');
+
 export interface RelationRow {
   oid: number; schema: string; name: string; relkind: string; persistence: string; options: string[] | null;
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;

@@ -54,6 +54,8 @@ export const Priority = {
   identity: 20,
   /** pg_dump's ATTRDEF: a column DEFAULT written as its own ALTER TABLE (a view's, or one split out of CREATE TABLE). */
   attributeDefault: 21,
+  /** pg_dump's LARGE_OBJECT: the metadata (lo_create, owner, comment, grants) ends the pre-data section. */
+  largeObject: 22,
   constraint: 30,
   index: 31,
   indexAttach: 32,

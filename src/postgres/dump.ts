@@ -12,6 +12,7 @@ import { toolVersion } from '../version.ts';
 import { readCatalog, type Catalog } from './schema.ts';
 import { closeClient } from './connection.ts';
 import { DumpGuard } from './dump-guard.ts';
+import { largeObjectData } from './large-object-data.ts';
 import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
@@ -218,6 +219,7 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
   catalog.entries = catalog.entries.filter((entry) => !isExcluded(entry.id));
   catalog.dataTables = catalog.dataTables.filter((table) => !excluded.has(`pg_class:${table.oid}`));
   catalog.sequences = catalog.sequences.filter((sequence) => !excluded.has(`pg_class:${sequence.oid}`));
+  catalog.largeObjects = catalog.largeObjects.filter((largeObject) => !excluded.has(`pg_largeobject:${largeObject.oid}`));
 }
 
 const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate', 'column-default']);
@@ -336,7 +338,7 @@ async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): Asyn
   }
 }
 
-/** setval for every sequence, the post-data entries, the final pass and the trailer. */
+/** setval for every sequence, the large objects' contents, the post-data entries, the final pass and the trailer. */
 async function* scriptTail({ client, catalog, quoter, ddlOptions, options, guard }: ScriptParts): AsyncGenerator<string> {
   const setvals: string[] = [];
   for (const sequence of catalog.sequences) {
@@ -349,6 +351,8 @@ async function* scriptTail({ client, catalog, quoter, ddlOptions, options, guard
     );
   }
   if (setvals.length > 0) yield setvals.join('');
+  // Large objects' contents end the data section, as in pg_dump.
+  yield* largeObjectData(client, catalog.largeObjects, guard);
   options.onProgress?.({ phase: 'post-data', tablesDone: catalog.dataTables.length, tablesTotal: catalog.dataTables.length, rows: 0, bytes: 0 });
   for (const entry of catalog.entries.filter((e) => e.section === 'post-data')) yield renderEntry(entry, ddlOptions);
   for (const entry of catalog.entries.filter((e) => e.section === 'final')) yield renderEntry(entry, ddlOptions);

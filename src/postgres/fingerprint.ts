@@ -37,7 +37,7 @@ export interface FingerprintOptions {
 
 const queryNames = [
   'namespaces', 'extensions', 'classes', 'attributes', 'constraints', 'triggers', 'rules', 'policies', 'functions', 'types',
-  'others', 'settings', 'privileges', 'descriptions',
+  'others', 'large-objects', 'settings', 'privileges', 'descriptions',
 ] as const;
 
 const queries = new Map<string, string>(

@@ -227,6 +227,13 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           handleMetaCommand(item.command, item.args, item.line, database);
           continue;
         }
+        if (inTransaction && item.kind === 'statement' && opensOrCommits(item.sql)) {
+          // The script's own BEGIN/COMMIT (pg_dump's around large objects' contents) would end the
+          // restore's one transaction early, as it does under psql --single-transaction: the
+          // statements between are in that transaction already.
+          statements += 1;
+          continue;
+        }
         // Inside a transaction the script opened itself (BEGIN ... COMMIT), what it does is not visible
         // to other connections yet: everything stays on the leader until it ends.
         const dispatch = parallel !== undefined && !scriptTransaction;
@@ -296,6 +303,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     await parallel?.close();
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
+}
+
+/** BEGIN / START TRANSACTION or COMMIT / END: a script's own transaction around some of its statements. */
+function opensOrCommits(sql: string): boolean {
+  return /^\s*(?:BEGIN|START\s+TRANSACTION|COMMIT|END)\s*;?\s*$/i.test(sql);
 }
 
 /**

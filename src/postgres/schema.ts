@@ -23,6 +23,7 @@ import {
   foreignServersQuery,
   functionsQuery,
   indexesQuery,
+  largeObjectsQuery,
   operatorClassesQuery,
   operatorFamiliesQuery,
   operatorMembersQuery,
@@ -68,6 +69,7 @@ import {
   type ForeignServerRow,
   type FunctionRow,
   type IndexRow,
+  type LargeObjectRow,
   type OperatorClassRow,
   type OperatorFamilyRow,
   type OperatorMemberRow,
@@ -113,6 +115,8 @@ export interface Catalog {
   dataTables: DataTable[];
   /** Every sequence, identity ones included: each gets a setval after the data. */
   sequences: SequenceRow[];
+  /** Every large object: its contents follow the setvals (large-object-data.ts). */
+  largeObjects: LargeObjectRow[];
   /** Entries that sat in a dependency loop (ordered by name there). */
   loops: Entry[];
 }
@@ -150,6 +154,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const relations = await rows<RelationRow>(relationsQuery);
   const columns = await rows<ColumnRow>(columnsQuery);
   const sequences = await rows<SequenceRow>(sequencesQuery);
+  const largeObjects = await rows<LargeObjectRow>(largeObjectsQuery);
   const constraints = await rows<ConstraintRow>(constraintsQuery);
   const indexes = await rows<IndexRow>(indexesQuery);
   const statistics = await rows<StatisticsRow>(statisticsQuery);
@@ -251,6 +256,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       const identityKind = owner === undefined ? undefined : columnsByRelation.get(owner.oid)?.find((c) => c.name === sequence.ownedByColumn)?.identity;
       entries.push(...ddl.sequence.write(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
     }
+    for (const largeObject of largeObjects) entries.push(ddl.largeObject.write(largeObject, q, options));
     for (const constraint of constraints) {
       if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q));
     }
@@ -345,7 +351,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     .filter((e) => e.section === 'final')
     .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
   dataTables.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
-  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, loops: [...stranded, ...pre.loops, ...post.loops] };
+  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, largeObjects, loops: [...stranded, ...pre.loops, ...post.loops] };
 }
 
 /**

@@ -9,6 +9,7 @@ import { extensionEntry } from './extension.ts';
 import { foreignDataWrapperEntry, foreignServerEntry, userMappingEntry } from './foreign-data.ts';
 import { functionEntry } from './function.ts';
 import { indexAttachEntry, indexEntry } from './index.ts';
+import { largeObjectEntry } from './large-object.ts';
 import { policyEntry, rowSecurityEntry } from './policy.ts';
 import { operatorEntry } from './operator.ts';
 import { operatorClassEntry, operatorFamilyEntry } from './operator-class.ts';
@@ -51,6 +52,7 @@ export const ddlWriters = {
   table: { kinds: ['table', 'inheritance child'], write: tableEntry },
   view: { kinds: ['view', 'materialized view'], write: viewEntries },
   sequence: { kinds: ['sequence'], write: sequenceEntries },
+  largeObject: { kinds: ['large object'], write: largeObjectEntry },
   constraint: { kinds: ['constraint'], write: constraintEntry },
   index: { kinds: ['index'], write: indexEntry },
   trigger: { kinds: ['trigger'], write: triggerEntry },

@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
+import { restoreDatabase } from '../../src/postgres/restore.ts';
+import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
+
+/** Large objects, foreign tables and typed tables (test/fixtures/more-kinds.sql). */
+const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
+
+/** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
+const stageNames = ['psql', 'restore-db --clean', 'restore-db --jobs 4'] as const;
+type Stage = (typeof stageNames)[number];
+
+interface Restored {
+  error: string | null;
+  /** pg_dump --schema-only, or the server-side schema description where pg_dump is too old. */
+  schemaDump: string[];
+  /** Whole pg_dump, or every table's rows. */
+  fullDump: string[];
+  largeObjects: string[];
+  fingerprint: string[];
+}
+
+const largeObjectsQuery = `
+  SELECT l.oid::text || ' owner=' || l.lomowner::regrole::text || ' acl=' || coalesce(l.lomacl::text, '')
+         || ' comment=' || coalesce(obj_description(l.oid, 'pg_largeobject'), '')
+         || ' size=' || octet_length(lo_get(l.oid)) || ' md5=' || md5(lo_get(l.oid)) AS line
+    FROM pg_largeobject_metadata l ORDER BY l.oid`;
+
+/**
+ * The round trip on one server version: the fixture dumped with --owner, restored with psql -v
+ * ON_ERROR_STOP=1 into an empty database, then with restore-db --clean over that, and with
+ * restore-db on four connections into another empty one; after each, pg_dump (schema only, and whole, so large objects' contents too), the large objects
+ * and the dump's catalog fingerprint are compared with the source's.
+ */
+export function defineMoreKindsTests(version: string): void {
+  let server: PostgresServer;
+  let dump: DumpFileResult;
+  let script: string;
+  const source = { schemaDump: [] as string[], fullDump: [] as string[], largeObjects: [] as string[] };
+  const restored: Partial<Record<Stage, Restored>> = {};
+  const directory = mkdtempSync(join(tmpdir(), `immich-backup-more-kinds-${version}-`));
+
+  // The machine's pg_dump is 15: newer servers are described on the server instead (schema and rows).
+  const withPgDump = Number(version) <= 15;
+  const describe = async (database: string) => {
+    const described = withPgDump ? undefined : await describeBoth(server, database);
+    return {
+      schemaDump: described?.schema ?? comparableSchemaDump(await server.pgDump(database, ['--schema-only'])),
+      fullDump: described?.data ?? comparableSchemaDump(await server.pgDump(database)),
+      largeObjects: (await server.query<{ line: string }>(database, largeObjectsQuery)).map((row) => row.line),
+    };
+  };
+
+  before(async () => {
+    server = await startPostgres(version);
+    await server.query('postgres', 'CREATE ROLE kinds_owner');
+    await server.query('postgres', 'CREATE ROLE kinds_reader');
+    await server.createDatabase('source');
+    await server.psql('source', readFileSync(fixture));
+    dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'kinds.sql.gz'), owner: true });
+    script = gunzipSync(readFileSync(dump.path)).toString('utf8');
+    Object.assign(source, await describe('source'));
+    await server.createDatabase('restored');
+    await server.createDatabase('restored_jobs');
+    const stages: Array<[Stage, string, () => Promise<unknown>]> = [
+      ['psql', 'restored', () => server.psql('restored', createReadStream(dump.path).pipe(createGunzip()))],
+      ['restore-db --clean', 'restored', () => restoreDatabase({ connection: connectionFor(server, 'restored'), input: dump.path, clean: true })],
+      ['restore-db --jobs 4', 'restored_jobs', () => restoreDatabase({ connection: connectionFor(server, 'restored_jobs'), input: dump.path, jobs: 4 })],
+    ];
+    for (const [stage, database, run] of stages) {
+      let error: string | null = null;
+      try {
+        await run();
+      } catch (caught) {
+        error = (caught as Error).message;
+      }
+      restored[stage] = { error, ...(await describe(database)), fingerprint: await fingerprintDifferences(server, database, dump) };
+    }
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const eachRestore = (check: (result: Restored, stage: string) => void) => {
+    for (const stage of stageNames) {
+      const result = restored[stage]!;
+      assert.equal(result.error, null, `${stage} restore`);
+      check(result, stage);
+    }
+  };
+
+  test(`PG ${version}: psql into an empty database, restore-db --clean over it, restore-db --jobs 4: ${withPgDump ? 'pg_dump (schema and whole)' : 'schema and rows'} and the fingerprint equal the source's`, () => {
+    eachRestore((result, stage) => {
+      assertSameLines(result.schemaDump, source.schemaDump, `${withPgDump ? 'pg_dump --schema-only' : 'schema'} after the ${stage} restore`);
+      assertSameLines(result.fullDump, source.fullDump, `${withPgDump ? 'pg_dump' : 'rows'} after the ${stage} restore`);
+      assert.deepEqual(result.fingerprint, [], `catalog fingerprint after the ${stage} restore`);
+    });
+  });
+
+  test(`PG ${version}: large objects come back with their OIDs, owners, grants, comments and contents`, () => {
+    assert.equal(source.largeObjects.length, 5);
+    eachRestore((result, stage) => assertSameLines(result.largeObjects, source.largeObjects, `large objects after the ${stage} restore`));
+    // As pg_dump writes them: created in pre-data, dropped guarded, contents in lowrites of at most 16 KiB.
+    assert.match(script, /SELECT pg_catalog\.lo_unlink\(oid\) FROM pg_catalog\.pg_largeobject_metadata WHERE oid = '3001';/);
+    assert.match(script, /SELECT pg_catalog\.lo_create\('424242'\);\n\nALTER LARGE OBJECT 424242 OWNER TO kinds_owner;/);
+    assert.match(script, /COMMENT ON LARGE OBJECT 3001 IS 'low OID, it''s quoted';/);
+    assert.match(script, /GRANT SELECT,UPDATE ON LARGE OBJECT 424242 TO kinds_reader;/);
+    const writes = [...script.matchAll(/^SELECT pg_catalog\.lowrite\(0, '\\x([0-9a-f]*)'\);$/gm)].map((match) => match[1]!.length / 2);
+    assert.ok(writes.length > 0 && writes.every((bytes) => bytes > 0 && bytes <= 16384), 'lowrite calls of 1 to 16384 bytes');
+    assert.equal(writes.reduce((sum, bytes) => sum + bytes, 0), 6 + 19 + 32768 * 32 + 100001 * 32);
+    assert.ok(script.indexOf('BEGIN;\n\nSELECT pg_catalog.lo_open') > script.indexOf('COPY kinds.documents'), 'contents after the table data');
+  });
+
+  test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {
+    // The same script failing after the large objects' COMMIT: everything, the drops included, is rolled back.
+    const failing = join(directory, 'failing-after-large-objects.sql');
+    writeFileSync(failing, script.replace(/^COMMIT;$/m, 'COMMIT;\nSELECT 1/0;'));
+    await server.query('restored', 'CREATE TABLE public.left_alone (id integer)');
+    await assert.rejects(restoreDatabase({ connection: connectionFor(server, 'restored'), input: failing, clean: true }), /division by zero[\s\S]*rolled back/);
+    assert.deepEqual(await server.query('restored', 'SELECT count(*)::int AS n FROM public.left_alone'), [{ n: 0 }]);
+    assertSameLines((await server.query<{ line: string }>('restored', largeObjectsQuery)).map((row) => row.line), source.largeObjects, 'large objects after the failed restore');
+  });
+}
