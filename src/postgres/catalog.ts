@@ -215,6 +215,8 @@ export interface RelationRow {
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;
+  /** A foreign table's server, and its options as (name, value) pairs in their stored order; null for other relations. */
+  foreignServer: string | null; foreignOptions: Array<[string, string]> | null;
 }
 export const relationsQuery = catalogQuery('relations');
 
@@ -222,6 +224,8 @@ export interface ColumnRow {
   relid: number; num: number; name: string; type: string; notNull: boolean; identity: string; generated: string;
   storage: string; typeStorage: string; collation: string | null; defaultExpr: string | null; isLocal: boolean;
   statTarget: number | null; compression: string; options: string[] | null; comment: string | null;
+  /** A foreign table column's options (attfdwoptions) as (name, value) pairs in their stored order, or null. */
+  foreignOptions: Array<[string, string]> | null;
   /** Some parent has NOT NULL on this column (then the child's comes with INHERITS). */
   inheritedNotNull: boolean;
   /** Some parent has a DEFAULT on this column (a child created with INHERITS takes it). */

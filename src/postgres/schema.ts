@@ -220,7 +220,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     const dataTables: DataTable[] = [];
     for (const relation of relations) {
       const relationColumns = columnsByRelation.get(relation.oid) ?? [];
-      if (relation.relkind === 'r' || relation.relkind === 'p') {
+      if (relation.relkind === 'r' || relation.relkind === 'p' || relation.relkind === 'f') {
         const parts: TableParts = {
           relation,
           columns: relationColumns,
@@ -589,7 +589,7 @@ function postponeWhatNeedsPostData(entries: Entry[], byId: Map<string, Entry>, s
   for (const entry of [...entries]) {
     const later = laterTargets(entry);
     if (later.length === 0) continue;
-    const splitOut = entry.section === 'pre-data' && entry.type === 'TABLE' ? split(entry, later) : null;
+    const splitOut = entry.section === 'pre-data' && (entry.type === 'TABLE' || entry.type === 'FOREIGN TABLE') ? split(entry, later) : null;
     if (splitOut === null) {
       stranded.push(entry);
       continue;

@@ -117,6 +117,20 @@ export function defineMoreKindsTests(version: string): void {
     assert.ok(script.indexOf('BEGIN;\n\nSELECT pg_catalog.lo_open') > script.indexOf('COPY kinds.documents'), 'contents after the table data');
   });
 
+  test(`PG ${version}: foreign tables come back with their server, options, columns' options, constraints, comments and grants, and no data`, () => {
+    assert.match(script, /CREATE FOREIGN TABLE kinds\.remote \(\n[\s\S]*?\n\)\nSERVER kinds_server\nOPTIONS \(\n {4}table_name 'things',\n {4}schema_name 'public'\n\);/);
+    assert.match(script, /ALTER FOREIGN TABLE kinds\.remote ALTER COLUMN label OPTIONS \(\n {4}column_name 'lbl',\n {4}"Odd Option" 'it''s'\n\);/);
+    assert.match(script, /COMMENT ON FOREIGN TABLE kinds\.remote IS 'far away';/);
+    assert.match(script, /^DROP FOREIGN TABLE IF EXISTS kinds\.remote;$/m);
+    assert.match(script, /CREATE FOREIGN TABLE kinds\.empty_remote \(\n\)\nSERVER kinds_server;/);
+    assert.doesNotMatch(script, /COPY kinds\.(remote|empty_remote|checked_later|remote_child)\b/);
+    eachRestore((result, stage) => {
+      for (const name of ['remote', 'empty_remote', 'checked_later', 'remote_child', 'remote_labels']) {
+        assert.ok(result.schemaDump.some((line) => line.includes(`kinds.${name}`)), `kinds.${name} after the ${stage} restore`);
+      }
+    });
+  });
+
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {
     // The same script failing after the large objects' COMMIT: everything, the drops included, is rolled back.
     const failing = join(directory, 'failing-after-large-objects.sql');

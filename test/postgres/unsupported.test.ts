@@ -14,7 +14,6 @@ import { connectionFor } from './round-trip.ts';
 let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
-  'foreign table public.remote_things',
   'partitioned table public.measurements',
   'partition public.measurements_2024',
   'typed table public.typed_pairs',

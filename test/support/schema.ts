@@ -64,7 +64,10 @@ export async function describeSchema(client: pg.ClientBase): Promise<string[]> {
   return lines.sort();
 }
 
-/** For each table: its name, row count and a hash of all its rows in a stable order. */
+/**
+ * For each table: its name, row count and a hash of all its own rows in a stable order (ONLY: an
+ * inheritance child's rows are its own line, and a foreign child's are not read at all).
+ */
 export async function describeData(client: pg.ClientBase): Promise<string[]> {
   const { rows: tables } = await client.query<{ name: string }>(
     `SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -76,7 +79,7 @@ export async function describeData(client: pg.ClientBase): Promise<string[]> {
   const lines: string[] = [];
   for (const table of tables) {
     const { rows } = await client.query<{ rows: string; hash: string | null }>(
-      `SELECT count(*)::text AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS hash FROM ${table.name} t`,
+      `SELECT count(*)::text AS rows, md5(string_agg(t::text, E'\\n' ORDER BY t::text)) AS hash FROM ONLY ${table.name} t`,
     );
     lines.push(`${table.name} rows=${rows[0]!.rows} hash=${rows[0]!.hash ?? '-'}`);
   }

@@ -1,4 +1,4 @@
--- Columns of tables, views and materialized views. `notNullConstraint` is the column's NOT NULL
+-- Columns of tables, views, materialized views and foreign tables (with their options, attfdwoptions). `notNullConstraint` is the column's NOT NULL
 -- constraint row (contype 'n'), which only PostgreSQL 18 has: before 18 it is NULL.
 SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
        a.attnotnull AS "notNull", a.attidentity AS identity, a.attgenerated AS generated, a.attstorage AS storage,
@@ -7,7 +7,10 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
             THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END AS collation,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid) AS "defaultExpr", a.attislocal AS "isLocal",
        a.attstattarget::int AS "statTarget", a.attcompression::text AS compression,
-       a.attoptions AS options, pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
+       a.attoptions AS options,
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(o.option_name, o.option_value) ORDER BY o.ordinality)
+          FROM pg_catalog.pg_options_to_table(a.attfdwoptions) WITH ORDINALITY AS o) AS "foreignOptions",
+       pg_catalog.col_description(a.attrelid, a.attnum) AS comment,
        -- NULL: the built-in default privileges; [] : all revoked.
        CASE WHEN a.attacl IS NOT NULL THEN COALESCE((
          SELECT pg_catalog.json_agg(pg_catalog.json_build_object('grantee', pg_catalog.pg_get_userbyid(NULLIF(item.grantee, 0)),
@@ -27,7 +30,7 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
   JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
   LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
- WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
+ WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
    AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
  ORDER BY a.attrelid, a.attnum

@@ -1,4 +1,5 @@
--- Tables, views, materialized views and sequences (pg_class), with their parents in inhseqno order.
+-- Tables, views, materialized views, sequences and foreign tables (pg_class), with their parents in
+-- inhseqno order, and a foreign table's server and options (pg_foreign_table).
 SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.relpersistence AS persistence,
        c.reloptions AS options, tc.reloptions AS "toastOptions", c.relreplident AS replident,
        c.relrowsecurity AS "rowSecurity", c.relforcerowsecurity AS "forceRowSecurity", c.relispartition AS "isPartition",
@@ -15,11 +16,16 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
        (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(pn.nspname) || '.' || pg_catalog.quote_ident(pc.relname) ORDER BY i.inhseqno)
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE i.inhrelid = c.oid) AS parents,
-       (SELECT pg_catalog.array_agg(i.inhparent::int ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids"
+       (SELECT pg_catalog.array_agg(i.inhparent::int ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
+       (SELECT s.srvname FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+         WHERE ft.ftrelid = c.oid) AS "foreignServer",
+       (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(o.option_name, o.option_value) ORDER BY o.ordinality)
+          FROM pg_catalog.pg_foreign_table ft CROSS JOIN LATERAL pg_catalog.pg_options_to_table(ft.ftoptions) WITH ORDINALITY AS o
+         WHERE ft.ftrelid = c.oid) AS "foreignOptions"
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
-   AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
  ORDER BY n.nspname, c.relname

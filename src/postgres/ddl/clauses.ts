@@ -14,6 +14,12 @@ export function ownerTo(kind: string, target: string, owner: string, q: Identifi
   return options.owner ? `\nALTER ${kind} ${target} OWNER TO ${q.ident(owner)};\n` : '';
 }
 
+/** `<before>OPTIONS (\n    name 'value',\n    ...\n)` (a foreign-data object's options) as pg_dump writes it, or nothing. */
+export function optionsClause(options: Array<[string, string]> | null, q: IdentifierQuoter, before = ' '): string {
+  if (options === null || options.length === 0) return '';
+  return `${before}OPTIONS (\n    ${options.map(([name, value]) => `${q.ident(name)} ${quoteLiteral(value)}`).join(',\n    ')}\n)`;
+}
+
 /** ` WITH (key='value', toast.key='value')` from reloptions text (`key=value`), or nothing. */
 export function withOptions(options: string[] | null, toastOptions: string[] | null): string {
   const all = [...(options ?? []).map((o) => splitOption(o)), ...(toastOptions ?? []).map((o) => splitOption(o, 'toast.'))];

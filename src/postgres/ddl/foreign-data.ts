@@ -1,18 +1,12 @@
 import type { ForeignDataWrapperRow, ForeignServerRow, UserMappingRow } from '../catalog.ts';
 import { quoteLiteral, type IdentifierQuoter } from '../quote.ts';
 import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
-import { commentOn, ownerTo } from './clauses.ts';
+import { commentOn, optionsClause, ownerTo } from './clauses.ts';
 import { grants } from './privileges.ts';
 
 // Foreign data wrappers, foreign servers and user mappings, in pg_dump's layout. A user mapping's
 // options often hold a password: the script carries it, as pg_dump's does, so the script is as
 // secret as the database; nothing here logs SQL.
-
-/** ` OPTIONS (\n    name 'value',\n    ...\n)` as pg_dump writes it, or nothing. */
-function optionsClause(options: Array<[string, string]> | null, q: IdentifierQuoter): string {
-  if (options === null || options.length === 0) return '';
-  return ` OPTIONS (\n    ${options.map(([name, value]) => `${q.ident(name)} ${quoteLiteral(value)}`).join(',\n    ')}\n)`;
-}
 
 export function foreignDataWrapperEntry(row: ForeignDataWrapperRow, q: IdentifierQuoter, options: DdlOptions): Entry {
   const name = q.ident(row.name);

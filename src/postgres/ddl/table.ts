@@ -1,12 +1,14 @@
 import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
 import type { IdentifierQuoter } from '../quote.ts';
 import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
-import { commentOn, ownerTo, setDefault, splitOption, withOptions } from './clauses.ts';
+import { commentOn, optionsClause, ownerTo, setDefault, splitOption, withOptions } from './clauses.ts';
 import { columnGrants, grants } from './privileges.ts';
 
 // CREATE TABLE: the whole statement with its columns, inline CHECKs, INHERITS / PARTITION BY, options
 // and per-column ALTERs, owner, comments and grants; also a partition's ATTACH and a DEFAULT split
-// out of CREATE TABLE.
+// out of CREATE TABLE. A foreign table is written the same way as CREATE FOREIGN TABLE ... SERVER
+// ... OPTIONS, with its columns' options; its rows stay where they are (no data, as pg_dump without
+// --include-foreign-data).
 
 export interface TableParts {
   relation: RelationRow;
@@ -56,6 +58,9 @@ export function columnAlters(alter: string, columns: ColumnRow[], q: IdentifierQ
 export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlOptions): Entry {
   const { relation, columns, inlineChecks } = parts;
   const name = q.qualified(relation.schema, relation.name);
+  const isForeign = relation.relkind === 'f';
+  // ALTER TABLE would do for most of a foreign table's statements, but DROP and COMMENT ON need its own kind.
+  const kind = isForeign ? 'FOREIGN TABLE' : 'TABLE';
   const isPartition = relation.isPartition;
   const lines: string[] = [];
   // Inherited columns come from the parent; what the child changed on them is set after the CREATE.
@@ -72,17 +77,18 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   }
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
   const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
-  let sql = `CREATE ${unlogged}TABLE ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
+  let sql = `CREATE ${unlogged}${kind} ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
   const parents = isPartition ? [] : relation.parents ?? [];
   if (parents.length > 0 && !inheritAfterCreate) sql += `\nINHERITS (${parents.join(', ')})`;
   if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
+  if (isForeign) sql += `\nSERVER ${q.ident(relation.foreignServer ?? '')}${optionsClause(relation.foreignOptions, q, '\n')}`;
   sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
-  if (inheritAfterCreate) for (const parent of parents) sql += `ALTER TABLE ONLY ${name} INHERIT ${parent};\n`;
+  if (inheritAfterCreate) for (const parent of parents) sql += `ALTER ${kind} ONLY ${name} INHERIT ${parent};\n`;
 
   const alters: string[] = [];
   const notNullComments: string[] = [];
   for (const column of columns.filter((c) => !isPrinted(c))) {
-    const target = `ALTER TABLE ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
+    const target = `ALTER ${kind} ONLY ${name} ALTER COLUMN ${q.ident(column.name)}`;
     // The child's own default on an inherited column (pg_dump writes it as a separate DEFAULT entry),
     // or none where INHERITS would give it the parent's.
     if (column.defaultExpr !== null && column.generated === '') alters.push(`${target} SET DEFAULT ${column.defaultExpr};`);
@@ -94,7 +100,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
       // 18: SET NOT NULL marks an inherited constraint local too; a child's own one keeps its name.
       if (constraint.inherited || isDefaultNotNullName(relation.name, column.name, constraint.name)) alters.push(`${target} SET NOT NULL;`);
       else {
-        alters.push(`ALTER TABLE ONLY ${name} ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''};`);
+        alters.push(`ALTER ${kind} ONLY ${name} ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''};`);
       }
     }
   }
@@ -104,22 +110,27 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
       notNullComments.push(commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${name}`, constraint.comment));
     }
   }
-  alters.push(...columnAlters(`ALTER TABLE ONLY ${name}`, columns, q));
-  if (relation.replident === 'n') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY NOTHING;`);
-  if (relation.replident === 'f') alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY FULL;`);
+  alters.push(...columnAlters(`ALTER ${kind} ONLY ${name}`, columns, q));
+  for (const column of columns) {
+    const columnOptions = optionsClause(column.foreignOptions, q);
+    if (columnOptions !== '') alters.push(`ALTER ${kind} ${name} ALTER COLUMN ${q.ident(column.name)}${columnOptions};`);
+  }
+  // A foreign table has no replica identity (its relreplident says 'n' all the same).
+  if (relation.replident === 'n' && !isForeign) alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY NOTHING;`);
+  if (relation.replident === 'f' && !isForeign) alters.push(`ALTER TABLE ONLY ${name} REPLICA IDENTITY FULL;`);
   if (relation.forceRowSecurity) alters.push(`ALTER TABLE ONLY ${name} FORCE ROW LEVEL SECURITY;`);
   if (alters.length > 0) sql += `${alters.join('\n')}\n`;
 
-  sql += ownerTo('TABLE', name, relation.owner, q, options);
-  sql += commentOn(`TABLE ${name}`, relation.comment);
+  sql += ownerTo(kind, name, relation.owner, q, options);
+  sql += commentOn(`${kind} ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
   for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
   sql += notNullComments.join('');
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
   sql += columnGrants(name, relation.owner, columns, q, options);
   return {
-    id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: 'TABLE', schema: relation.schema,
-    name: relation.name, owner: relation.owner, sql, drop: `DROP TABLE IF EXISTS ${name};`, dependsOn: new Set(),
+    id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
+    name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
   };
 }
 

@@ -1,5 +1,5 @@
 -- Relations (tables, views, materialized views, sequences, indexes, composite types, foreign tables):
--- the whole pg_class row, with pg_index, pg_sequence, pg_inherits, pg_partitioned_table, the TOAST
+-- the whole pg_class row, with pg_index, pg_sequence, pg_inherits, pg_partitioned_table, pg_foreign_table, the TOAST
 -- table's reloptions and the view query folded in. Left out: oid, relfilenode and statistics
 -- (relpages, reltuples, relallvisible, relallfrozen, relfrozenxid, relminmxid), relrewrite, relnatts
 -- (counts dropped columns) and the "has or once had" flags (relhasindex, relhasrules,
@@ -22,6 +22,9 @@ SELECT i.type, i.identity, 'pg_class:' || c.oid AS key, ARRAY['pg_class:' || ix.
             'default_partition', (SELECT p.partdefid::pg_catalog.regclass::text FROM pg_catalog.pg_partitioned_table p
                                    WHERE p.partrelid = c.oid AND p.partdefid <> 0),
             'view_definition', CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END,
+            'foreign_table', (SELECT pg_catalog.jsonb_build_object('server', s.srvname, 'options', ft.ftoptions)
+                                FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
+                               WHERE ft.ftrelid = c.oid),
             'owned_by', (SELECT d.refobjid::pg_catalog.regclass::text || '.' || pg_catalog.quote_ident(a.attname) || ' (' || d.deptype::text || ')'
                            FROM pg_catalog.pg_depend d
                            JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
