@@ -215,6 +215,8 @@ export interface RelationRow {
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;
+  /** A typed table's composite type, as format_type writes it, and its OID; null for other relations. */
+  ofType: string | null; ofTypeOid: number | null;
   /** A foreign table's server, and its options as (name, value) pairs in their stored order; null for other relations. */
   foreignServer: string | null; foreignOptions: Array<[string, string]> | null;
 }

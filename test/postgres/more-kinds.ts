@@ -131,6 +131,17 @@ export function defineMoreKindsTests(version: string): void {
     });
   });
 
+  test(`PG ${version}: typed tables come back OF their type, with what their columns add to it and their rows`, () => {
+    assert.match(script, /^CREATE TABLE kinds\.plain_pairs OF kinds\.pair;$/m);
+    assert.match(script, /^CREATE TABLE kinds\.pairs OF kinds\.pair \(\n {4}a NOT NULL,\n {4}b DEFAULT 'x'::text NOT NULL,\n {4}CONSTRAINT c_recent CHECK/m);
+    assert.ok(script.indexOf('CREATE TYPE kinds.zz_late') < script.indexOf('CREATE TABLE kinds.aa_early OF kinds.zz_late'), 'a type before its typed table');
+    eachRestore((result, stage) => {
+      for (const name of ['plain_pairs', 'pairs', 'aa_early']) {
+        assert.ok(result.fullDump.some((line) => line.includes(`kinds.${name}`)), `kinds.${name} after the ${stage} restore`);
+      }
+    });
+  });
+
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {
     // The same script failing after the large objects' COMMIT: everything, the drops included, is rolled back.
     const failing = join(directory, 'failing-after-large-objects.sql');

@@ -16,7 +16,6 @@ const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'partitioned table public.measurements',
   'partition public.measurements_2024',
-  'typed table public.typed_pairs',
 ];
 
 before(async () => {

@@ -66,18 +66,25 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   // Inherited columns come from the parent; what the child changed on them is set after the CREATE.
   const inheritAfterCreate = parts.inheritAfterCreate ?? false;
   const isPrinted = (column: ColumnRow) => column.isLocal || isPartition || inheritAfterCreate;
+  // A typed table's columns come from its type: only what a column adds to it is written (and a
+  // column adding nothing is left out), as pg_dump writes them.
+  const isTyped = relation.ofType !== null;
   for (const column of columns.filter(isPrinted)) {
-    let line = `    ${q.ident(column.name)} ${column.type}`;
+    const start = `    ${q.ident(column.name)}`;
+    let line = isTyped ? start : `${start} ${column.type}`;
     if (column.collation !== null) line += ` COLLATE ${column.collation}`;
     if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
     else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
     else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
     line += inlineNotNull(relation.name, column, q);
-    lines.push(line);
+    if (line !== start) lines.push(line);
   }
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
   const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
-  let sql = `CREATE ${unlogged}${kind} ${name} (\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
+  const body = `(\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
+  let sql = isTyped
+    ? `CREATE ${unlogged}${kind} ${name} OF ${relation.ofType}${lines.length > 0 ? ` ${body}` : ''}`
+    : `CREATE ${unlogged}${kind} ${name} ${body}`;
   const parents = isPartition ? [] : relation.parents ?? [];
   if (parents.length > 0 && !inheritAfterCreate) sql += `\nINHERITS (${parents.join(', ')})`;
   if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
@@ -130,7 +137,9 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   sql += columnGrants(name, relation.owner, columns, q, options);
   return {
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
-    name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
+    name: relation.name, owner: relation.owner, sql, drop: `DROP ${kind} IF EXISTS ${name};`,
+    // After its type, whatever the type needs (the edge to a composite type leads to its pg_class row, which is no entry).
+    dependsOn: new Set(relation.ofTypeOid === null ? [] : [`pg_type:${relation.ofTypeOid}`]),
   };
 }
 
