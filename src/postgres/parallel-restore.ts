@@ -16,7 +16,10 @@ import { cancelRunningQuery, closeClient } from './connection.ts';
  *   run on workers too; a task waits for every earlier unfinished task that touches one of its
  *   tables (an index after its table's data, a foreign key after the referenced table's primary
  *   key), and two tasks on one table never run at once (no lock waits, no deadlocks between them),
- *   except pieces of its data, and indexes (CREATE INDEX's SHARE locks do not conflict).
+ *   except pieces of its data, and indexes (CREATE INDEX's SHARE locks do not conflict);
+ * - a partition counts as its whole partition tree (learnt from the ATTACH PARTITION statements the
+ *   leader ran): a foreign key on a partitioned table, or one that points at it, locks and reads
+ *   every partition, so it waits for their data and keys and runs alone among the tree's statements.
  *
  * The data waiting for a worker is held in memory, at most `bufferBytes` in all: the reader waits
  * when it is full, so memory stays flat whatever the dump's size.
@@ -70,6 +73,8 @@ export class ParallelRestore {
   #wakeups: (() => void)[] = [];
   /** SET statements the leader ran, in order: every worker runs them too before its next task. */
   readonly #settings: string[] = [];
+  /** Partition -> its partitioned table (table keys), from the statements the leader ran. */
+  readonly #partitionParents = new Map<string, string>();
   copiedRows = 0;
   /** What ran on workers: COPY pieces, index/constraint statements, and the most tasks running at once. */
   readonly stats = { pieces: 0, ddl: 0, mostAtOnce: 0 };
@@ -88,13 +93,31 @@ export class ParallelRestore {
     this.#settings.push(sql);
   }
 
+  /** A statement the leader ran: one that makes a table a partition of another joins their trees. */
+  notePartition(sql: string): void {
+    const names = (attachPartition.exec(sql.trim()) ?? partitionOf.exec(sql.trim()))?.groups;
+    if (names !== undefined) this.#partitionParents.set(tableKey(names['child']!), tableKey(names['parent']!));
+  }
+
+  /** The tables a task conflicts on: each table and the root of its partition tree. */
+  #withTrees(tables: string[]): string[] {
+    const keys = new Set(tables);
+    for (const table of tables) {
+      let root = table;
+      // A bound on the walk: a script attaching in a loop (an error on the server) cannot hang it.
+      for (let depth = 0; depth < 1000 && this.#partitionParents.has(root); depth += 1) root = this.#partitionParents.get(root)!;
+      keys.add(root);
+    }
+    return [...keys];
+  }
+
   /** Queues a DDL statement that may run on a worker. */
   async submitDdl(sql: string, tables: string[], line: number): Promise<void> {
     const kind = createIndex.test(sql.trim()) ? 'index' : 'ddl';
     // A bounded look-ahead: scheduling stays cheap on a schema with thousands of indexes.
     while (this.#failure === undefined && this.#pending.length >= maxPendingTasks) await this.#wait();
     this.#throwIfFailed();
-    this.#pending.push({ kind, tables, line, sql });
+    this.#pending.push({ kind, tables: this.#withTrees(tables), line, sql });
     this.#pump();
   }
 
@@ -110,7 +133,7 @@ export class ParallelRestore {
           if (piece === undefined) {
             piece = new PieceChannel(this);
             pieceBytes = 0;
-            this.#pending.push({ kind: 'copy', tables: [table], line, sql, channel: piece });
+            this.#pending.push({ kind: 'copy', tables: this.#withTrees([table]), line, sql, channel: piece });
             this.#pump();
           }
           // A piece ends only at a row's end: at the first newline once it is full (a batch from the
@@ -331,6 +354,15 @@ const qualifiedName = String.raw`${identifier}(?:\.${identifier})?`;
 const createIndex = new RegExp(String.raw`^CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?${identifier}\s+ON\s+(?:ONLY\s+)?(${qualifiedName})\s+USING\s`, 'i');
 const addConstraint = new RegExp(
   String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?(${qualifiedName})\s+ADD\s+CONSTRAINT\s+${identifier}\s+(PRIMARY\s+KEY|UNIQUE|EXCLUDE|FOREIGN\s+KEY)\b`,
+  'i',
+);
+/** `ALTER TABLE [ONLY] parent ATTACH PARTITION child` (pg_dump 11+) or `CREATE TABLE child PARTITION OF parent` (older dumps, scripts). */
+const attachPartition = new RegExp(
+  String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?<parent>${qualifiedName})\s+ATTACH\s+PARTITION\s+(?<child>${qualifiedName})`,
+  'i',
+);
+const partitionOf = new RegExp(
+  String.raw`^CREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(?<child>${qualifiedName})\s+PARTITION\s+OF\s+(?<parent>${qualifiedName})`,
   'i',
 );
 const references = new RegExp(String.raw`\)\s*REFERENCES\s+(${qualifiedName})\s*\(`, 'i');

@@ -257,6 +257,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           await parallel?.barrier();
           await client.query(item.sql);
           if (isSessionSetting(item.sql)) parallel?.recordSetting(item.sql);
+          parallel?.notePartition(item.sql);
           if (parallel !== undefined) scriptTransaction = transactionAfter(item.sql, scriptTransaction);
         }
         statements += 1;
