@@ -253,6 +253,8 @@ export interface ConstraintRow {
   oid: number; relid: number; typid: number; schema: string; table: string; name: string; type: string;
   definition: string; validated: boolean; isLocal: boolean; inheritCount: number; indexId: number; comment: string | null;
   partitionedTable: boolean;
+  /** A partition's PK / UNIQUE / EXCLUDE: the partitioned index its backing index is attached to. */
+  parentIndex: number | null;
   /** The backing index (PK / UNIQUE / EXCLUDE): what pg_get_constraintdef leaves out of the constraint's text. */
   index: BackingIndex | null;
 }
@@ -289,6 +291,8 @@ export const eventTriggersQuery = catalogQuery('event-triggers');
 
 export interface TriggerRow {
   oid: number; relid: number; schema: string; table: string; name: string; definition: string; enabled: string; comment: string | null;
+  /** A partition's clone of this trigger (written only when its enabled state differs). */
+  parentTrigger: number | null;
 }
 export const triggersQuery = catalogQuery('triggers');
 

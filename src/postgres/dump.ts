@@ -210,11 +210,13 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
  */
 function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
   const excluded = new Set(unsupported.filter((o) => o.catalog !== undefined).map((o) => `${o.catalog}:${o.oid}`));
-  // Entries that exist only for a relation (its ATTACH, OWNED BY, RLS switch, REFRESH...) go with it.
+  // Entries that exist only for a relation (its ATTACH, OWNED BY, RLS switch, REFRESH...) or a
+  // constraint (a partition's key attached to its parent's) go with it.
   const isExcluded = (id: string) => {
     if (excluded.has(id)) return true;
     const [prefix, oid] = id.split(':');
-    return prefix !== undefined && derivedEntryPrefixes.has(prefix) && excluded.has(`pg_class:${oid}`);
+    const catalog = prefix === undefined ? undefined : derivedEntryPrefixes.get(prefix);
+    return catalog !== undefined && excluded.has(`${catalog}:${oid}`);
   };
   catalog.entries = catalog.entries.filter((entry) => !isExcluded(entry.id));
   catalog.dataTables = catalog.dataTables.filter((table) => !excluded.has(`pg_class:${table.oid}`));
@@ -222,7 +224,10 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
   catalog.largeObjects = catalog.largeObjects.filter((largeObject) => !excluded.has(`pg_largeobject:${largeObject.oid}`));
 }
 
-const derivedEntryPrefixes = new Set(['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate', 'column-default']);
+const derivedEntryPrefixes = new Map([
+  ...['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate', 'column-default'].map((prefix) => [prefix, 'pg_class'] as const),
+  ['key-attach', 'pg_constraint'],
+]);
 
 function asDumpError(error: unknown): unknown {
   if (error instanceof UserError) return error;

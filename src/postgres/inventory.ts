@@ -59,11 +59,26 @@ export const inventoryQueries: KindQuery[] = [
                  WHERE x.extconfig IS NOT NULL AND pg_catalog.cardinality(x.extconfig) > 0`,
   },
   {
-    kinds: ['table', 'partitioned table', 'partition', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
+    kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'partition being detached',
+      'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
     sql: () => `
       SELECT CASE WHEN c.reltablespace <> 0 THEN 'relation in a non-default tablespace'
                   WHEN c.relkind IN ('r', 'm') AND c.relam <> 0 AND c.relam <> (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'heap') THEN 'table with a non-heap access method'
+                  -- 17+: ALTER TABLE ... SET ACCESS METHOD on a partitioned table is not written.
+                  WHEN c.relkind = 'p' AND c.relam <> 0 THEN 'partitioned table with an access method'
                   WHEN c.relkind = 'p' THEN 'partitioned table'
+                  -- An interrupted DETACH PARTITION CONCURRENTLY: the restore would attach it whole.
+                  WHEN c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND i.inhdetachpending)
+                       THEN 'partition being detached'
+                  -- An enum's hash depends on its OIDs, which a restore changes: rows copied into the
+                  -- partition they were in no longer belong there (pg_dump loads them through the root).
+                  WHEN c.relispartition AND EXISTS (
+                         SELECT 1 FROM pg_catalog.pg_partition_ancestors(c.oid) AS a(relid)
+                           JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = a.relid
+                           JOIN pg_catalog.pg_opclass oc ON oc.oid = ANY (pt.partclass::pg_catalog.oid[])
+                           JOIN pg_catalog.pg_am am ON am.oid = oc.opcmethod
+                          WHERE am.amname = 'hash' AND oc.opcname = 'enum_ops' AND oc.opcnamespace = 'pg_catalog'::pg_catalog.regnamespace)
+                       THEN 'partition of a table hash-partitioned on an enum'
                   WHEN c.relispartition THEN 'partition'
                   WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
                   WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)
@@ -111,7 +126,7 @@ export const inventoryQueries: KindQuery[] = [
       SELECT 'constraint', n.nspname, co.conname, c.relname, 'pg_constraint', co.oid
         FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE co.conparentid = 0 AND co.contype <> 't' AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
+       WHERE (co.conparentid = 0 OR co.contype IN ('p', 'u', 'x')) AND co.contype <> 't' AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
          ${v >= 180000 ? "AND co.contype <> 'n'" : ''}
       UNION ALL
       SELECT 'domain constraint', n.nspname, co.conname, t.typname, 'pg_constraint', co.oid
@@ -124,7 +139,8 @@ export const inventoryQueries: KindQuery[] = [
     sql: () => `
       SELECT 'trigger', n.nspname, t.tgname, c.relname, 'pg_trigger', t.oid FROM pg_catalog.pg_trigger t
         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}`,
+       WHERE NOT t.tgisinternal AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
+         AND (t.tgparentid = 0 OR t.tgenabled <> (SELECT p.tgenabled FROM pg_catalog.pg_trigger p WHERE p.oid = t.tgparentid))`,
   },
   {
     kinds: ['rule'],

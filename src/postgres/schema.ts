@@ -185,8 +185,11 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   };
   // A CHECK an inheritance child only inherited comes back with INHERITS (or with the parent's NOT
   // VALID ALTER, which reaches the children): adding it to the child too makes it local, and a
-  // restore over that one then fails with "cannot drop inherited constraint".
-  const isInheritedOnly = (c: ConstraintRow) => !c.isLocal && c.inheritCount > 0 && !(relationsByOid.get(c.relid)?.isPartition ?? false);
+  // restore over that one then fails with "cannot drop inherited constraint". A partition writes its
+  // validated inherited CHECKs inline (it is created standalone); a NOT VALID one comes with the
+  // parent's ALTER, as in pg_dump (adding it to the partition first fails: "already exists").
+  const isInheritedOnly = (c: ConstraintRow) =>
+    !c.isLocal && c.inheritCount > 0 && (!(relationsByOid.get(c.relid)?.isPartition ?? false) || (c.type === 'c' && !c.validated));
 
   const build = async (separateChecks: Set<number>) => {
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
@@ -261,12 +264,21 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q));
     }
     entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
-    const indexesByOid = new Map(indexes.map((index) => [index.oid, index]));
+    // Partitioned indexes are plain indexes or the indexes of PK / UNIQUE / EXCLUDE constraints; a
+    // partition's index (either kind) is attached to its parent's after both exist.
+    const indexNames = new Map<number, { oid: number; schema: string; name: string; table: string }>();
+    for (const index of indexes) indexNames.set(index.oid, index);
+    for (const c of constraints) if (c.index !== null) indexNames.set(c.indexId, { oid: c.indexId, schema: c.schema, name: c.index.name, table: c.table });
+    const attachToParent = (childIndex: number, parentIndex: number | null, constraint?: number) => {
+      const child = indexNames.get(childIndex);
+      const parent = parentIndex === null ? undefined : indexNames.get(parentIndex);
+      if (child !== undefined && parent !== undefined) entries.push(ddl.indexAttach.write(child, q.qualified(parent.schema, parent.name), q, constraint));
+    };
     for (const index of indexes) {
       entries.push(ddl.index.write(index, q));
-      const parent = index.parentIndex === null ? undefined : indexesByOid.get(index.parentIndex);
-      if (parent !== undefined) entries.push(ddl.indexAttach.write(index, q.qualified(parent.schema, parent.name), q));
+      attachToParent(index.oid, index.parentIndex);
     }
+    for (const c of constraints) if (c.index !== null) attachToParent(c.indexId, c.parentIndex, c.oid);
     for (const statistic of statistics) entries.push(ddl.statistics.write(statistic, q, options));
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
     for (const rule of rules) entries.push(ddl.rule.write(rule, q));

@@ -54,7 +54,9 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
     type: isForeignKey ? 'FK CONSTRAINT' : row.type === 'c' ? 'CHECK CONSTRAINT' : 'CONSTRAINT',
     schema: row.schema, name: `${row.table} ${row.name}`, sortName: row.table, owner: null,
     sql,
-    drop: `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};`,
+    // A partition's key attached to its parent's cannot be dropped on its own ("cannot drop inherited
+    // constraint"): dropping the parent's key, earlier in --clean, drops it.
+    drop: row.parentIndex === null ? `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};` : null,
     dependsOn: new Set(),
   };
 }

@@ -33,13 +33,21 @@ export function indexEntry(row: IndexRow, q: IdentifierQuoter): Entry {
   sql += indexProperties(row, row.schema, row.name, table, q);
   return {
     id: `pg_class:${row.oid}`, section: 'post-data', priority: Priority.index, type: 'INDEX', schema: row.schema, name: row.name,
-    sortName: row.table, owner: null, sql, drop: `DROP INDEX IF EXISTS ${name};`, dependsOn: new Set(),
+    sortName: row.table, owner: null, sql,
+    // A partition's index attached to a partitioned one cannot be dropped on its own; dropping the
+    // parent's index, earlier in --clean, drops it (pg_dump leaves it out of --clean too).
+    drop: row.parentIndex === null ? `DROP INDEX IF EXISTS ${name};` : null, dependsOn: new Set(),
   };
 }
 
-export function indexAttachEntry(row: IndexRow, parentName: string, q: IdentifierQuoter): Entry {
+/**
+ * `ALTER INDEX parent ATTACH PARTITION child`: a partition's index attached to the partitioned
+ * table's; for a partition's PRIMARY KEY / UNIQUE / EXCLUDE, `constraint` is that constraint's OID
+ * (the entry goes with the constraint: its index is no object of its own).
+ */
+export function indexAttachEntry(row: Pick<IndexRow, 'oid' | 'schema' | 'name' | 'table'>, parentName: string, q: IdentifierQuoter, constraint?: number): Entry {
   return {
-    id: `index-attach:${row.oid}`, section: 'post-data', priority: Priority.indexAttach, type: 'INDEX ATTACH', schema: row.schema,
+    id: constraint === undefined ? `index-attach:${row.oid}` : `key-attach:${constraint}`, section: 'post-data', priority: Priority.indexAttach, type: 'INDEX ATTACH', schema: row.schema,
     name: row.name, sortName: row.table, owner: null,
     sql: `ALTER INDEX ${parentName} ATTACH PARTITION ${q.qualified(row.schema, row.name)};\n`, drop: null, dependsOn: new Set(),
   };

@@ -26,13 +26,14 @@ const isDefaultNotNullName = (table: string, column: string, name: string) => na
 
 /**
  * A column's NOT NULL inside CREATE TABLE. Before 18 it is a flag; from 18 a constraint with a
- * name, NO INHERIT, and a validity: one that is inherited only comes with INHERITS, a NOT VALID
- * one is added after the data (notNullEntry).
+ * name, NO INHERIT, and a validity: one that is inherited only comes with INHERITS (a partition,
+ * created standalone, writes its inherited ones under the parent's name, and ATTACH PARTITION
+ * merges them back into inherited ones), a NOT VALID one is added after the data (notNullEntry).
  */
-function inlineNotNull(table: string, column: ColumnRow, q: IdentifierQuoter): string {
+function inlineNotNull(table: string, isPartition: boolean, column: ColumnRow, q: IdentifierQuoter): string {
   const constraint = column.notNullConstraint;
   if (constraint === null) return column.notNull ? ' NOT NULL' : '';
-  if (!constraint.local || !constraint.validated) return '';
+  if ((!constraint.local && !isPartition) || !constraint.validated) return '';
   const name = isDefaultNotNullName(table, column.name, constraint.name) ? '' : ` CONSTRAINT ${q.ident(constraint.name)}`;
   return `${name} NOT NULL${constraint.noInherit ? ' NO INHERIT' : ''}`;
 }
@@ -76,7 +77,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
     if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
     else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
     else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
-    line += inlineNotNull(relation.name, column, q);
+    line += inlineNotNull(relation.name, isPartition, column, q);
     if (line !== start) lines.push(line);
   }
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);

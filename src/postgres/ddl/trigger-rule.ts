@@ -26,7 +26,22 @@ function onTableEntry(kind: 'TRIGGER' | 'RULE', id: string, definition: string, 
 
 /** pg_get_triggerdef writes CREATE [CONSTRAINT] TRIGGER without the semicolon. */
 export function triggerEntry(row: TriggerRow, q: IdentifierQuoter): Entry {
+  if (row.parentTrigger !== null) return cloneStateEntry(row, q);
   return onTableEntry('TRIGGER', `pg_trigger:${row.oid}`, `${row.definition};`, row, q);
+}
+
+/**
+ * A partition's clone of its parent's trigger, enabled or disabled unlike the parent's: CREATE
+ * TRIGGER on the parent makes the clone, so only its state is written, after that (pg_dump's form).
+ */
+function cloneStateEntry(row: TriggerRow, q: IdentifierQuoter): Entry {
+  const table = q.qualified(row.schema, row.table);
+  return {
+    id: `pg_trigger:${row.oid}`, section: 'post-data', priority: Priority.trigger, type: 'TRIGGER', schema: row.schema,
+    name: `${row.table} ${row.name}`, sortName: row.table, owner: null,
+    sql: `ALTER TABLE ${table} ${enableStates[row.enabled] ?? 'ENABLE'} TRIGGER ${q.ident(row.name)};\n`,
+    drop: null, dependsOn: new Set([`pg_trigger:${row.parentTrigger}`]),
+  };
 }
 
 /** pg_get_ruledef ends its CREATE RULE with a semicolon, or not (a rule whose action list is in parentheses). */

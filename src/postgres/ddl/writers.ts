@@ -49,7 +49,7 @@ export const ddlWriters = {
   foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },
   foreignServer: { kinds: ['foreign server'], write: foreignServerEntry },
   userMapping: { kinds: ['user mapping'], write: userMappingEntry },
-  table: { kinds: ['table', 'inheritance child', 'foreign table', 'typed table'], write: tableEntry },
+  table: { kinds: ['table', 'inheritance child', 'foreign table', 'typed table', 'partitioned table', 'partition'], write: tableEntry },
   view: { kinds: ['view', 'materialized view'], write: viewEntries },
   sequence: { kinds: ['sequence'], write: sequenceEntries },
   largeObject: { kinds: ['large object'], write: largeObjectEntry },
