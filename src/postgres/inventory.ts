@@ -59,14 +59,16 @@ export const inventoryQueries: KindQuery[] = [
                  WHERE x.extconfig IS NOT NULL AND pg_catalog.cardinality(x.extconfig) > 0`,
   },
   {
-    kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'partition being detached',
-      'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
+    kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'foreign table partition',
+      'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'table with a non-heap access method', 'relation in a non-default tablespace'],
     sql: () => `
       SELECT CASE WHEN c.reltablespace <> 0 THEN 'relation in a non-default tablespace'
                   WHEN c.relkind IN ('r', 'm') AND c.relam <> 0 AND c.relam <> (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'heap') THEN 'table with a non-heap access method'
                   -- 17+: ALTER TABLE ... SET ACCESS METHOD on a partitioned table is not written.
                   WHEN c.relkind = 'p' AND c.relam <> 0 THEN 'partitioned table with an access method'
                   WHEN c.relkind = 'p' THEN 'partitioned table'
+                  -- Only tables are written as partitions (CREATE TABLE, then ATTACH).
+                  WHEN c.relkind = 'f' AND c.relispartition THEN 'foreign table partition'
                   -- An interrupted DETACH PARTITION CONCURRENTLY: the restore would attach it whole.
                   WHEN c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND i.inhdetachpending)
                        THEN 'partition being detached'
