@@ -4,13 +4,14 @@
 // with our dump, then restored A/B for BENCH_ROUNDS rounds (default 3); prints medians, their ratio
 // and restore-db's peak RSS (measured in a child process of its own), and beside each run the CPU
 // time of restore-db's process and of the server (its container's cgroup). BENCH_RESTORE_JOBS sets
-// restore-db's --jobs (default: its default).
+// restore-db's --jobs (default: its default). restore-db runs with the node flags of the Dockerfile's
+// ENTRYPOINT, as the sidecar runs it.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { dumpToFile } from '../src/postgres/dump.ts';
-import { admin, clientEnv, databaseUrl, ensureDatabase, here, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
+import { admin, clientEnv, databaseUrl, ensureDatabase, here, imageNodeFlags, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const jobs = process.env.BENCH_RESTORE_JOBS ?? 'default';
@@ -53,7 +54,7 @@ try {
     const psqlServerCpu: number[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       await freshTarget(port);
-      const ours = await withServerCpu(() => run(process.execPath, [join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]));
+      const ours = await withServerCpu(() => run(process.execPath, [...imageNodeFlags(), join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]));
       const result = JSON.parse(ours.result.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown };
       if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
       await freshTarget(port);
