@@ -166,6 +166,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const publicationTables = await rows<PublicationTableRow>(server.versionNum >= 150000 ? publicationTablesQuery : publicationTablesQueryPg14);
   const publicationSchemas = server.versionNum >= 150000 ? await rows<PublicationSchemaRow>(publicationSchemasQuery) : [];
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
+  const notValidParents = await rows<NotValidParentConstraintRow>(notValidParentConstraintsQuery);
   const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
   const defaultAcls = options.owner ? await rows<DefaultAclRow>(defaultAclsQuery) : [];
 
@@ -190,6 +191,13 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   // parent's ALTER, as in pg_dump (adding it to the partition first fails: "already exists").
   const isInheritedOnly = (c: ConstraintRow) =>
     !c.isLocal && c.inheritCount > 0 && (!(relationsByOid.get(c.relid)?.isPartition ?? false) || (c.type === 'c' && !c.validated));
+  // 18: the same for a partition's inherited NOT NULL whose parent's is NOT VALID: written inline,
+  // it would stay the partition's own after the parent's ALTER (which resets that for a CHECK only);
+  // left out, the ALTER makes it and the copy valid in the source is validated again afterwards.
+  const notNullFromParentLater = (relation: RelationRow, column: ColumnRow) =>
+    relation.isPartition && column.notNullConstraint !== null && !column.notNullConstraint.local &&
+    notValidParents.some((row) => row.child === relation.oid && row.type === 'n' &&
+      (columnsByRelation.get(row.parent)?.some((c) => c.name === column.name && c.notNullConstraint?.oid === row.constraint) ?? false));
 
   const build = async (separateChecks: Set<number>) => {
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
@@ -226,7 +234,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       if (relation.relkind === 'r' || relation.relkind === 'p' || relation.relkind === 'f') {
         const parts: TableParts = {
           relation,
-          columns: relationColumns,
+          columns: relationColumns.map((c) => (notNullFromParentLater(relation, c) ? { ...c, notNullConstraint: null, notNull: false } : c)),
           inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
           inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
         };
@@ -263,7 +271,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const constraint of constraints) {
       if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q));
     }
-    entries.push(...await validatedInheritedCopies(client, relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, q));
+    entries.push(...validatedInheritedCopies(relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, notValidParents, q));
     // Partitioned indexes are plain indexes or the indexes of PK / UNIQUE / EXCLUDE constraints; a
     // partition's index (either kind) is attached to its parent's after both exist.
     const indexNames = new Map<number, { oid: number; schema: string; name: string; table: string }>();
@@ -371,13 +379,13 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
  * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
  * child was created or validated later) is validated again after it.
  */
-async function validatedInheritedCopies(
-  client: pg.ClientBase,
+function validatedInheritedCopies(
   relationsByOid: Map<number, RelationRow>,
   inheritedChecks: ConstraintRow[],
   columnsByRelation: Map<number, ColumnRow[]>,
+  rows: NotValidParentConstraintRow[],
   q: IdentifierQuoter,
-): Promise<Entry[]> {
+): Entry[] {
   const candidates = [
     ...inheritedChecks.filter((c) => c.type === 'c' && c.validated).map((c) => ({ relid: c.relid, oid: c.oid, name: c.name, column: null as string | null })),
     ...[...columnsByRelation.values()].flat().flatMap((column) => {
@@ -388,7 +396,6 @@ async function validatedInheritedCopies(
     }),
   ];
   if (candidates.length === 0) return [];
-  const { rows } = await client.query<NotValidParentConstraintRow>(notValidParentConstraintsQuery);
   const entries: Entry[] = [];
   for (const candidate of candidates) {
     const relation = relationsByOid.get(candidate.relid);
