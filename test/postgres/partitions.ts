@@ -95,6 +95,27 @@ export function definePartitionTests(version: string, options: { pgDumpReadsServ
     await assertLikeSource('by_psql', 'after psql over itself');
   });
 
+  test(`PG ${version}: the catalog fingerprint sees partitioning: a partition detached with its indexes and keys, another bound, another default partition`, async () => {
+    await server.query('postgres', 'CREATE DATABASE reshaped TEMPLATE by_psql');
+    await server.psql(
+      'reshaped',
+      `ALTER TABLE part.events DETACH PARTITION part.events_2025;
+       ALTER TABLE part.tickets DETACH PARTITION part.tickets_rest;
+       ALTER TABLE part.tickets ATTACH PARTITION part.tickets_rest FOR VALUES IN ('closed', NULL);`,
+    );
+    const differences = await fingerprintDifferences(server, 'reshaped', dump);
+    for (const expected of [
+      'table part.events_2025: inherits (dump: ["part.events"], restored: none); relispartition (dump: true, restored: false); relpartbound',
+      'index part.events_2025_kind_idx: inherits (dump: ["part.events_kind_idx"], restored: none)',
+      'table constraint events_2025_pkey on part.events_2025: coninhcount (dump: 1, restored: 0); conislocal (dump: false, restored: true)',
+      'table column part.events_2025.kind: attinhcount (dump: 1, restored: 0); attislocal (dump: false, restored: true)',
+      `table part.tickets_rest: relpartbound (dump: "DEFAULT", restored: "FOR VALUES IN ('closed', NULL)")`,
+      'table part.tickets: default_partition (dump: "part.tickets_rest", restored: none)',
+    ]) {
+      assert.ok(differences.some((line) => line.startsWith(expected)), `${expected}\n${differences.join('\n')}`);
+    }
+  });
+
   test(`PG ${version}: restore-db --jobs 4 keeps the partition statements in order: identical, and again with --clean`, async () => {
     await server.createDatabase('by_jobs');
     const first = await restoreDatabase({ connection: connectionFor(server, 'by_jobs'), input: dump.path, jobs: 4, pieceBytes: 1024 });
