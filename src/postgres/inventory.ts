@@ -141,7 +141,7 @@ export const inventoryQueries: KindQuery[] = [
     sql: () => `
       SELECT 'trigger', n.nspname, t.tgname, c.relname, 'pg_trigger', t.oid FROM pg_catalog.pg_trigger t
         JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE NOT t.tgisinternal AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
+       WHERE (NOT t.tgisinternal OR (t.tgparentid <> 0 AND t.tgconstraint = 0)) AND ${userSchema('n.nspname')} AND ${notMember('pg_class', 'c.oid')}
          AND (t.tgparentid = 0 OR t.tgenabled <> (SELECT p.tgenabled FROM pg_catalog.pg_trigger p WHERE p.oid = t.tgparentid))`,
   },
   {

@@ -1,5 +1,6 @@
--- Triggers (including constraint triggers and the clones on partitions), but not the internal
--- ones that enforce foreign keys (they belong to the FK constraint). tgqual is only readable
+-- Triggers (including constraint triggers and the clones on partitions, which up to PostgreSQL 14
+-- are marked internal), but not the internal ones that enforce foreign keys (they belong to the FK
+-- constraint). tgqual is only readable
 -- through pg_get_triggerdef, which renders the whole trigger.
 SELECT i.type, i.identity, 'pg_trigger:' || t.oid AS key, ARRAY['pg_class:' || t.tgrelid, 'pg_proc:' || t.tgfoid] AS parents,
        (pg_catalog.to_jsonb(t) - ARRAY['oid', 'tgrelid', 'tgparentid', 'tgname', 'tgfoid', 'tgconstrrelid', 'tgconstrindid', 'tgconstraint',
@@ -17,7 +18,7 @@ SELECT i.type, i.identity, 'pg_trigger:' || t.oid AS key, ARRAY['pg_class:' || t
   JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_trigger'::pg_catalog.regclass, t.oid, 0) AS i
- WHERE NOT t.tgisinternal
+ WHERE (NOT t.tgisinternal OR (t.tgparentid <> 0 AND t.tgconstraint = 0))
    AND n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
