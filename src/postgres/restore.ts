@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { Duplex, Readable, Transform, pipeline as pipelineStreams } from 'node:stream';
+import { Duplex, Readable, pipeline as pipelineStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import pg from 'pg';
@@ -152,23 +152,13 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       watched = input;
     }
     const totalBytes = input.size;
-    let counted = 0;
-    // Bytes are counted in the pipeline, not with a 'data' listener: that would start the file
-    // flowing before the reader is attached, and the first chunks would be lost.
-    const counter =
-      watched?.fileBytes ??
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          counted += chunk.length;
-          callback(null, chunk);
-        },
-      });
-    const bytesRead = () => watched?.fileBytes.bytes ?? counted;
-    const stages: Duplex[] = [counter];
+    const file = createReadStream(options.input, { highWaterMark: readChunkBytes });
+    const bytesRead = () => file.bytesRead;
+    const stages: Duplex[] = [...(watched?.fileStages ?? [])];
     if (input.compressed) stages.push(createGunzip({ chunkSize: readChunkBytes }));
     if (watched !== undefined) stages.push(watched.scriptText);
     // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
-    const text = pipelineStreams([createReadStream(options.input, { highWaterMark: readChunkBytes }), ...stages], () => undefined) as Duplex;
+    const text: Readable = stages.length === 0 ? file : (pipelineStreams([file, ...stages], () => undefined) as Duplex);
 
     if (singleTransaction) {
       await client.query('BEGIN');
