@@ -121,8 +121,8 @@ export class ParallelRestore {
     this.#pump();
   }
 
-  /** Loads one COPY block, in pieces, returning when its last piece is queued (not loaded). */
-  async submitCopy(sql: string, table: string, line: number, data: AsyncIterable<Buffer>): Promise<void> {
+  /** Loads one COPY block, in pieces, returning when its last piece is queued (not loaded); `onBatch` after each batch read. */
+  async submitCopy(sql: string, table: string, line: number, data: AsyncIterable<Buffer>, onBatch?: () => void): Promise<void> {
     let piece: PieceChannel | undefined;
     let pieceBytes = 0;
     try {
@@ -150,6 +150,7 @@ export class ParallelRestore {
           }
           while (this.#buffered > this.#options.bufferBytes && this.#failure === undefined) await this.#wait();
         }
+        onBatch?.();
       }
     } catch (error) {
       // The input ended inside the block (or the restore stopped): the worker must not wait for more rows.

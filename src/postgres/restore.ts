@@ -231,7 +231,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         const parallelTables = item.kind === 'statement' && dispatch ? parallelDdlTables(item.sql) : undefined;
         if (item.kind === 'copy' && parallel !== undefined && parallelCopyTable !== undefined) {
           table = parallelCopyTable;
-          await parallel.submitCopy(item.sql, parallelCopyTable, item.line, withProgress(item.data));
+          await parallel.submitCopy(item.sql, parallelCopyTable, item.line, item.data, report);
           copies += 1;
         } else if (parallel !== undefined && parallelTables !== undefined) {
           await parallel.submitDdl(item.sql, parallelTables, item.line);
