@@ -1,7 +1,9 @@
 -- Privileges changed on objects the dump does not create: built-in ones (OID below 16384: a
 -- pg_catalog function, the plpgsql language, the public schema...) and extension members, plus
 -- their columns. The baseline is what the object had when initdb or CREATE EXTENSION made it
--- (pg_init_privs), else the built-in default (acldefault); a NULL ACL means that default.
+-- (pg_init_privs), else the built-in default (acldefault); a NULL ACL means that default. The
+-- public schema's baseline is 15's {owner=UC/owner,=U/owner} whatever the server (as pg_dump):
+-- a 14 database's PUBLIC CREATE then travels as a GRANT, and a restore into 15+ keeps it.
 WITH objects AS (
   SELECT 'pg_proc' AS classid, p.oid, 0 AS subid, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
          pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS target,
@@ -47,7 +49,12 @@ SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o.
                   'grantor', pg_catalog.pg_get_userbyid(item.grantor), 'privilege', item.privilege_type, 'grantable', item.is_grantable) ORDER BY item.position)
            FROM pg_catalog.aclexplode(COALESCE(ip.initprivs, o.defaults)) WITH ORDINALITY AS item(grantor, grantee, privilege_type, is_grantable, position)), '[]') AS baseline
   FROM objects o
-  LEFT JOIN pg_catalog.pg_init_privs ip ON ip.classoid = o.classid::pg_catalog.regclass AND ip.objoid = o.oid AND ip.objsubid = o.subid
+  LEFT JOIN LATERAL (
+    SELECT CASE WHEN o.classid = 'pg_namespace' AND o.target = 'public'
+                THEN pg_catalog.acldefault('n', o.owner) || pg_catalog.makeaclitem(0, o.owner, 'USAGE', false)
+                ELSE (SELECT p.initprivs FROM pg_catalog.pg_init_privs p
+                       WHERE p.classoid = o.classid::pg_catalog.regclass AND p.objoid = o.oid AND p.objsubid = o.subid) END AS initprivs
+  ) ip ON true
  WHERE (o.oid < 16384 OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                                   WHERE e.classid = o.classid::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e'))
    AND COALESCE(o.acl, o.defaults) IS DISTINCT FROM COALESCE(ip.initprivs, o.defaults)
