@@ -212,6 +212,8 @@ export interface RelationRow {
   oid: number; schema: string; name: string; relkind: string; persistence: string; options: string[] | null;
   toastOptions: string[] | null; replident: string; rowSecurity: boolean; forceRowSecurity: boolean; isPartition: boolean;
   populated: boolean; owner: string; acl: AclPrivilege[] | null; comment: string | null; viewdef: string | null;
+  /** The ACL gives the owner every privilege the server has for the relation (what acldefault gives it). */
+  ownerHasAll?: boolean;
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;

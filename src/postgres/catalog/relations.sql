@@ -9,6 +9,9 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
          SELECT pg_catalog.json_agg(pg_catalog.json_build_object('grantee', pg_catalog.pg_get_userbyid(NULLIF(item.grantee, 0)),
                   'grantor', pg_catalog.pg_get_userbyid(item.grantor), 'privilege', item.privilege_type, 'grantable', item.is_grantable) ORDER BY item.position)
            FROM pg_catalog.aclexplode(c.relacl) WITH ORDINALITY AS item(grantor, grantee, privilege_type, is_grantable, position)), '[]') END AS acl,
+       -- The owner still holds every privilege this server's tables have (17 added MAINTAIN).
+       COALESCE(pg_catalog.cardinality(c.relacl) > 0 AND pg_catalog.aclcontains(c.relacl,
+         (pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))[1]), false) AS "ownerHasAll",
        pg_catalog.obj_description(c.oid, 'pg_class') AS comment,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
        CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END AS "partitionKey",

@@ -46,11 +46,18 @@ function grantStatements(item: AclItem, privileges: (names: string[]) => string,
 /**
  * GRANTs that recreate an object's ACL exactly: revoke the built-in defaults, then grant each
  * item. pg_dump diffs against acldefault() to print fewer lines; the resulting ACL is the same.
+ * `ownerHasAll`: the owner holds all the privileges the source server has for the object, which
+ * are left as the target server's defaults, as pg_dump does. Spelled out, they would be fewer on a
+ * newer server (a 14 table's owner would lose 17's MAINTAIN: no VACUUM or REFRESH of its own table).
  */
-export function grants(kind: string, target: string, owner: string, acl: AclPrivilege[] | null, q: IdentifierQuoter, options: DdlOptions): string {
+export function grants(kind: string, target: string, owner: string, acl: AclPrivilege[] | null, q: IdentifierQuoter, options: DdlOptions, ownerHasAll = false): string {
   if (!options.owner || acl === null) return '';
-  const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`, `REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`];
-  for (const item of aclItems(acl)) lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q, owner));
+  const lines = [`REVOKE ALL ON ${kind} ${target} FROM PUBLIC;`];
+  if (!ownerHasAll) lines.push(`REVOKE ALL ON ${kind} ${target} FROM ${q.ident(owner)};`);
+  for (const item of aclItems(acl)) {
+    if (ownerHasAll && item.grantee === owner && item.grantor === owner && item.withOption.length === 0) continue;
+    lines.push(...grantStatements(item, (names) => names.join(','), `ON ${kind} ${target}`, q, owner));
+  }
   return `\n${lines.join('\n')}\n`;
 }
 

@@ -134,7 +134,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
   for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
   sql += notNullComments.join('');
-  sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  sql += grants('TABLE', name, relation.owner, relation.acl, q, options, relation.ownerHasAll ?? false);
   sql += columnGrants(name, relation.owner, columns, q, options);
   return {
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,

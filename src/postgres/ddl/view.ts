@@ -25,7 +25,7 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
   sql += ownerTo(isMaterialized ? 'MATERIALIZED VIEW' : 'VIEW', name, relation.owner, q, options);
   sql += commentOn(`${kind} ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
-  sql += grants('TABLE', name, relation.owner, relation.acl, q, options);
+  sql += grants('TABLE', name, relation.owner, relation.acl, q, options, relation.ownerHasAll ?? false);
   sql += columnGrants(name, relation.owner, columns, q, options);
   const entries: Entry[] = [{
     id: `pg_class:${relation.oid}`, section: 'pre-data', priority: Priority.relation, type: kind, schema: relation.schema,
