@@ -315,6 +315,15 @@ export class WatchedDumpInput {
     });
   }
 
+  /**
+   * The major version of the server the dump was taken from, from the "-- Dumped from database
+   * version" line pg_dump and our dump write in their header; undefined when the script has none.
+   */
+  get sourceMajor(): number | undefined {
+    const version = /^-- Dumped from database version (\d+)/m.exec(this.#head.toString('utf8'));
+    return version === null ? undefined : Number(version[1]);
+  }
+
   /** Refuses what is wrong from the file's first bytes; the rest is watched while it is read. */
   static async open(input: string, signal?: AbortSignal): Promise<WatchedDumpInput> {
     const opened = await openDumpInput(input);

@@ -72,6 +72,23 @@ export async function countUserTables(client: pg.ClientBase): Promise<number> {
 }
 
 /**
+ * A dump restores into the server version it came from or a newer one, as pg_dump's: its SQL may
+ * use what an older server lacks (18's NOT NULL constraints, 17's MAINTAIN, settings), and would
+ * fail part-way. So a dump from a newer major version is refused before anything is touched.
+ */
+async function refuseOlderServer(client: pg.ClientBase, sourceMajor: number | undefined, input: string, database: string): Promise<void> {
+  // Versions before 10 had two-part majors (9.6): no such source is supported, nor any such target.
+  if (sourceMajor === undefined || sourceMajor < 10) return;
+  const { rows } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
+  const targetMajor = Math.trunc(Number(rows[0]!.num) / 10000);
+  if (sourceMajor <= targetMajor) return;
+  throw new UserError(
+    `${input} was dumped from PostgreSQL ${sourceMajor} and database ${database} runs PostgreSQL ${targetMajor}: a dump restores into ` +
+      `the same or a newer PostgreSQL version only; nothing was restored. Restore it into a PostgreSQL ${sourceMajor} (or newer) server`,
+  );
+}
+
+/**
  * Restoring over a database that others are still connected to (Immich not stopped) is refused
  * before anything is touched: an open transaction of theirs holds back the DROPs for as long as it
  * lasts (the restore would wait with no limit), and a connection without one would write into
@@ -135,6 +152,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   let partlyRestored = () =>
     dropped.length > 0 ? ` (--clean without a transaction already dropped schema(s) ${dropped.join(', ')}: the database is partly restored)` : '';
   try {
+    await refuseOlderServer(client, input.sourceMajor, options.input, database);
     const tables = await countUserTables(client);
     if (tables > 0 && !(options.clean ?? false)) {
       throw new UserError(
