@@ -14,14 +14,14 @@ import { assertSameLines, connectionFor, describeBoth, fixturePath, withoutAttve
 
 /**
  * The likely disaster restore: the old machine is gone and the new Immich stack runs a newer
- * PostgreSQL. A dump taken from PostgreSQL 14 (the Immich-like, fidelity, collations and
- * more-kinds fixtures in one database, with --owner) is restored into empty databases on
+ * PostgreSQL. A dump taken from PostgreSQL 14 (the Immich-like, fidelity, collations, more-kinds
+ * and partitions fixtures in one database, with --owner) is restored into empty databases on
  * PostgreSQL 18 with gunzip | psql -v ON_ERROR_STOP=1, restore-db (default jobs) and restore-db
  * --jobs 1, and on PostgreSQL 16 with restore-db: no error, every table's rows equal, and the
  * schema equal except for the differences the newer server itself makes, each named and checked
  * below. The other way (18 into 14) restore-db refuses before it changes anything.
  */
-const fixtures = [fixturePath, fidelityFixture, collationsFixture, new URL('../fixtures/more-kinds.sql', import.meta.url)];
+const fixtures = [fixturePath, fidelityFixture, collationsFixture, ...['more-kinds', 'partitions'].map((name) => new URL(`../fixtures/${name}.sql`, import.meta.url))];
 
 interface Restore {
   label: string;
@@ -39,6 +39,20 @@ let to16: PostgresServer;
 let dump: DumpFileResult;
 let source: { schema: string[]; data: string[] };
 let restores: Restore[] = [];
+/** A foreign key the server made for a partition of the referenced or referencing table (conparentid set). */
+interface DerivedForeignKey { name: string; tablePlain: string; tableQualified: string }
+let derivedForeignKeys: DerivedForeignKey[] = [];
+
+/** 18 names a derived foreign key <parent's name>_<n> where 14 and 16 wrote <parent's name><n> (the dump writes the parent's only). */
+const derivedName = (name: string, major: number) => (major >= 18 ? name.replace(/(\d+)$/, '_$1') : name);
+
+/**
+ * Each partition's clone of its parent's trigger, with its own enabled state, read on 14 as
+ * describeSchema reads a trigger: 15+ lists clones (tgisinternal false), 14 marks them internal,
+ * so describeSchema shows them on the newer server only.
+ */
+let triggerClones: string[] = [];
+
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-cross-version-'));
 
 const targetOf = (restore: Restore) => (restore.major === 18 ? to18 : to16);
@@ -54,6 +68,21 @@ before(async () => {
   for (const fixture of fixtures) await from14.psql('source', readFileSync(fixture));
   dump = await dumpToFile({ connection: connectionFor(from14, 'source'), path: join(directory, 'from14.sql.gz'), owner: true });
   source = await describeBoth(from14, 'source');
+  triggerClones = (
+    await from14.query<{ line: string }>(
+      'source',
+      `SELECT 'trigger ' || pg_catalog.pg_get_triggerdef(t.oid) || ' enabled=' || t.tgenabled::text
+                || ' comment=' || coalesce(pg_catalog.obj_description(t.oid, 'pg_trigger'), '') AS line
+         FROM pg_catalog.pg_trigger t WHERE t.tgisinternal AND t.tgparentid <> 0 AND t.tgconstraint = 0`,
+    )
+  ).map((row) => row.line);
+  derivedForeignKeys = await from14.query<DerivedForeignKey>(
+    'source',
+    `SELECT co.conname AS name, co.conrelid::regclass::text AS "tablePlain",
+            pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) AS "tableQualified"
+       FROM pg_catalog.pg_constraint co JOIN pg_catalog.pg_class c ON c.oid = co.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE co.contype = 'f' AND co.conparentid <> 0`,
+  );
   restores = [
     {
       label: 'PG 18, gunzip | psql', major: 18, database: 'from14_psql',
@@ -95,7 +124,7 @@ test('PG 14 → 16 and 18: gunzip | psql -v ON_ERROR_STOP=1, restore-db and rest
   assert.equal(dump.serverVersionNum >= 140000 && dump.serverVersionNum < 150000, true);
   assert.deepEqual(dump.unsupportedObjects, []);
   assert.ok(source.data.some((line) => line.startsWith('big_row rows=1')));
-  assert.ok(source.data.some((line) => line.startsWith('fid.')) && source.data.some((line) => line.startsWith('kinds.')), 'all the fixtures are in the dump');
+  for (const schema of ['fid', 'kinds', 'part']) assert.ok(source.data.some((line) => line.startsWith(`${schema}.`)), `the ${schema} fixture's tables are in the dump`);
   await eachRestore((restore) => assertSameLines(restore.data, source.data, `${restore.label}: rows`));
 });
 
@@ -107,12 +136,21 @@ test('PG 14 → 16 and 18: gunzip | psql -v ON_ERROR_STOP=1, restore-db and rest
  *   the query reads one table; the 14 definition is deparsed again on the target (a temporary view).
  * - NOT NULL: 18 also records it as a constraint (contype n), named <table>_<column>_not_null or
  *   <domain>_not_null; such a constraint is accepted only on a column (domain) NOT NULL in the source.
+ * - the foreign keys the server derives for partitions: named <name>_<n> by 18 (derivedName).
+ * - a partition's clone of its parent's trigger, with its own enabled state: listed from 15
+ *   (triggerClones).
  */
 async function expectedSchemaOn(restore: Restore, restoredSchema: string[]): Promise<string[]> {
   const views = await redeparsedViews(restore);
   const expected = source.schema
     .filter((line) => !line.startsWith('view '))
+    .map((line) => {
+      const key = derivedForeignKeys.find((fk) => line.startsWith(`constraint ${fk.tablePlain} - ${fk.name} `));
+      return key === undefined ? line : line.replace(` - ${key.name} `, ` - ${derivedName(key.name, restore.major)} `);
+    })
     .concat([...views.values()].map((view) => `view ${view.name} ${view.plain}`));
+  assert.ok(triggerClones.length > 0, 'the source has triggers cloned to partitions');
+  if (restore.major >= 15) expected.push(...triggerClones);
   assert.equal(views.size, source.schema.filter((line) => line.startsWith('view ')).length, 'every view deparsed again');
   const notNullConstraints = restoredSchema.filter((line) => {
     const column = /^constraint (\S+) - (\S+) NOT NULL (\S+) validated=true comment=$/.exec(line);
@@ -160,7 +198,7 @@ async function redeparsedViews(restore: Restore): Promise<Map<string, { name: st
   }
 }
 
-test('PG 14 → 16 and 18: the schema is the source\'s as the newer server prints it (view definitions deparsed again, 18\'s NOT NULL constraints)', async () => {
+test('PG 14 → 16 and 18: the schema is the source\'s as the newer server prints it (views deparsed again, 18\'s NOT NULL constraints and derived key names, partitions\' trigger clones)', async () => {
   await eachRestore(async (restore) => {
     assertSameLines(restore.schema, await expectedSchemaOn(restore, restore.schema), `${restore.label}: schema`);
   });
@@ -181,6 +219,8 @@ function fingerprintValue(text: string): string {
  * - a multirange type's owner (18): on 14 (and 16), ALTER TYPE range OWNER TO leaves the multirange
  *   with its old owner; 18 moves both (and a multirange's owner cannot be changed on its own), so
  *   the multirange has its range's owner and that owner's default privileges.
+ * - derived foreign keys' names (derivedName); a partition's clone of its parent's trigger is no
+ *   longer marked internal from 15 (tgisinternal).
  */
 async function expectedFingerprintOn(restore: Restore): Promise<CatalogFingerprint> {
   const expected = withoutAttver(loadFingerprint(dump.fingerprint));
@@ -207,9 +247,19 @@ async function expectedFingerprintOn(restore: Restore): Promise<CatalogFingerpri
     }
     const view = /^(?:materialized )?view (.*)$/.exec(object);
     if (view !== null && changed.view_definition !== undefined) changed.view_definition = fingerprintValue(views.get(view[1]!)!.qualified);
+    if (/^trigger /.test(object) && changed.tgparentid === true && restore.major >= 15) changed.tgisinternal = false;
     const extension = /^extension (.*)$/.exec(object);
     if (extension !== null && versions.has(extension[1]!)) changed.extversion = versions.get(extension[1]!);
     objects.set(object, changed);
+  }
+  // A derived key's parent may be derived too (a key to a partition of a partition).
+  const renamed = new Map(derivedForeignKeys.map((key) => [`${key.name} on ${key.tableQualified}`, `${derivedName(key.name, restore.major)} on ${key.tableQualified}`]));
+  for (const key of derivedForeignKeys) {
+    const from = `table constraint ${key.name} on ${key.tableQualified}`;
+    const properties = objects.get(from)!;
+    objects.delete(from);
+    const parent = renamed.get(String(properties.conparentid));
+    objects.set(`table constraint ${renamed.get(`${key.name} on ${key.tableQualified}`)}`, parent === undefined ? properties : { ...properties, conparentid: parent });
   }
   for (const multirange of restore.major >= 18 ? multiranges : []) {
     assert.equal(multirange.acl, null, `${multirange.multirange}: default privileges on 14`);
@@ -219,7 +269,7 @@ async function expectedFingerprintOn(restore: Restore): Promise<CatalogFingerpri
   return { ...expected, objects };
 }
 
-test('PG 14 → 16 and 18: the catalog fingerprint equals the dump\'s, with only the newer server\'s own differences (view deparsing, extension versions, MAINTAIN, NOT NULL constraints, multirange owners)', async () => {
+test('PG 14 → 16 and 18: the catalog fingerprint equals the dump\'s, with only the newer server\'s own differences (views, extension versions, MAINTAIN, NOT NULL constraints, multirange owners, partitions\' keys and triggers)', async () => {
   await eachRestore(async (restore) => {
     const client = await targetOf(restore).connect(restore.database);
     let actual: CatalogFingerprint;
@@ -230,7 +280,8 @@ test('PG 14 → 16 and 18: the catalog fingerprint equals the dump\'s, with only
     }
     const expected = await expectedFingerprintOn(restore);
     const differences = compareFingerprints(expected, actual).filter((difference) => {
-      if (difference.change !== 'added' || restore.major < 18) return true;
+      if (difference.change !== 'added') return true;
+      if (restore.major < 18) return true;
       // 18's NOT NULL constraint of a column or domain that is NOT NULL in the source.
       const properties = actual.objects.get(difference.object)!;
       if (properties.contype !== 'n') return true;
