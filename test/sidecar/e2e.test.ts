@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { GenericContainer, Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { localContainer } from '../support/containers.ts';
 import pg from 'pg';
 import { manifestSchema } from '../../src/backup/manifest.ts';
 import { listRunFolders } from '../../src/backup/run-folders.ts';
@@ -87,14 +88,14 @@ before(async () => {
   chmodSync(join(configDir, '.env'), 0o644);
 
   [postgres, kopia] = await Promise.all([
-    new GenericContainer('postgres:14')
+    localContainer('postgres:14')
       .withNetwork(network)
       .withNetworkAliases('database')
       .withEnvironment({ POSTGRES_USER: 'postgres', POSTGRES_PASSWORD: dbPassword, POSTGRES_DB: 'immich' })
       .withExposedPorts(5432)
       .withWaitStrategy(Wait.forAll([Wait.forListeningPorts(), Wait.forLogMessage(/database system is ready to accept connections/)]))
       .start(),
-    new GenericContainer('kopia/kopia:0.23.1')
+    localContainer('kopia/kopia:0.23.1')
       .withNetwork(network)
       .withNetworkAliases('kopia')
       .withHostname('immich-kopia')
@@ -115,7 +116,7 @@ before(async () => {
   await client.query(fixture);
   await client.end();
 
-  sidecar = await new GenericContainer(image)
+  sidecar = await localContainer(image)
     .withNetwork(network)
     .withExtraHosts([{ host: 'host.docker.internal', ipAddress: 'host-gateway' }])
     .withEnvironment({

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { Wait, type StartedTestContainer } from 'testcontainers';
+import { localContainer } from '../support/containers.ts';
 import { runCommand } from '../support/postgres.ts';
 
 /**
@@ -158,7 +159,7 @@ test('serve: failed checks make /healthz 503 with each message, and `immich-back
   const layout = goodLayout();
   chmodSync(layout.backups, 0o755);
   chmodSync(join(layout.config, '.env'), 0o600);
-  service = await new GenericContainer(image)
+  service = await localContainer(image)
     .withUser(containerUser)
     .withBindMounts([
       { source: repoRoot, target: '/app', mode: 'ro' },

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env, KopiaConnection } from '../../src/config.ts';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { Wait, type StartedTestContainer } from 'testcontainers';
+import { localContainer } from './containers.ts';
 import { Agent, request } from 'undici';
 
 const insecureAgent = new Agent({ connect: { rejectUnauthorized: false } });
@@ -61,7 +62,7 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
   const common = ['--config-file', configFile, '--log-dir', join(directory, 'logs')];
   let serverEnv: Record<string, string> = { KOPIA_PASSWORD: repositoryPassword, ...options.env };
   const container = (command: string[]) =>
-    new GenericContainer(image)
+    localContainer(image)
       .withCommand(command)
       .withEnvironment(serverEnv)
       .withNetworkMode('host')

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
-import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { Wait, type StartedTestContainer } from 'testcontainers';
+import { localContainer } from './containers.ts';
 import pg from 'pg';
 import type { Env } from '../../src/config.ts';
 
@@ -59,7 +60,7 @@ export const defaultPostgresVersion = process.env.TEST_POSTGRES_VERSION ?? '14';
 export async function startPostgres(version: string = defaultPostgresVersion): Promise<PostgresServer> {
   const user = 'postgres';
   const password = 'test-password-not-secret';
-  const container = await new GenericContainer(`postgres:${version}`)
+  const container = await localContainer(`postgres:${version}`)
     .withEnvironment({ POSTGRES_USER: user, POSTGRES_PASSWORD: password, POSTGRES_DB: 'postgres' })
     .withExposedPorts(5432)
     .withWaitStrategy(
