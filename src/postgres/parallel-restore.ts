@@ -17,9 +17,13 @@ import { cancelRunningQuery, closeClient } from './connection.ts';
  *   tables (an index after its table's data, a foreign key after the referenced table's primary
  *   key), and two tasks on one table never run at once (no lock waits, no deadlocks between them),
  *   except pieces of its data, and indexes (CREATE INDEX's SHARE locks do not conflict);
- * - a partition counts as its whole partition tree (learnt from the ATTACH PARTITION statements the
- *   leader ran): a foreign key on a partitioned table, or one that points at it, locks and reads
- *   every partition, so it waits for their data and keys and runs alone among the tree's statements.
+ * - in a partition tree (learnt from the ATTACH PARTITION statements the leader ran), a statement
+ *   that reaches the whole tree (a foreign key on a partitioned table or pointing at one, or a key or
+ *   index on a partitioned table without ONLY) locks and reads every partition: it waits for
+ *   everything earlier in the tree (their data, keys, indexes) and nothing later in the tree starts
+ *   before it ends. pg_dump's statements on one table of the tree (ON ONLY, ALTER TABLE ONLY) wait
+ *   only for the tasks on that table and on its partitions (loading a partition locks its ancestors
+ *   too), so the partitions' own keys and data load side by side.
  *
  * The data waiting for a worker is held in memory, at most `bufferBytes` in all: the reader waits
  * when it is full, so memory stays flat whatever the dump's size.
@@ -44,6 +48,12 @@ export interface TaskFailure {
 interface Task {
   kind: 'copy' | 'index' | 'ddl';
   tables: string[];
+  /** The tables and every partitioned table above them. */
+  lineage: string[];
+  /** The roots of the partition trees the tables are in (a table outside any tree is its own root). */
+  trees: string[];
+  /** The statement reaches every partition of its tables' trees. */
+  spansTree: boolean;
   line: number;
   sql: string;
   /** COPY data, fed by the reader while the task may already run. */
@@ -75,6 +85,8 @@ export class ParallelRestore {
   readonly #settings: string[] = [];
   /** Partition -> its partitioned table (table keys), from the statements the leader ran. */
   readonly #partitionParents = new Map<string, string>();
+  /** The tables that have partitions (the values of #partitionParents). */
+  readonly #partitionedTables = new Set<string>();
   copiedRows = 0;
   /** What ran on workers: COPY pieces, index/constraint statements, and the most tasks running at once. */
   readonly stats = { pieces: 0, ddl: 0, mostAtOnce: 0 };
@@ -96,19 +108,32 @@ export class ParallelRestore {
   /** A statement the leader ran: one that makes a table a partition of another joins their trees. */
   notePartition(sql: string): void {
     const names = (attachPartition.exec(sql.trim()) ?? partitionOf.exec(sql.trim()))?.groups;
-    if (names !== undefined) this.#partitionParents.set(tableKey(names['child']!), tableKey(names['parent']!));
+    if (names === undefined) return;
+    this.#partitionParents.set(tableKey(names['child']!), tableKey(names['parent']!));
+    this.#partitionedTables.add(tableKey(names['parent']!));
   }
 
-  /** The tables a task conflicts on: each table and the root of its partition tree. */
-  #withTrees(tables: string[]): string[] {
-    const keys = new Set(tables);
+  /** Where tasks on `tables` sit in their partition trees: the tables with their ancestors, and the trees' roots. */
+  #placeInTrees(tables: string[]): Pick<Task, 'tables' | 'lineage' | 'trees'> {
+    const lineage = new Set<string>();
+    const trees = new Set<string>();
     for (const table of tables) {
-      let root = table;
+      let current = table;
+      lineage.add(current);
       // A bound on the walk: a script attaching in a loop (an error on the server) cannot hang it.
-      for (let depth = 0; depth < 1000 && this.#partitionParents.has(root); depth += 1) root = this.#partitionParents.get(root)!;
-      keys.add(root);
+      for (let depth = 0; depth < 1000 && this.#partitionParents.has(current); depth += 1) {
+        current = this.#partitionParents.get(current)!;
+        lineage.add(current);
+      }
+      trees.add(current);
     }
-    return [...keys];
+    return { tables, lineage: [...lineage], trees: [...trees] };
+  }
+
+  /** Whether a key or index statement reaches every partition of its tree (see the class comment). */
+  #spansTree(sql: string, tables: string[]): boolean {
+    if (foreignKey.test(sql)) return tables.some((table) => this.#partitionParents.has(table) || this.#partitionedTables.has(table));
+    return !onlyScoped.test(sql.trim()) && tables.some((table) => this.#partitionedTables.has(table));
   }
 
   /** Queues a DDL statement that may run on a worker. */
@@ -117,7 +142,7 @@ export class ParallelRestore {
     // A bounded look-ahead: scheduling stays cheap on a schema with thousands of indexes.
     while (this.#failure === undefined && this.#pending.length >= maxPendingTasks) await this.#wait();
     this.#throwIfFailed();
-    this.#pending.push({ kind, tables: this.#withTrees(tables), line, sql });
+    this.#pending.push({ kind, ...this.#placeInTrees(tables), spansTree: this.#spansTree(sql, tables), line, sql });
     this.#pump();
   }
 
@@ -133,7 +158,7 @@ export class ParallelRestore {
           if (piece === undefined) {
             piece = new PieceChannel(this);
             pieceBytes = 0;
-            this.#pending.push({ kind: 'copy', tables: this.#withTrees([table]), line, sql, channel: piece });
+            this.#pending.push({ kind: 'copy', ...this.#placeInTrees([table]), spansTree: false, line, sql, channel: piece });
             this.#pump();
           }
           // A piece ends only at a row's end: at the first newline once it is full (a batch from the
@@ -201,7 +226,10 @@ export class ParallelRestore {
     // Pieces of one table load side by side; CREATE INDEX takes a SHARE lock, which another
     // CREATE INDEX on the table does not wait for (Immich's asset table has a dozen indexes).
     if (a.kind === b.kind && (a.kind === 'copy' || a.kind === 'index')) return false;
-    return a.tables.some((table) => b.tables.includes(table));
+    const overlap = (x: string[], y: string[]) => x.some((table) => y.includes(table));
+    // One table, or a partitioned table and a task below it (each one's tables are in its own lineage).
+    if (overlap(a.tables, b.lineage) || overlap(b.tables, a.lineage)) return true;
+    return (a.spansTree || b.spansTree) && overlap(a.trees, b.trees);
   }
 
   #pump(): void {
@@ -357,6 +385,9 @@ const addConstraint = new RegExp(
   String.raw`^ALTER\s+TABLE\s+(?:ONLY\s+)?(${qualifiedName})\s+ADD\s+CONSTRAINT\s+${identifier}\s+(PRIMARY\s+KEY|UNIQUE|EXCLUDE|FOREIGN\s+KEY)\b`,
   'i',
 );
+const foreignKey = /\bFOREIGN\s+KEY\b/i;
+/** pg_dump's statements that stay on one table of a partition tree: CREATE INDEX ... ON ONLY, ALTER TABLE ONLY. */
+const onlyScoped = new RegExp(String.raw`^(?:CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?${identifier}\s+ON\s+ONLY\s|ALTER\s+TABLE\s+ONLY\s)`, 'i');
 /** `ALTER TABLE [ONLY] parent ATTACH PARTITION child` (pg_dump 11+) or `CREATE TABLE child PARTITION OF parent` (older dumps, scripts). */
 const attachPartition = new RegExp(
   String.raw`^ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?<parent>${qualifiedName})\s+ATTACH\s+PARTITION\s+(?<child>${qualifiedName})`,
