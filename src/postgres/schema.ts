@@ -242,7 +242,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         entries.push(ddl.table.write(parts, q, options));
         // A partition has one parent: its OID is the first (only) of parentOids.
         if (relation.isPartition && relation.parents?.[0] !== undefined && relation.parentOids?.[0] !== undefined) {
-          entries.push(ddl.partitionAttach.write(relation, relation.parentOids[0], relation.parents[0], q));
+          entries.push(ddl.partitionAttach.write(relation, relation.parentOids[0], relation.parents[0], q, relationColumns));
         }
         if (relation.rowSecurity) entries.push(ddl.rowSecurity.write(relation, q));
         for (const column of relationColumns) {

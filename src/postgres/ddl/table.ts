@@ -163,11 +163,21 @@ export function splitDefaultEntry(relation: RelationRow, column: ColumnRow, afte
   };
 }
 
-export function partitionAttachEntry(relation: RelationRow, parentOid: number, parentName: string, q: IdentifierQuoter): Entry {
+/**
+ * ALTER TABLE ... ATTACH PARTITION. On 18 ATTACH makes a partition's NOT NULL constraint an
+ * inherited one only, while the parent's later SET NOT NULL leaves one the partition had of its own
+ * local too: SET NOT NULL on the partition after the ATTACH marks it local again (pg_dump does not,
+ * and its restore differs in conislocal, which verify compares).
+ */
+export function partitionAttachEntry(relation: RelationRow, parentOid: number, parentName: string, q: IdentifierQuoter, columns: ColumnRow[] = []): Entry {
+  const partition = q.qualified(relation.schema, relation.name);
+  const localAgain = columns
+    .filter(({ notNullConstraint: c }) => c !== null && c.local && c.inherited && c.validated)
+    .map((column) => `ALTER TABLE ONLY ${partition} ALTER COLUMN ${q.ident(column.name)} SET NOT NULL;\n`);
   return {
     id: `attach:${relation.oid}`, section: 'pre-data', priority: Priority.tableAttach, type: 'TABLE ATTACH', schema: relation.schema,
     name: relation.name, owner: null,
-    sql: `ALTER TABLE ONLY ${parentName} ATTACH PARTITION ${q.qualified(relation.schema, relation.name)} ${relation.partitionBound};\n`,
+    sql: `ALTER TABLE ONLY ${parentName} ATTACH PARTITION ${partition} ${relation.partitionBound};\n${localAgain.join('')}`,
     drop: null,
     dependsOn: new Set([`pg_class:${relation.oid}`, `pg_class:${parentOid}`]),
   };
