@@ -33,15 +33,17 @@ EXPOSE 8080
 # recent good backup and a good last run.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
   CMD ["node", "/app/dist/cli.js", "healthcheck"]
-# A 2 MiB young generation (V8's default grows to 16 MiB): the dump streams hundreds of MB through
+# A 1 MiB young generation (V8's default grows to 16 MiB): the dump streams hundreds of MB through
 # short-lived buffers, which a small young generation frees in cheap scavenges; a large one lets them
-# pile up until they force full collections. Mid-sized benchmark dump: 15 % less CPU, peak RSS 140
-# instead of 170-195 MiB; restore-db unchanged. bench/dump.ts runs our dump with the same flag.
+# pile up until they force full collections. Mid-sized benchmark dump at 2 MiB: 15 % less CPU, peak
+# RSS 140 instead of 170-195 MiB; restore-db unchanged. 1 instead of 2 MiB (with the flag below),
+# same CPU: peak RSS of the 1 GB benchmark dump 188 -> 172 MiB, of restore-db 167 -> 144 MiB
+# (immich_mid 161 -> 139 MiB).
 # An old generation of at least 64 MiB before a full collection: V8 counts the bytes of buffers
 # allocated since the last full collection (gunzip's and gzip's output, file and socket reads)
 # against the old generation's limit, which on our ~10 MiB heap is ~20 MiB, so streaming a dump
 # forced a full collection every few MiB (162 for the 1 GB benchmark restore). restore-db's own CPU:
 # immich_mid 1.18 -> 0.83 s, immich_x1 9.0 -> 6.3 s; the dump's peak RSS 181 -> 189 MiB.
 # bench/dump.ts and bench/restore.ts run with these flags.
-ENTRYPOINT ["node", "--max-semi-space-size=2", "--initial-old-space-size=64", "/app/dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=1", "--initial-old-space-size=64", "/app/dist/cli.js"]
 CMD ["serve"]
