@@ -355,7 +355,7 @@ function handleMetaCommand(command: string, args: string, line: number, database
   throw new UserError(`line ${line}: the psql command \\${command} is not supported in a dump restored by immich-backup; use psql for this file`);
 }
 
-/** --clean: the target's own schemas are dropped and public recreated (Immich's restore does the same). */
+/** --clean: the target's own schemas are dropped, its large objects unlinked, and public recreated (Immich's restore does the same). */
 async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): Promise<string[]> {
   const { rows } = await client.query<{ name: string }>(
     `SELECT n.nspname AS name FROM pg_catalog.pg_namespace n
@@ -366,6 +366,10 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
     await client.query(`DROP SCHEMA ${pg.escapeIdentifier(name)} CASCADE`);
     log?.info({ schema: name }, 'dropping schema before restoring (--clean)');
   }
+  // Large objects belong to no schema: the target's own would outlive the drops above (the dump's
+  // script unlinks only the ones it creates again).
+  const { rowCount: unlinked } = await client.query('SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata');
+  if ((unlinked ?? 0) > 0) log?.info({ largeObjects: unlinked }, 'removing large objects before restoring (--clean)');
   await client.query('CREATE SCHEMA IF NOT EXISTS public');
   // Give the new public schema the owner, ACL and comment a fresh database has, as pg_dump of a
   // database with a default public schema prints nothing to restore them.
