@@ -75,6 +75,15 @@ export interface TypeRow {
     subtype: string; multirange: [string, string]; opclass: [string, string] | null; collation: [string, string] | null;
     canonical: string | null; subtypeDiff: string | null;
   } | null;
+  /** A base type's definition: functions by regproc (null: none), pg_type's own codes for align and storage; null for other types. */
+  base: {
+    length: number; input: string; output: string; receive: string | null; send: string | null; typmodIn: string | null;
+    typmodOut: string | null; analyze: string | null; subscript: string | null;
+    /** OIDs of every function named above. */
+    functions: number[];
+    collatable: boolean; defaultExpr: string | null; default: string | null; element: string | null; category: string;
+    preferred: boolean; delimiter: string; align: string; storage: string; byValue: boolean;
+  } | null;
 }
 export const typesQuery = catalogQuery('types');
 
@@ -89,6 +98,8 @@ export interface CastRow {
   functionSchema: string | null; functionName: string | null;
   /** The function's argument types (oidvectortypes). */
   functionArgs: string | null; comment: string | null;
+  /** Casts WITHOUT FUNCTION through which the function's types coerce to the cast's: created first. */
+  needsCasts: number[];
 }
 export const castsQuery = catalogQuery('casts');
 

@@ -27,6 +27,9 @@ export interface Entry {
   dependsOn: Set<string>;
 }
 
+/** The id of a base type's shell entry (CREATE TYPE s.t;), which its I/O functions depend on instead of the type. */
+export const shellTypeId = (typeOid: number) => `shell-type:${typeOid}`;
+
 /** Priorities in pg_dump's order (pg_dump_sort.c, PG18); the gaps leave room for kinds added later. */
 export const Priority = {
   schema: 1,

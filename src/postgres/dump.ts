@@ -227,6 +227,8 @@ function leaveOut(catalog: Catalog, unsupported: InventoryObject[]): void {
 const derivedEntryPrefixes = new Map([
   ...['row-security', 'attach', 'owned-by', 'refresh', 'index-attach', 'view-default', 'validate', 'column-default'].map((prefix) => [prefix, 'pg_class'] as const),
   ['key-attach', 'pg_constraint'],
+  // A base type's shell (CREATE TYPE t;) goes with the type.
+  ['shell-type', 'pg_type'],
 ]);
 
 function asDumpError(error: unknown): unknown {

@@ -129,10 +129,12 @@ export const inventoryQueries: KindQuery[] = [
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i WHERE i.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND i.objid = p.oid AND i.deptype = 'i')`,
   },
   {
-    kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'multirange type'],
+    kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'shell type'],
     sql: () => `
       SELECT CASE t.typtype WHEN 'e' THEN 'enum type' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite type'
-                            WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type' WHEN 'p' THEN 'pseudo type' ELSE 'type' END,
+                            WHEN 'r' THEN 'range type' WHEN 'b' THEN 'base type'
+                            -- CREATE TYPE t; never completed (a user cannot make any other pseudo-type).
+                            WHEN 'p' THEN 'shell type' ELSE 'type' END,
              n.nspname, t.typname, NULL, 'pg_type', t.oid
         FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
        WHERE ${userSchema('n.nspname')} AND ${notMember('pg_type', 't.oid')} AND t.typtype <> 'm'

@@ -92,7 +92,7 @@ import {
   type TypeRow,
   type UserMappingRow,
 } from './catalog.ts';
-import { Priority, type DdlOptions, type Entry } from './ddl.ts';
+import { Priority, shellTypeId, type DdlOptions, type Entry } from './ddl.ts';
 import type { TableParts } from './ddl/table.ts';
 import { ddlWriters as ddl } from './ddl/writers.ts';
 import { IdentifierQuoter } from './quote.ts';
@@ -536,13 +536,20 @@ async function addDependencies(
     }
   };
 
+  // A base type and its I/O functions depend on each other; as in pg_dump, the functions' edges
+  // to the type lead to its shell entry (written first) instead.
+  const shellEdges = new Map<string, string>();
+  for (const type of types) {
+    for (const fn of type.base?.functions ?? []) shellEdges.set(`pg_proc:${fn} pg_type:${type.oid}`, shellTypeId(type.oid));
+  }
   const checkTargets = new Map<number, Set<string>>();
   // For each (entry, target): the splittable parts of the entry the edge comes through, or null
   // once any edge to that target comes through something that cannot be split.
   const through = new Map<string, Map<string, SoftPart[] | null>>();
   for (const dependency of dependencies) {
     const from = resolve(dependency.classid, dependency.objid);
-    const to = resolve(dependency.refclassid, dependency.refobjid);
+    const resolved = resolve(dependency.refclassid, dependency.refobjid);
+    const to = shellEdges.get(`${from} ${resolved}`) ?? resolved;
     if (from === to) continue;
     if (catalogName(dependency.classid) === 'pg_constraint' && checkOwner.has(dependency.objid)) {
       const targets = checkTargets.get(dependency.objid) ?? new Set<string>();

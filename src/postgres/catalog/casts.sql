@@ -4,7 +4,14 @@
 SELECT c.oid::int AS oid, pg_catalog.format_type(c.castsource, NULL) AS source, pg_catalog.format_type(c.casttarget, NULL) AS target,
        c.castmethod AS method, c.castcontext AS context,
        fn.nspname AS "functionSchema", f.proname AS "functionName", pg_catalog.oidvectortypes(f.proargtypes) AS "functionArgs",
-       pg_catalog.obj_description(c.oid, 'pg_cast') AS comment
+       pg_catalog.obj_description(c.oid, 'pg_cast') AS comment,
+       -- CREATE CAST accepts a function whose argument or result type only binary-coerces to the
+       -- cast's types through another user cast WITHOUT FUNCTION: that one must exist first
+       -- (pg_depend has no edge for it, and pg_dump's name order can put it after).
+       ARRAY(SELECT b.oid::int FROM pg_catalog.pg_cast b
+              WHERE b.castmethod = 'b' AND b.oid >= 16384 AND b.oid <> c.oid
+                AND ((b.castsource = f.prorettype AND b.casttarget = c.casttarget AND f.prorettype <> c.casttarget)
+                  OR (b.castsource = c.castsource AND b.casttarget = f.proargtypes[0] AND f.proargtypes[0] <> c.castsource))) AS "needsCasts"
   FROM pg_catalog.pg_cast c
   LEFT JOIN pg_catalog.pg_proc f ON f.oid = c.castfunc
   LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = f.pronamespace

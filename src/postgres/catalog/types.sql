@@ -1,6 +1,8 @@
--- Enum, domain, composite and range types, with what each kind needs (labels; base type, default,
--- collation and CHECKs; attributes; a range's subtype, multirange name, operator class when not the
--- subtype's default, collation, canonical and subtype_diff functions).
+-- Enum, domain, composite, range and base types, and shell types never defined (CREATE TYPE t;),
+-- with what each kind needs (labels; base type, default, collation and CHECKs; attributes; a
+-- range's subtype, multirange name, operator class when not the subtype's default, collation,
+-- canonical and subtype_diff functions; a base type's functions by regproc, schema-qualified on
+-- this session, and its other properties as pg_dump reads them).
 SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_catalog.pg_get_userbyid(t.typowner) AS owner,
        -- NULL: the built-in default privileges; [] : all revoked.
        CASE WHEN t.typacl IS NOT NULL THEN COALESCE((
@@ -36,12 +38,32 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_
           JOIN pg_catalog.pg_type mt ON mt.oid = r.rngmultitypid JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace
           JOIN pg_catalog.pg_opclass oc ON oc.oid = r.rngsubopc JOIN pg_catalog.pg_namespace ocn ON ocn.oid = oc.opcnamespace
           LEFT JOIN pg_catalog.pg_collation rco ON rco.oid = r.rngcollation LEFT JOIN pg_catalog.pg_namespace rcn ON rcn.oid = rco.collnamespace
-         WHERE r.rngtypid = t.oid) AS range
+         WHERE r.rngtypid = t.oid) AS range,
+       CASE WHEN t.typtype = 'b' THEN pg_catalog.json_build_object(
+         'length', t.typlen, 'input', t.typinput::pg_catalog.regproc::text, 'output', t.typoutput::pg_catalog.regproc::text,
+         'receive', CASE WHEN t.typreceive <> 0 THEN t.typreceive::pg_catalog.regproc::text END,
+         'send', CASE WHEN t.typsend <> 0 THEN t.typsend::pg_catalog.regproc::text END,
+         'typmodIn', CASE WHEN t.typmodin <> 0 THEN t.typmodin::pg_catalog.regproc::text END,
+         'typmodOut', CASE WHEN t.typmodout <> 0 THEN t.typmodout::pg_catalog.regproc::text END,
+         'analyze', CASE WHEN t.typanalyze <> 0 THEN t.typanalyze::pg_catalog.regproc::text END,
+         'subscript', CASE WHEN t.typsubscript <> 0 THEN t.typsubscript::pg_catalog.regproc::text END,
+         -- The functions CREATE TYPE names (the I/O ones take or return the type: a loop broken by the shell type).
+         'functions', (SELECT pg_catalog.json_agg(f::int) FROM pg_catalog.unnest(ARRAY[t.typinput, t.typoutput, t.typreceive, t.typsend,
+                         t.typmodin, t.typmodout, t.typanalyze, t.typsubscript]::pg_catalog.oid[]) AS f WHERE f <> 0),
+         'collatable', t.typcollation <> 0,
+         -- A default given as an expression (typdefaultbin) is written as one, else as a literal.
+         'defaultExpr', pg_catalog.pg_get_expr(t.typdefaultbin, 0), 'default', t.typdefault,
+         'element', CASE WHEN t.typelem <> 0 THEN pg_catalog.format_type(t.typelem, NULL) END,
+         'category', t.typcategory, 'preferred', t.typispreferred, 'delimiter', t.typdelim,
+         'align', t.typalign, 'storage', t.typstorage, 'byValue', t.typbyval) END AS base
   FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
   LEFT JOIN pg_catalog.pg_type bt ON bt.oid = t.typbasetype
   LEFT JOIN pg_catalog.pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_type'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
-   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c'))
+   AND (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_catalog.pg_class WHERE oid = t.typrelid) = 'c')
+        -- Base types that are not the array type of another (those come with their element type).
+        OR (t.typtype = 'b' AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid))
+        OR (t.typtype = 'p' AND NOT t.typisdefined))
  ORDER BY n.nspname, t.typname

@@ -20,6 +20,6 @@ export function castEntry(row: CastRow, q: IdentifierQuoter): Entry {
     id: `pg_cast:${row.oid}`, section: 'pre-data', priority: Priority.cast, type: 'CAST', schema: null, name: `CAST ${pair}`, owner: null,
     sql: `CREATE CAST ${pair} ${castMethod(row, q)}${contexts[row.context] ?? ''};\n${commentOn(`CAST ${pair}`, row.comment)}`,
     drop: `DROP CAST IF EXISTS ${pair};`,
-    dependsOn: new Set(),
+    dependsOn: new Set(row.needsCasts.map((oid) => `pg_cast:${oid}`)),
   };
 }

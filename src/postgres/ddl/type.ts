@@ -1,10 +1,38 @@
 import type { TypeRow } from '../catalog.ts';
 import { quoteLiteral, type IdentifierQuoter } from '../quote.ts';
-import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
+import { type DdlOptions, type Entry, Priority, shellTypeId } from '../ddl.ts';
 import { commentOn, ownerTo } from './clauses.ts';
 import { grants } from './privileges.ts';
 
-// Enum, composite, range and domain types (a domain's NOT VALID CHECKs as post-data ALTER DOMAIN).
+// Enum, composite, range, base and shell types and domains (a domain's NOT VALID CHECKs as post-data ALTER DOMAIN).
+
+const alignments: Record<string, string> = { c: 'char', s: 'int2', i: 'int4', d: 'double' };
+const storages: Record<string, string> = { p: 'plain', e: 'external', x: 'extended', m: 'main' };
+
+/** A base type's CREATE TYPE body as pg_dump writes it: INTERNALLENGTH, the functions, then only what differs from the defaults. */
+function baseTypeDefinition(base: NonNullable<TypeRow['base']>): string {
+  let sql = `\n    INTERNALLENGTH = ${base.length === -1 ? 'variable' : String(base.length)}`;
+  sql += `,\n    INPUT = ${base.input},\n    OUTPUT = ${base.output}`;
+  if (base.receive !== null) sql += `,\n    RECEIVE = ${base.receive}`;
+  if (base.send !== null) sql += `,\n    SEND = ${base.send}`;
+  if (base.typmodIn !== null) sql += `,\n    TYPMOD_IN = ${base.typmodIn}`;
+  if (base.typmodOut !== null) sql += `,\n    TYPMOD_OUT = ${base.typmodOut}`;
+  if (base.analyze !== null) sql += `,\n    ANALYZE = ${base.analyze}`;
+  if (base.collatable) sql += ',\n    COLLATABLE = true';
+  if (base.defaultExpr !== null) sql += `,\n    DEFAULT = ${base.defaultExpr}`;
+  else if (base.default !== null) sql += `,\n    DEFAULT = ${quoteLiteral(base.default)}`;
+  if (base.subscript !== null) sql += `,\n    SUBSCRIPT = ${base.subscript}`;
+  if (base.element !== null) sql += `,\n    ELEMENT = ${base.element}`;
+  if (base.category !== 'U') sql += `,\n    CATEGORY = ${quoteLiteral(base.category)}`;
+  if (base.preferred) sql += ',\n    PREFERRED = true';
+  if (base.delimiter !== ',') sql += `,\n    DELIMITER = ${quoteLiteral(base.delimiter)}`;
+  const alignment = alignments[base.align];
+  const storage = storages[base.storage];
+  if (alignment === undefined || storage === undefined) throw new Error(`a base type has alignment '${base.align}' and storage '${base.storage}', which CREATE TYPE cannot write`);
+  sql += `,\n    ALIGNMENT = ${alignment},\n    STORAGE = ${storage}`;
+  if (base.byValue) sql += ',\n    PASSEDBYVALUE';
+  return sql;
+}
 
 export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptions): Entry[] {
   const name = q.qualified(row.schema, row.name);
@@ -29,6 +57,26 @@ export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptio
       sql: `CREATE TYPE ${name} AS (\n${attributes}\n);\n${trailer('TYPE')}${columnComments}`,
       drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
     }];
+  }
+  if (row.typtype === 'p') {
+    // A shell type that was never defined (CREATE TYPE s.t; alone): pg_dump writes it as it is.
+    return [{
+      ...base, id: `pg_type:${row.oid}`, type: 'TYPE', sql: `CREATE TYPE ${name};\n${trailer('TYPE')}`,
+      drop: `DROP TYPE IF EXISTS ${name};`, dependsOn: new Set(),
+    }];
+  }
+  if (row.typtype === 'b' && row.base !== null) {
+    // pg_dump's shell-type dance: the I/O functions take or return the type, and CREATE TYPE names
+    // them, so the shell comes first (no owner line, no DROP), then the functions (which depend on
+    // the shell: schema.ts), then the full definition. DROP ... CASCADE takes the I/O functions with it.
+    return [
+      { ...base, id: shellTypeId(row.oid), type: 'SHELL TYPE', sql: `CREATE TYPE ${name};\n`, drop: null, dependsOn: new Set() },
+      {
+        ...base, id: `pg_type:${row.oid}`, type: 'TYPE',
+        sql: `CREATE TYPE ${name} (${baseTypeDefinition(row.base)}\n);\n${trailer('TYPE')}`,
+        drop: `DROP TYPE IF EXISTS ${name} CASCADE;`, dependsOn: new Set(),
+      },
+    ];
   }
   if (row.typtype === 'r' && row.range !== null) {
     const range = row.range;

@@ -36,7 +36,7 @@ export const ddlWriters = {
   schema: { kinds: ['schema'], write: schemaEntry },
   collation: { kinds: ['collation'], write: collationEntry },
   extension: { kinds: ['extension'], write: extensionEntry },
-  type: { kinds: ['enum type', 'domain', 'composite type', 'range type', 'domain constraint'], write: typeEntries },
+  type: { kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'shell type', 'domain constraint'], write: typeEntries },
   cast: { kinds: ['cast'], write: castEntry },
   function: { kinds: ['function', 'procedure', 'window function'], write: functionEntry },
   aggregate: { kinds: ['aggregate'], write: aggregateEntry },
