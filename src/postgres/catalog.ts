@@ -131,6 +131,13 @@ export interface AccessMethodRow {
 }
 export const accessMethodsQuery = catalogQuery('access-methods');
 
+export interface TransformRow {
+  oid: number; type: string; language: string;
+  /** Schema-qualified name and argument types, null when the transform has none. */
+  fromSql: string | null; toSql: string | null; comment: string | null;
+}
+export const transformsQuery = catalogQuery('transforms');
+
 export interface OperatorRow {
   oid: number; schema: string; name: string;
   /** oprkind: 'b' infix, 'l' prefix. */

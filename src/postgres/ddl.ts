@@ -34,6 +34,7 @@ export const shellTypeId = (typeOid: number) => `shell-type:${typeOid}`;
 export const Priority = {
   schema: 1,
   collation: 3,
+  transform: 4,
   extension: 5,
   type: 6,
   /** Before functions, as pg_dump: a view records its dependency on the cast's function, not on the cast. */

@@ -42,6 +42,7 @@ import {
   statisticsQuery,
   textSearchConfigurationsQuery,
   textSearchDictionariesQuery,
+  transformsQuery,
   triggersQuery,
   typeFunctionsQuery,
   typesQuery,
@@ -87,6 +88,7 @@ import {
   type StatisticsRow,
   type TextSearchConfigurationRow,
   type TextSearchDictionaryRow,
+  type TransformRow,
   type TriggerRow,
   type TypeFunctionRow,
   type TypeRow,
@@ -132,6 +134,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const schemas = await rows<SchemaRow>(schemasQuery);
   const collations = await rows<CollationRow>(collationsQuery);
   const extensions = await rows<ExtensionRow>(extensionsQuery);
+  const transforms = await rows<TransformRow>(transformsQuery);
   const types = await rows<TypeRow>(typesQuery);
   const casts = await rows<CastRow>(castsQuery);
   const functions = await rows<FunctionRow>(functionsQuery);
@@ -209,6 +212,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       if (entry !== null) entries.push(entry);
     }
     for (const collation of collations) entries.push(ddl.collation.write(collation, q, options));
+    for (const transform of transforms) entries.push(ddl.transform.write(transform, q));
     for (const extension of extensions) if (extension.name !== 'plpgsql') entries.push(ddl.extension.write(extension, q));
     for (const type of types) entries.push(...ddl.type.write(type, q, options));
     for (const cast of casts) entries.push(ddl.cast.write(cast, q));

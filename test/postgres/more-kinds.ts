@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables and base types (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types and transforms (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -165,6 +165,14 @@ export function defineMoreKindsTests(version: string): void {
       // The server-side description (newer servers) lists no shell types; the fingerprint compares them on every version.
       if (withPgDump) assert.ok(result.schemaDump.some((line) => line.includes('kinds.placeholder')), `kinds.placeholder after the ${stage} restore`);
     });
+  });
+
+  test(`PG ${version}: a transform comes back after its functions and type, before the functions that depend on it, with its comment`, () => {
+    const create = 'CREATE TRANSFORM FOR kinds.code LANGUAGE sql (FROM SQL WITH FUNCTION pg_catalog.prsd_lextype(internal), TO SQL WITH FUNCTION kinds.code_recv(internal));';
+    assert.ok(script.includes(`${create}\n\nCOMMENT ON TRANSFORM FOR kinds.code LANGUAGE sql IS 'a transform';`));
+    assert.match(script, /^DROP TRANSFORM IF EXISTS FOR kinds\.code LANGUAGE sql;$/m);
+    const at = script.indexOf(create);
+    assert.ok(script.indexOf('CREATE TYPE kinds.code (\n') < at && at < script.indexOf('FUNCTION kinds.code_length(c kinds.code)'), 'type, transform, function');
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

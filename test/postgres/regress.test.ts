@@ -26,10 +26,10 @@ import { comparableSchemaDump, connectionFor, withoutAttver } from './round-trip
  * on every new column itself (pg_dump's own round trip differs there too).
  *
  * pg_dump's own round trip of this database (--clean --if-exists, psql) has 1 restore error and
- * about 30 differing lines; none of them is excluded here, because none of those objects is written
- * differently by this dump: the cast integer AS casttesttype, whose function returns text, fails
- * on restore (CREATE CAST checks the function's result type; casts are not supported here and are
- * listed), and three inheritance children come back with their columns in the parent's order
+ * about 30 differing lines; none of them is excluded here, because this dump avoids them: the cast
+ * integer AS casttesttype, whose function returns text, fails on pg_dump's restore (CREATE CAST
+ * checks that the function's result type binary-coerces to the target, which it does only through
+ * the cast text AS casttesttype, written after it by pg_dump and before it here), and three inheritance children come back with their columns in the parent's order
  * (CREATE TABLE ... INHERITS puts them first): gtestxx_4 has generated columns (listed as
  * unsupported); test_type_diff2_c1/_c2 are attached after creation here, keeping their order.
  */

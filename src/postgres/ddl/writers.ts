@@ -19,6 +19,7 @@ import { schemaEntry } from './schema.ts';
 import { sequenceEntries } from './sequence.ts';
 import { statisticsEntry } from './statistics.ts';
 import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
+import { transformEntry } from './transform.ts';
 import { textSearchConfigurationEntry, textSearchDictionaryEntry } from './text-search.ts';
 import { ruleEntry, triggerEntry } from './trigger-rule.ts';
 import { typeEntries } from './type.ts';
@@ -35,6 +36,7 @@ import { viewEntries } from './view.ts';
 export const ddlWriters = {
   schema: { kinds: ['schema'], write: schemaEntry },
   collation: { kinds: ['collation'], write: collationEntry },
+  transform: { kinds: ['transform'], write: transformEntry },
   extension: { kinds: ['extension'], write: extensionEntry },
   type: { kinds: ['enum type', 'domain', 'composite type', 'range type', 'base type', 'shell type', 'domain constraint'], write: typeEntries },
   cast: { kinds: ['cast'], write: castEntry },

@@ -4,7 +4,7 @@
 -- or schema's membership in a publication, user mappings (the names of their options only: the
 -- values may be passwords, and the fingerprint is stored in the manifest), casts, operators,
 -- operator families (every operator and support function in them, with the class it belongs to)
--- and operator classes (owners with --owner), access methods, and what an aggregate is beyond its
+-- and operator classes (owners with --owner), access methods, transforms, and what an aggregate is beyond its
 -- pg_proc row (functions.sql): its pg_aggregate row.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
@@ -191,6 +191,15 @@ SELECT i.type, i.identity, 'pg_am:' || am.oid, ARRAY[]::text[],
  WHERE am.oid >= 16384
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_am'::pg_catalog.regclass AND e.objid = am.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_transform:' || t.oid, ARRAY['pg_type:' || t.trftype, 'pg_proc:' || t.trffromsql, 'pg_proc:' || t.trftosql],
+       pg_catalog.jsonb_build_object(
+         'trffromsql', CASE WHEN t.trffromsql <> 0 THEN t.trffromsql::pg_catalog.regprocedure::text END,
+         'trftosql', CASE WHEN t.trftosql <> 0 THEN t.trftosql::pg_catalog.regprocedure::text END)
+  FROM pg_catalog.pg_transform t
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_transform'::pg_catalog.regclass, t.oid, 0) AS i
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_transform'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
