@@ -192,12 +192,13 @@ SELECT i.type, i.identity, 'pg_am:' || am.oid, ARRAY[]::text[],
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_am'::pg_catalog.regclass AND e.objid = am.oid AND e.deptype = 'e')
 UNION ALL
-SELECT i.type, i.identity, 'pg_transform:' || t.oid, ARRAY['pg_type:' || t.trftype, 'pg_proc:' || t.trffromsql, 'pg_proc:' || t.trftosql],
+-- A transform's identity is spelled here: pg_identify_object's changed in 17 ("for t on language l" -> "for t language l").
+SELECT 'transform', 'for ' || pg_catalog.format_type(t.trftype, NULL) || ' language ' || pg_catalog.quote_ident(l.lanname), 'pg_transform:' || t.oid,
+       ARRAY['pg_type:' || t.trftype, 'pg_proc:' || t.trffromsql, 'pg_proc:' || t.trftosql],
        pg_catalog.jsonb_build_object(
          'trffromsql', CASE WHEN t.trffromsql <> 0 THEN t.trffromsql::pg_catalog.regprocedure::text END,
          'trftosql', CASE WHEN t.trftosql <> 0 THEN t.trftosql::pg_catalog.regprocedure::text END)
-  FROM pg_catalog.pg_transform t
- CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_transform'::pg_catalog.regclass, t.oid, 0) AS i
+  FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_transform'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
 UNION ALL
