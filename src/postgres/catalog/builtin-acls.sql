@@ -3,7 +3,10 @@
 -- their columns. The baseline is what the object had when initdb or CREATE EXTENSION made it
 -- (pg_init_privs), else the built-in default (acldefault); a NULL ACL means that default. The
 -- public schema's baseline is 15's {owner=UC/owner,=U/owner} whatever the server (as pg_dump):
--- a 14 database's PUBLIC CREATE then travels as a GRANT, and a restore into 15+ keeps it.
+-- a 14 database's PUBLIC CREATE then travels as a GRANT, and a restore into 15+ keeps it. A dump of
+-- 14 restores into 14 too, where PUBLIC starts with CREATE: there PUBLIC's baseline item is one no
+-- ACL has (granted by OID 0), so PUBLIC's privileges are always revoked and granted as they are (a
+-- 14 database's REVOKE CREATE ON SCHEMA public FROM PUBLIC equals 15's default, and was lost).
 WITH objects AS (
   SELECT 'pg_proc' AS classid, p.oid, 0 AS subid, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
          pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS target,
@@ -51,7 +54,9 @@ SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o.
   FROM objects o
   LEFT JOIN LATERAL (
     SELECT CASE WHEN o.classid = 'pg_namespace' AND o.target = 'public'
-                THEN pg_catalog.acldefault('n', o.owner) || pg_catalog.makeaclitem(0, o.owner, 'USAGE', false)
+                THEN pg_catalog.acldefault('n', o.owner)
+                     || pg_catalog.makeaclitem(0, CASE WHEN pg_catalog.current_setting('server_version_num')::integer >= 150000 THEN o.owner ELSE 0 END,
+                                               'USAGE', false)
                 ELSE (SELECT p.initprivs FROM pg_catalog.pg_init_privs p
                        WHERE p.classoid = o.classid::pg_catalog.regclass AND p.objoid = o.oid AND p.objsubid = o.subid) END AS initprivs
   ) ip ON true
