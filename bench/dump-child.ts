@@ -21,7 +21,7 @@ if (mode === 'dump') {
   console.log(JSON.stringify({ ms, cpuMs: cpuMs(), maxRssBytes: process.resourceUsage().maxRSS * 1024, size: result.size, bytes: result.uncompressedBytes }));
 } else if (mode === 'restore') {
   const result = await restoreDatabase({ connection: { connectionString: connectionString! }, input: output!, ...(jobs === 'default' ? {} : { jobs: Number(jobs) }) });
-  console.log(JSON.stringify({ ms: performance.now() - started, cpuMs: cpuMs(), maxRssBytes: process.resourceUsage().maxRSS * 1024, rows: result.copiedRows, parallel: result.parallel }));
+  console.log(JSON.stringify({ ms: performance.now() - started, cpuMs: cpuMs(), maxRssBytes: process.resourceUsage().maxRSS * 1024, rows: result.copiedRows, parallel: result.parallel, checkedAgainstManifest: result.checkedAgainstManifest }));
 } else {
   const client = new pg.Client({ connectionString: connectionString! });
   await client.connect();

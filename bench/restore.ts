@@ -5,12 +5,15 @@
 // and restore-db's peak RSS (measured in a child process of its own), and beside each run the CPU
 // time of restore-db's process and of the server (its container's cgroup). BENCH_RESTORE_JOBS sets
 // restore-db's --jobs (default: its default). restore-db runs with the node flags of the Dockerfile's
-// ENTRYPOINT, as the sidecar runs it.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+// ENTRYPOINT, as the sidecar runs it, on a dump with its manifest beside it, as in a backup folder.
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { dumpToFile } from '../src/postgres/dump.ts';
+import { dumpFileName, manifestFileName } from '../src/postgres/dump-manifest.ts';
 import { admin, clientEnv, databaseUrl, ensureDatabase, here, imageNodeFlags, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -39,14 +42,28 @@ async function rowCounts(port: number, database: string): Promise<string> {
   }
 }
 
+/**
+ * The manifest a backup folder has beside its dump: restore-db checks the file's size and sha256
+ * against it, as it does in every real restore, so the benchmark pays for that hash too.
+ */
+async function writeManifest(folder: string, file: string): Promise<void> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  const files = [{ path: dumpFileName, size: statSync(file).size, sha256: hash.digest('hex') }];
+  writeFileSync(join(folder, manifestFileName), JSON.stringify({ files }));
+}
+
 const port = await startServer();
 console.log(`restore-db jobs ${jobs}; ${rounds} rounds A/B; load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 const summary: string[] = [];
 try {
   for (const shape of shapes()) {
     const { size } = await ensureDatabase(port, shape.database, shape.assets, shape.embeddings);
-    const file = join(work, `${shape.database}.sql.gz`);
+    const folder = join(work, shape.database);
+    mkdirSync(folder);
+    const file = join(folder, dumpFileName);
     await dumpToFile({ connection: { connectionString: databaseUrl(port, shape.database) }, path: file });
+    await writeManifest(folder, file);
     const expected = await rowCounts(port, shape.database);
     console.log(`\n== ${shape.database}, ${shape.label}: ${mb(size)} on disk, our dump ${mb(statSync(file).size)}`);
     const oursRuns: { ms: number; rss: number; cpuMs: number; serverCpuMs: number }[] = [];
@@ -55,7 +72,8 @@ try {
     for (let round = 1; round <= rounds; round += 1) {
       await freshTarget(port);
       const ours = await withServerCpu(() => run(process.execPath, [...imageNodeFlags(), join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]));
-      const result = JSON.parse(ours.result.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown };
+      const result = JSON.parse(ours.result.trim().split('\n').at(-1)!) as { ms: number; cpuMs: number; maxRssBytes: number; parallel?: unknown; checkedAgainstManifest: boolean };
+      if (!result.checkedAgainstManifest) throw new Error(`restore-db of ${shape.database} did not check the dump against its manifest`);
       if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
       await freshTarget(port);
       const psql = await withServerCpu(() => pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port)));
