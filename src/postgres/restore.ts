@@ -154,14 +154,19 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   try {
     await refuseOlderServer(client, input.sourceMajor, options.input, database);
     const tables = await countUserTables(client);
-    if (tables > 0 && !(options.clean ?? false)) {
+    // Large objects are contents too, outside every schema: the script would replace those with the dump's OIDs.
+    const { rows: objectCount } = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_catalog.pg_largeobject_metadata');
+    const largeObjects = Number(objectCount[0]!.n);
+    const occupied = tables > 0 || largeObjects > 0;
+    if (occupied && !(options.clean ?? false)) {
+      const holds = [...(tables > 0 ? [`${tables} table(s)`] : []), ...(largeObjects > 0 ? [`${largeObjects} large object(s)`] : [])].join(' and ');
       throw new UserError(
-        `database ${database} already holds ${tables} table(s): nothing was restored. Use --clean to replace its contents, or restore into an empty database`,
+        `database ${database} already holds ${holds}: nothing was restored. Use --clean to replace its contents, or restore into an empty database`,
       );
     }
-    if (tables > 0) {
+    if (occupied) {
       await refuseOtherConnections(client, database);
-      // --clean over a database with tables: the whole input is proven restorable before anything is dropped.
+      // --clean over a database with contents: the whole input is proven restorable before anything is dropped.
       checkedAgainstManifest = (await checkDumpInput(options.input, options.signal)).checkedAgainstManifest;
     } else {
       // An empty target has nothing to lose: the input is checked in the same read that restores it
@@ -182,7 +187,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       await client.query('BEGIN');
       inTransaction = true;
     }
-    if ((options.clean ?? false) && tables > 0) dropped = await dropUserSchemas(client, options.log);
+    if ((options.clean ?? false) && occupied) dropped = await dropUserSchemas(client, options.log);
 
     partlyRestored = () => {
       if (singleTransaction) return ' (rolled back: the database is as it was)';

@@ -39,3 +39,18 @@ test('restore-db --clean over a database with large objects of its own leaves on
     assert.deepEqual(await fingerprintDifferences(server, 'target', dump), []);
   }
 });
+
+test('a database holding large objects but no table is not empty: restore-db refuses it without --clean, and replaces them with it', async () => {
+  const dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'dump-again.sql.gz') });
+  await server.createDatabase('objects_only');
+  await server.psql('objects_only', `SELECT lo_from_bytea(41000, 'the target''s own'), lo_from_bytea(52000, 'not in the dump');`);
+  const before = await largeObjects('objects_only');
+  await assert.rejects(
+    restoreDatabase({ connection: connectionFor(server, 'objects_only'), input: dump.path }),
+    /database objects_only already holds 2 large object\(s\): nothing was restored/,
+  );
+  assert.deepEqual(await largeObjects('objects_only'), before, 'nothing changed');
+  await restoreDatabase({ connection: connectionFor(server, 'objects_only'), input: dump.path, clean: true });
+  assert.deepEqual(await largeObjects('objects_only'), await largeObjects('source'));
+  assert.deepEqual(await fingerprintDifferences(server, 'objects_only', dump), []);
+});
