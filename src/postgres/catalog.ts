@@ -34,7 +34,7 @@ const serverQuery = catalogQuery('server');
 const reservedKeywordsQuery = catalogQuery('reserved-keywords');
 
 export async function readServerInfo(client: pg.ClientBase): Promise<ServerInfo> {
-  const { rows } = await client.query<{ num: string; version: string; db: string; enc: string }>(serverQuery);
+  const { rows } = await client.query<{ num: string; version: string; db: string; enc: string}>(serverQuery);
   const keywords = await client.query<{ word: string }>(reservedKeywordsQuery);
   const row = rows[0]!;
   return {
@@ -237,6 +237,8 @@ export interface RelationRow {
   parentOids: number[] | null;
   /** A typed table's composite type, as format_type writes it, and its OID; null for other relations. */
   ofType: string | null; ofTypeOid: number | null;
+  /** A table's or materialized view's access method, when not heap; null otherwise. */
+  accessMethod: string | null;
   /** A foreign table's server, and its options as (name, value) pairs in their stored order; null for other relations. */
   foreignServer: string | null; foreignOptions: Array<[string, string]> | null;
 }

@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables, base types and transforms (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types, transforms and tables of another access method (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -173,6 +173,17 @@ export function defineMoreKindsTests(version: string): void {
     assert.match(script, /^DROP TRANSFORM IF EXISTS FOR kinds\.code LANGUAGE sql;$/m);
     const at = script.indexOf(create);
     assert.ok(script.indexOf('CREATE TYPE kinds.code (\n') < at && at < script.indexOf('FUNCTION kinds.code_length(c kinds.code)'), 'type, transform, function');
+  });
+
+  test(`PG ${version}: tables, a materialized view and a partition under another table access method come back under it`, () => {
+    for (const create of ['CREATE TABLE kinds.stored_elsewhere (', 'CREATE MATERIALIZED VIEW kinds.stored_elsewhere_view AS', 'CREATE TABLE kinds.split_2024 (']) {
+      const at = script.indexOf(create);
+      assert.ok(at > 0, create);
+      assert.equal(script.lastIndexOf('SET default_table_access_method = kinds_heap;\n\n', at), script.lastIndexOf('SET default_table_access_method', at), `${create} under kinds_heap`);
+      assert.ok(script.indexOf('RESET default_table_access_method;\n', at) < script.indexOf('\n--\n', at), `${create}: the default reset in the same entry`);
+    }
+    // Which access method each table came back with is in the fingerprint (pg_class.relam), compared after every restore.
+    assert.doesNotMatch(script, /USING kinds_heap/);
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

@@ -33,6 +33,15 @@ export function splitOption(option: string, prefix = ''): [string, string] {
   return [`${prefix}${option.slice(0, at)}`, option.slice(at + 1)];
 }
 
+/**
+ * A table's or materialized view's CREATE under its access method when that is not heap: as
+ * pg_dump, through default_table_access_method (never USING), reset afterwards so that the
+ * script's later CREATEs keep the session's default.
+ */
+export function underAccessMethod(create: string, accessMethod: string | null, q: IdentifierQuoter): string {
+  return accessMethod === null ? create : `SET default_table_access_method = ${q.ident(accessMethod)};\n\n${create}RESET default_table_access_method;\n`;
+}
+
 /** A column DEFAULT as a statement of its own (pg_dump's ATTRDEF entry). */
 export function setDefault(table: string, column: ColumnRow, q: IdentifierQuoter): string {
   return `ALTER TABLE ONLY ${table} ALTER COLUMN ${q.ident(column.name)} SET DEFAULT ${column.defaultExpr};\n`;
