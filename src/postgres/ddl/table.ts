@@ -115,7 +115,8 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   }
   for (const column of columns) {
     const constraint = column.notNullConstraint;
-    if (constraint !== null && constraint.local && constraint.validated) {
+    // Where it is written: a partition's inherited ones too (inline, see inlineNotNull).
+    if (constraint !== null && (constraint.local || isPartition) && constraint.validated) {
       notNullComments.push(commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${name}`, constraint.comment));
     }
   }
