@@ -241,6 +241,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
           columns: relationColumns.map((c) => (notNullFromParentLater(relation, c) ? { ...c, notNullConstraint: null, notNull: false } : c)),
           inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
           inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
+          // A NOT VALID one comes after the data, with its parent's ALTER.
+          inheritedChecks: constraints.filter((c) => c.relid === relation.oid && c.type === 'c' && c.validated && isInheritedOnly(c)),
         };
         tableParts.set(relation.oid, parts);
         entries.push(ddl.table.write(parts, q, options));

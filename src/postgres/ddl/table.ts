@@ -19,6 +19,8 @@ export interface TableParts {
    * ALTER TABLE ... INHERIT (see inheritsWouldReorder), instead of CREATE TABLE ... INHERITS.
    */
   inheritAfterCreate?: boolean;
+  /** CHECKs the table only inherits (they come with INHERITS), for their comments. */
+  inheritedChecks?: ConstraintRow[];
 }
 
 /** The `<table>_<column>_not_null` name PostgreSQL 18 gives a NOT NULL constraint nobody named. */
@@ -115,8 +117,9 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   }
   for (const column of columns) {
     const constraint = column.notNullConstraint;
-    // Where it is written: a partition's inherited ones too (inline, see inlineNotNull).
-    if (constraint !== null && (constraint.local || isPartition) && constraint.validated) {
+    // Every valid one is there after the CREATE: written (a partition's inherited ones too, inline,
+    // see inlineNotNull) or, an inheritance child's inherited one, made by INHERITS.
+    if (constraint !== null && constraint.validated) {
       notNullComments.push(commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${name}`, constraint.comment));
     }
   }
@@ -134,7 +137,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   sql += ownerTo(kind, name, relation.owner, q, options);
   sql += commentOn(`${kind} ${name}`, relation.comment);
   for (const column of columns) sql += commentOn(`COLUMN ${name}.${q.ident(column.name)}`, column.comment);
-  for (const check of inlineChecks) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
+  for (const check of [...inlineChecks, ...(parts.inheritedChecks ?? [])]) sql += commentOn(`CONSTRAINT ${q.ident(check.name)} ON ${name}`, check.comment);
   sql += notNullComments.join('');
   sql += grants('TABLE', name, relation.owner, relation.acl, q, options, relation.ownerHasAll ?? false);
   sql += columnGrants(name, relation.owner, columns, q, options);
