@@ -28,13 +28,15 @@ export interface ServerInfo {
   database: string;
   encoding: string;
   reservedKeywords: string[];
+  /** The role may read pg_subscription.subconninfo, so subscriptions can be written. */
+  canReadSubscriptions: boolean;
 }
 
 const serverQuery = catalogQuery('server');
 const reservedKeywordsQuery = catalogQuery('reserved-keywords');
 
 export async function readServerInfo(client: pg.ClientBase): Promise<ServerInfo> {
-  const { rows } = await client.query<{ num: string; version: string; db: string; enc: string}>(serverQuery);
+  const { rows } = await client.query<{ num: string; version: string; db: string; enc: string; subscriptions: boolean }>(serverQuery);
   const keywords = await client.query<{ word: string }>(reservedKeywordsQuery);
   const row = rows[0]!;
   return {
@@ -43,6 +45,7 @@ export async function readServerInfo(client: pg.ClientBase): Promise<ServerInfo>
     database: row.db,
     encoding: row.enc,
     reservedKeywords: keywords.rows.map((keyword) => keyword.word),
+    canReadSubscriptions: row.subscriptions,
   };
 }
 
@@ -137,6 +140,18 @@ export interface TransformRow {
   fromSql: string | null; toSql: string | null; comment: string | null;
 }
 export const transformsQuery = catalogQuery('transforms');
+
+export interface SubscriptionRow {
+  oid: number; name: string; owner: string;
+  /** The connection string: may hold a password (it is written into the script, never logged). */
+  conninfo: string;
+  slotName: string | null; synchronousCommit: string; publications: string[]; binary: boolean;
+  /** 'f' off, 't' on, 'p' parallel. */
+  streaming: string;
+  twoPhase: boolean; disableOnError: boolean; passwordRequired: boolean; runAsOwner: boolean; failover: boolean; origin: string;
+  comment: string | null;
+}
+export const subscriptionsQuery = catalogQuery('subscriptions');
 
 export interface OperatorRow {
   oid: number; schema: string; name: string;

@@ -74,6 +74,8 @@ export const Priority = {
   /** pg_dump's PUBLICATION_REL and PUBLICATION_TABLE_IN_SCHEMA, right after the publications. */
   publicationTable: 39.1,
   publicationSchema: 39.2,
+  /** pg_dump's SUBSCRIPTION, after the publications. */
+  subscription: 39.5,
   /** The ACL pass: after every object exists, before materialized views are refreshed (as pg_dump). */
   acl: 40,
   defaultAcl: 41,

@@ -193,7 +193,7 @@ export const inventoryQueries: KindQuery[] = [
         JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid` : ''}`,
   },
   {
-    kinds: ['operator', 'shell operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
+    kinds: ['operator', 'shell operator', 'operator class', 'operator family', 'cast', 'collation', 'conversion', 'text search parser', 'text search template', 'text search dictionary', 'text search configuration', 'foreign data wrapper', 'foreign server', 'user mapping', 'publication', 'subscription', 'subscription (only a superuser can read it)', 'event trigger', 'extended statistics', 'large object', 'procedural language', 'access method', 'transform', 'default privileges', 'security label'],
     sql: () => `
       -- A shell operator (no function) that no defined operator names as its commutator or negator
       -- would not come back: nothing writes it (see catalog/operators.sql).
@@ -213,7 +213,9 @@ export const inventoryQueries: KindQuery[] = [
       UNION ALL SELECT 'user mapping', NULL, m.usename || ' on ' || m.srvname, NULL, 'pg_user_mapping', m.umid
         FROM pg_catalog.pg_user_mappings m
       UNION ALL SELECT 'publication', NULL, p.pubname, NULL, 'pg_publication', p.oid FROM pg_catalog.pg_publication p
-      UNION ALL SELECT 'subscription', NULL, s.subname, NULL, 'pg_subscription', s.oid FROM pg_catalog.pg_subscription s
+      -- Only a superuser may read a subscription's connection string: for any other role it cannot be written (pg_dump skips it).
+      UNION ALL SELECT CASE WHEN pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT') THEN 'subscription'
+                            ELSE 'subscription (only a superuser can read it)' END, NULL, s.subname, NULL, 'pg_subscription', s.oid FROM pg_catalog.pg_subscription s
        WHERE s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
       UNION ALL SELECT 'event trigger', NULL, t.evtname, NULL, 'pg_event_trigger', t.oid FROM pg_catalog.pg_event_trigger t WHERE ${notMember('pg_event_trigger', 't.oid')}
       UNION ALL SELECT 'extended statistics', n.nspname, s.stxname, c.relname, 'pg_statistic_ext', s.oid FROM pg_catalog.pg_statistic_ext s

@@ -393,8 +393,9 @@ async function dropUserSchemas(client: pg.ClientBase, log: Logger | undefined): 
 /**
  * Statements are quoted in error messages: no secret may be among them — a role's password
  * (pg_dumpall), or a user mapping's or foreign server's option whose name ends in "password"
- * (password, sslpassword, ...; OPTIONS (password 'x'), OPTIONS (ADD sslpassword 'x')).
+ * (password, sslpassword, ...; OPTIONS (password 'x'), OPTIONS (ADD sslpassword 'x')), or a
+ * subscription's connection string (CONNECTION 'host=... password=...'), hidden whole.
  */
 export function redactSecrets(sql: string): string {
-  return sql.replace(/\b(\w*PASSWORD\s+)(E?'(?:[^']|'')*'?)/gi, "$1'***'");
+  return sql.replace(/\b(\w*PASSWORD\s+|CONNECTION\s+)(E?'(?:[^']|'')*'?)/gi, "$1'***'");
 }

@@ -40,6 +40,7 @@ import {
   schemasQuery,
   sequencesQuery,
   statisticsQuery,
+  subscriptionsQuery,
   textSearchConfigurationsQuery,
   textSearchDictionariesQuery,
   transformsQuery,
@@ -86,6 +87,7 @@ import {
   type SequenceRow,
   type ServerInfo,
   type StatisticsRow,
+  type SubscriptionRow,
   type TextSearchConfigurationRow,
   type TextSearchDictionaryRow,
   type TransformRow,
@@ -168,6 +170,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const publications = await rows<PublicationRow>(publicationsQuery);
   const publicationTables = await rows<PublicationTableRow>(server.versionNum >= 150000 ? publicationTablesQuery : publicationTablesQueryPg14);
   const publicationSchemas = server.versionNum >= 150000 ? await rows<PublicationSchemaRow>(publicationSchemasQuery) : [];
+  // Only a role that may read the connection strings (a superuser) dumps subscriptions; the inventory
+  // lists them as unsupported for any other (as pg_dump, which skips them with a warning).
+  const subscriptions = server.canReadSubscriptions ? await rows<SubscriptionRow>(subscriptionsQuery) : [];
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
   const notValidParents = await rows<NotValidParentConstraintRow>(notValidParentConstraintsQuery);
   const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
@@ -300,6 +305,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const publication of publications) entries.push(ddl.publication.write(publication, q, options));
     for (const table of publicationTables) entries.push(ddl.publicationTable.write(table, q));
     for (const schema of publicationSchemas) entries.push(ddl.publicationSchema.write(schema, q));
+    for (const subscription of subscriptions) entries.push(ddl.subscription.write(subscription, q, options));
     for (const eventTrigger of eventTriggers) entries.push(ddl.eventTrigger.write(eventTrigger, q, options));
     const settingsEntry = ddl.databaseSettings.write(settings.map((s) => s.setting));
     if (settingsEntry !== null) entries.push(settingsEntry);

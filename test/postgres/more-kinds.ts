@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables, base types, transforms and tables of another access method (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method and subscriptions (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -184,6 +184,20 @@ export function defineMoreKindsTests(version: string): void {
     }
     // Which access method each table came back with is in the fingerprint (pg_class.relam), compared after every restore.
     assert.doesNotMatch(script, /USING kinds_heap/);
+  });
+
+  test(`PG ${version}: subscriptions come back disabled and unconnected (connect = false) with their slot names, options and comment; the password only in the script`, async () => {
+    assert.match(script, /^CREATE SUBSCRIPTION kinds_sub CONNECTION 'host=publisher\.invalid dbname=app user=replicator password=not-a-real-secret' PUBLICATION pub_one, "Pub Two" WITH \(connect = false, slot_name = 'kinds_slot', binary = true, streaming = on, synchronous_commit = local\);$/m);
+    // streaming is always written: its default became parallel in 18.
+    const streaming = Number(version) >= 18 ? 'parallel' : 'off';
+    assert.ok(script.includes(`\nCREATE SUBSCRIPTION "Kinds Slotless" CONNECTION 'dbname=elsewhere' PUBLICATION pub_one WITH (connect = false, slot_name = NONE, streaming = ${streaming});\n`));
+    assert.match(script, /^COMMENT ON SUBSCRIPTION kinds_sub IS 'from the publisher';$/m);
+    assert.ok(!JSON.stringify(dump.fingerprint).includes('not-a-real-secret'), 'no password in the fingerprint');
+    for (const database of ['restored', 'restored_jobs']) {
+      const rows = await server.query<{ line: string }>(database, `SELECT s.subname || ' ' || s.subenabled || ' ' || coalesce(s.subslotname, '-') AS line
+        FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database() ORDER BY 1`);
+      assert.deepEqual(rows.map((row) => row.line), ['Kinds Slotless false -', 'kinds_sub false kinds_slot'], database);
+    }
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

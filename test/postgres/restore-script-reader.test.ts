@@ -138,6 +138,13 @@ test("a role's password never appears in a failing statement's excerpt", () => {
   );
 });
 
+test("a subscription's connection string never appears in a failing statement's excerpt", () => {
+  assert.equal(
+    redactSecrets("CREATE SUBSCRIPTION s CONNECTION 'host=h password=''p w'' dbname=d' PUBLICATION p WITH (connect = false);"),
+    "CREATE SUBSCRIPTION s CONNECTION '***' PUBLICATION p WITH (connect = false);",
+  );
+});
+
 test("a user mapping's or foreign server's password options never appear in a failing statement's excerpt", () => {
   assert.equal(
     redactSecrets("CREATE USER MAPPING FOR immich SERVER s OPTIONS (\"user\" 'u', password 'p''w', sslpassword 'k'); ALTER SERVER s OPTIONS (ADD sslpassword 'k2');"),

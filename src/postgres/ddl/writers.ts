@@ -19,6 +19,7 @@ import { schemaEntry } from './schema.ts';
 import { sequenceEntries } from './sequence.ts';
 import { statisticsEntry } from './statistics.ts';
 import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
+import { subscriptionEntry } from './subscription.ts';
 import { transformEntry } from './transform.ts';
 import { textSearchConfigurationEntry, textSearchDictionaryEntry } from './text-search.ts';
 import { ruleEntry, triggerEntry } from './trigger-rule.ts';
@@ -65,6 +66,7 @@ export const ddlWriters = {
   publication: { kinds: ['publication'], write: publicationEntry },
   publicationTable: { kinds: ['publication table'], write: publicationTableEntry },
   publicationSchema: { kinds: ['publication schema'], write: publicationSchemaEntry },
+  subscription: { kinds: ['subscription'], write: subscriptionEntry },
   defaultPrivileges: { kinds: ['default privileges'], write: defaultAclEntry },
   partitionAttach: { kinds: [], write: partitionAttachEntry },
   statistics: { kinds: ['extended statistics'], write: statisticsEntry },

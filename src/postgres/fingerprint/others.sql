@@ -4,7 +4,7 @@
 -- or schema's membership in a publication, user mappings (the names of their options only: the
 -- values may be passwords, and the fingerprint is stored in the manifest), casts, operators,
 -- operator families (every operator and support function in them, with the class it belongs to)
--- and operator classes (owners with --owner), access methods, transforms, and what an aggregate is beyond its
+-- and operator classes (owners with --owner), access methods, transforms, subscriptions, and what an aggregate is beyond its
 -- pg_proc row (functions.sql): its pg_aggregate row.
 SELECT i.type, i.identity, 'pg_statistic_ext:' || s.oid AS key, ARRAY['pg_class:' || s.stxrelid] AS parents,
        (pg_catalog.to_jsonb(s) - ARRAY['oid', 'stxrelid', 'stxname', 'stxnamespace', 'stxowner', 'stxkeys', 'stxexprs'])
@@ -201,6 +201,17 @@ SELECT 'transform', 'for ' || pg_catalog.format_type(t.trftype, NULL) || ' langu
   FROM pg_catalog.pg_transform t JOIN pg_catalog.pg_language l ON l.oid = t.trflang
  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_transform'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
+UNION ALL
+-- This database's subscriptions, by the columns every role may read (never the connection string)
+-- and stable across releases; left out: subenabled (a restore leaves them disabled, as pg_dump's)
+-- and options added after 14.
+SELECT 'subscription', pg_catalog.quote_ident(s.subname), 'pg_subscription:' || s.oid, ARRAY[]::text[],
+       pg_catalog.jsonb_build_object('subslotname', s.subslotname, 'subsynccommit', s.subsynccommit, 'subpublications', s.subpublications,
+         'subbinary', s.subbinary,
+         'substream', CASE s.substream::text WHEN 'true' THEN 't' WHEN 'false' THEN 'f' ELSE s.substream::text END)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(s.subowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_subscription s
+ WHERE s.subdbid = (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
 UNION ALL
 SELECT i.type, i.identity, 'pg_cast:' || ca.oid, ARRAY['pg_type:' || ca.castsource, 'pg_type:' || ca.casttarget, 'pg_proc:' || ca.castfunc],
        (pg_catalog.to_jsonb(ca) - ARRAY['oid', 'castsource', 'casttarget', 'castfunc'])
