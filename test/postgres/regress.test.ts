@@ -10,7 +10,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint } from '../../src/postgres/fingerprint.ts';
 import { describeObject, inventoryObjects, type InventoryObject } from '../../src/postgres/inventory.ts';
 import { runCommand, startPostgres, type CommandOutput, type PostgresServer } from '../support/postgres.ts';
-import { buildRegressionDatabase, dropListedObjects } from '../support/regress.ts';
+import { buildRegressionDatabase, copySubscriptions, dropListedObjects } from '../support/regress.ts';
 import { comparableSchemaDump, connectionFor, withoutAttver } from './round-trip.ts';
 
 /**
@@ -129,10 +129,13 @@ before(async () => {
   sourceInventory = await inventory('regression');
   await server.query('postgres', 'CREATE DATABASE expected TEMPLATE regression');
   const expected = await server.connect('expected');
+  const source = await server.connect('regression');
   try {
     await dropListedObjects(expected, dump.unsupportedObjects);
+    await copySubscriptions(source, expected);
   } finally {
     await expected.end();
+    await source.end();
   }
   expectedSchema = await schemaOf('expected');
   await server.createDatabase('restored');

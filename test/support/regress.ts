@@ -58,6 +58,26 @@ export async function dropListedObjects(client: pg.ClientBase, objects: Array<{ 
   return statements;
 }
 
+/**
+ * Recreates `source`'s subscriptions in `target`'s database: CREATE DATABASE ... TEMPLATE copies
+ * none (they live in a shared catalog, by database). Only what the regression tests set is
+ * carried: connection, publications, slot, binary, streaming, owner and comment; never connecting.
+ */
+export async function copySubscriptions(source: pg.ClientBase, target: pg.ClientBase): Promise<void> {
+  const { rows } = await source.query<{ sql: string }>(
+    `SELECT pg_catalog.format('CREATE SUBSCRIPTION %I CONNECTION %L PUBLICATION %s WITH (connect = false, slot_name = %s, binary = %s, streaming = %s)',
+              s.subname, s.subconninfo, (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(p), ', ') FROM pg_catalog.unnest(s.subpublications) AS p),
+              COALESCE(pg_catalog.quote_literal(s.subslotname), 'NONE'), s.subbinary::text,
+              -- A boolean up to 15, a code from 16.
+              CASE s.substream::text WHEN 'true' THEN 'on' WHEN 't' THEN 'on' WHEN 'p' THEN 'parallel' ELSE 'off' END)
+            || pg_catalog.format('; ALTER SUBSCRIPTION %I OWNER TO %I', s.subname, pg_catalog.pg_get_userbyid(s.subowner))
+            || COALESCE(pg_catalog.format('; COMMENT ON SUBSCRIPTION %I IS %L', s.subname, pg_catalog.obj_description(s.oid, 'pg_subscription')), '') AS sql
+       FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database d ON d.oid = s.subdbid
+      WHERE d.datname = pg_catalog.current_database()`,
+  );
+  for (const row of rows) await target.query(row.sql);
+}
+
 /** A DROP for one object as pg_identify_object describes it (type, identity). */
 function dropStatement(type: string, identity: string, oid: number): string {
   const onTable = /^(.*) on (.*)$/s.exec(identity);
