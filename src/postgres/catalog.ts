@@ -153,6 +153,15 @@ export interface SubscriptionRow {
 }
 export const subscriptionsQuery = catalogQuery('subscriptions');
 
+export interface ConversionRow {
+  oid: number; schema: string; name: string; isDefault: boolean;
+  /** Source and target encodings by name. */
+  from: string; to: string;
+  /** regproc text. */
+  function: string; owner: string; comment: string | null;
+}
+export const conversionsQuery = catalogQuery('conversions');
+
 export interface OperatorRow {
   oid: number; schema: string; name: string;
   /** oprkind: 'b' infix, 'l' prefix. */

@@ -45,6 +45,7 @@ export const Priority = {
   operator: 11,
   /** pg_dump's OPFAMILY and OPCLASS share one priority. */
   operatorFamily: 12,
+  conversion: 13,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,
   foreignDataWrapper: 16,

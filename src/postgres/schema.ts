@@ -8,6 +8,7 @@ import {
   collationsQuery,
   columnDefaultsQuery,
   constraintPartsQuery,
+  conversionsQuery,
   domainConstraintsQuery,
   eventTriggersQuery,
   notValidParentConstraintsQuery,
@@ -56,6 +57,7 @@ import {
   type CollationRow,
   type ColumnDefaultRow,
   type ConstraintPartRow,
+  type ConversionRow,
   type DomainConstraintRow,
   type EventTriggerRow,
   type NotValidParentConstraintRow,
@@ -151,6 +153,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     const owner = `${catalogName(member.refclassid)}:${member.refobjid}`;
     membersOf.set(owner, [...(membersOf.get(owner) ?? []), member]);
   }
+  const conversions = await rows<ConversionRow>(conversionsQuery);
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
   const foreignDataWrappers = await rows<ForeignDataWrapperRow>(foreignDataWrappersQuery);
@@ -232,6 +235,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     for (const operatorClass of operatorClasses) {
       entries.push(ddl.operatorClass.write(operatorClass, membersOf.get(`pg_opclass:${operatorClass.oid}`) ?? [], q, options));
     }
+    for (const conversion of conversions) entries.push(ddl.conversion.write(conversion, q, options));
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
     for (const wrapper of foreignDataWrappers) entries.push(ddl.foreignDataWrapper.write(wrapper, q, options));

@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method and subscriptions (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions and conversions (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -198,6 +198,11 @@ export function defineMoreKindsTests(version: string): void {
         FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database() ORDER BY 1`);
       assert.deepEqual(rows.map((row) => row.line), ['Kinds Slotless false -', 'kinds_sub false kinds_slot'], database);
     }
+  });
+
+  test(`PG ${version}: conversions come back with comments and owners`, () => {
+    assert.match(script, /^CREATE DEFAULT CONVERSION kinds\.latin2_utf8 FOR 'LATIN2' TO 'UTF8' FROM iso8859_to_utf8;$/m);
+    assert.match(script, /^CREATE CONVERSION kinds\."Latin1 To Utf8" FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;\n\nALTER CONVERSION kinds\."Latin1 To Utf8" OWNER TO kinds_owner;\n\nCOMMENT ON CONVERSION kinds\."Latin1 To Utf8" IS 'a conversion';$/m);
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

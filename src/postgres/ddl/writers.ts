@@ -2,6 +2,7 @@ import { accessMethodEntry } from './access-method.ts';
 import { aggregateEntry } from './aggregate.ts';
 import { castEntry } from './cast.ts';
 import { collationEntry } from './collation.ts';
+import { conversionEntry } from './conversion.ts';
 import { constraintEntry, notNullEntry, validateInheritedEntry } from './constraint.ts';
 import { databaseSettingsEntry } from './database-settings.ts';
 import { eventTriggerEntry } from './event-trigger.ts';
@@ -47,6 +48,7 @@ export const ddlWriters = {
   operator: { kinds: ['operator'], write: operatorEntry },
   operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
   operatorClass: { kinds: ['operator class'], write: operatorClassEntry },
+  conversion: { kinds: ['conversion'], write: conversionEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
   foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },

@@ -1,4 +1,4 @@
--- Kinds with no catalog query of their own: extended statistics, collations, text search
+-- Kinds with no catalog query of their own: extended statistics, collations, conversions, text search
 -- dictionaries and configurations (a configuration with its token mappings), event triggers,
 -- publications, foreign data wrappers and servers (owners and privileges with --owner), a table's
 -- or schema's membership in a publication, user mappings (the names of their options only: the
@@ -26,6 +26,17 @@ SELECT i.type, i.identity, 'pg_collation:' || co.oid, ARRAY[]::text[],
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_collation'::pg_catalog.regclass AND e.objid = co.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_conversion:' || c.oid, ARRAY['pg_proc:' || c.conproc],
+       pg_catalog.jsonb_build_object('conforencoding', pg_catalog.pg_encoding_to_char(c.conforencoding),
+         'contoencoding', pg_catalog.pg_encoding_to_char(c.contoencoding), 'conproc', c.conproc::pg_catalog.regprocedure::text, 'condefault', c.condefault)
+       || CASE WHEN $1 THEN pg_catalog.jsonb_build_object('owner', pg_catalog.pg_get_userbyid(c.conowner)) ELSE '{}'::pg_catalog.jsonb END
+  FROM pg_catalog.pg_conversion c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_conversion'::pg_catalog.regclass, c.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_conversion'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_ts_dict:' || d.oid, ARRAY['pg_ts_template:' || d.dicttemplate],
        (pg_catalog.to_jsonb(d) - ARRAY['oid', 'dictname', 'dictnamespace', 'dictowner', 'dicttemplate'])
