@@ -162,6 +162,20 @@ export interface ConversionRow {
 }
 export const conversionsQuery = catalogQuery('conversions');
 
+export interface TextSearchParserRow {
+  oid: number; schema: string; name: string;
+  /** Functions by regproc text; headline null when the parser has none. */
+  start: string; getToken: string; end: string; headline: string | null; lexTypes: string; comment: string | null;
+}
+export const textSearchParsersQuery = catalogQuery('text-search-parsers');
+
+export interface TextSearchTemplateRow {
+  oid: number; schema: string; name: string;
+  /** Functions by regproc text; init null when the template has none. */
+  init: string | null; lexize: string; comment: string | null;
+}
+export const textSearchTemplatesQuery = catalogQuery('text-search-templates');
+
 export interface OperatorRow {
   oid: number; schema: string; name: string;
   /** oprkind: 'b' infix, 'l' prefix. */

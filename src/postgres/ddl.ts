@@ -46,6 +46,8 @@ export const Priority = {
   /** pg_dump's OPFAMILY and OPCLASS share one priority. */
   operatorFamily: 12,
   conversion: 13,
+  textSearchParser: 13.1,
+  textSearchTemplate: 13.2,
   textSearchDictionary: 14,
   textSearchConfiguration: 15,
   foreignDataWrapper: 16,

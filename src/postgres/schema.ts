@@ -44,6 +44,8 @@ import {
   subscriptionsQuery,
   textSearchConfigurationsQuery,
   textSearchDictionariesQuery,
+  textSearchParsersQuery,
+  textSearchTemplatesQuery,
   transformsQuery,
   triggersQuery,
   typeFunctionsQuery,
@@ -92,6 +94,8 @@ import {
   type SubscriptionRow,
   type TextSearchConfigurationRow,
   type TextSearchDictionaryRow,
+  type TextSearchParserRow,
+  type TextSearchTemplateRow,
   type TransformRow,
   type TriggerRow,
   type TypeFunctionRow,
@@ -154,6 +158,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     membersOf.set(owner, [...(membersOf.get(owner) ?? []), member]);
   }
   const conversions = await rows<ConversionRow>(conversionsQuery);
+  const textSearchParsers = await rows<TextSearchParserRow>(textSearchParsersQuery);
+  const textSearchTemplates = await rows<TextSearchTemplateRow>(textSearchTemplatesQuery);
   const textSearchDictionaries = await rows<TextSearchDictionaryRow>(textSearchDictionariesQuery);
   const textSearchConfigurations = await rows<TextSearchConfigurationRow>(textSearchConfigurationsQuery);
   const foreignDataWrappers = await rows<ForeignDataWrapperRow>(foreignDataWrappersQuery);
@@ -236,6 +242,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       entries.push(ddl.operatorClass.write(operatorClass, membersOf.get(`pg_opclass:${operatorClass.oid}`) ?? [], q, options));
     }
     for (const conversion of conversions) entries.push(ddl.conversion.write(conversion, q, options));
+    for (const parser of textSearchParsers) entries.push(ddl.textSearchParser.write(parser, q));
+    for (const template of textSearchTemplates) entries.push(ddl.textSearchTemplate.write(template, q));
     for (const dictionary of textSearchDictionaries) entries.push(ddl.textSearchDictionary.write(dictionary, q, options));
     for (const configuration of textSearchConfigurations) entries.push(ddl.textSearchConfiguration.write(configuration, q, options));
     for (const wrapper of foreignDataWrappers) entries.push(ddl.foreignDataWrapper.write(wrapper, q, options));

@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions and conversions (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions, conversions and text search parsers and templates (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -200,9 +200,14 @@ export function defineMoreKindsTests(version: string): void {
     }
   });
 
-  test(`PG ${version}: conversions come back with comments and owners`, () => {
+  test(`PG ${version}: conversions, text search parsers and templates come back before what uses them, with comments and owners`, () => {
     assert.match(script, /^CREATE DEFAULT CONVERSION kinds\.latin2_utf8 FOR 'LATIN2' TO 'UTF8' FROM iso8859_to_utf8;$/m);
     assert.match(script, /^CREATE CONVERSION kinds\."Latin1 To Utf8" FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;\n\nALTER CONVERSION kinds\."Latin1 To Utf8" OWNER TO kinds_owner;\n\nCOMMENT ON CONVERSION kinds\."Latin1 To Utf8" IS 'a conversion';$/m);
+    assert.match(script, /^CREATE TEXT SEARCH PARSER kinds\.words \(\n {4}START = prsd_start,\n {4}GETTOKEN = prsd_nexttoken,\n {4}END = prsd_end,\n {4}HEADLINE = prsd_headline,\n {4}LEXTYPES = prsd_lextype \);\n\nCOMMENT ON TEXT SEARCH PARSER kinds\.words IS 'a parser';$/m);
+    assert.match(script, /^CREATE TEXT SEARCH TEMPLATE kinds\.bare_words \(\n {4}LEXIZE = dsimple_lexize \);$/m);
+    assert.match(script, /^DROP TEXT SEARCH PARSER IF EXISTS kinds\.words;$/m);
+    assert.ok(script.indexOf('CREATE TEXT SEARCH TEMPLATE kinds.simple_words') < script.indexOf('CREATE TEXT SEARCH DICTIONARY kinds.a_words'));
+    assert.ok(script.indexOf('CREATE TEXT SEARCH PARSER kinds.words') < script.indexOf('CREATE TEXT SEARCH CONFIGURATION kinds.a_config'));
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

@@ -1,10 +1,35 @@
-import type { TextSearchConfigurationRow, TextSearchDictionaryRow } from '../catalog.ts';
+import type { TextSearchConfigurationRow, TextSearchDictionaryRow, TextSearchParserRow, TextSearchTemplateRow } from '../catalog.ts';
 import type { IdentifierQuoter } from '../quote.ts';
 import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
 import { commentOn, ownerTo } from './clauses.ts';
 
-// Text search dictionaries and configurations, in pg_dump's layout (a configuration's mappings as
-// one ALTER ... ADD MAPPING per token type). Parsers and templates need C functions and are not written.
+// Text search parsers, templates, dictionaries and configurations, in pg_dump's layout (a
+// configuration's mappings as one ALTER ... ADD MAPPING per token type). Parsers and templates
+// have no owner.
+
+export function textSearchParserEntry(row: TextSearchParserRow, q: IdentifierQuoter): Entry {
+  const name = q.qualified(row.schema, row.name);
+  const kind = 'TEXT SEARCH PARSER';
+  let sql = `CREATE ${kind} ${name} (\n    START = ${row.start},\n    GETTOKEN = ${row.getToken},\n    END = ${row.end},\n`;
+  if (row.headline !== null) sql += `    HEADLINE = ${row.headline},\n`;
+  sql += `    LEXTYPES = ${row.lexTypes} );\n${commentOn(`${kind} ${name}`, row.comment)}`;
+  return {
+    id: `pg_ts_parser:${row.oid}`, section: 'pre-data', priority: Priority.textSearchParser, type: kind, schema: row.schema,
+    name: row.name, owner: null, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
+
+export function textSearchTemplateEntry(row: TextSearchTemplateRow, q: IdentifierQuoter): Entry {
+  const name = q.qualified(row.schema, row.name);
+  const kind = 'TEXT SEARCH TEMPLATE';
+  let sql = `CREATE ${kind} ${name} (\n`;
+  if (row.init !== null) sql += `    INIT = ${row.init},\n`;
+  sql += `    LEXIZE = ${row.lexize} );\n${commentOn(`${kind} ${name}`, row.comment)}`;
+  return {
+    id: `pg_ts_template:${row.oid}`, section: 'pre-data', priority: Priority.textSearchTemplate, type: kind, schema: row.schema,
+    name: row.name, owner: null, sql, drop: `DROP ${kind} IF EXISTS ${name};`, dependsOn: new Set(),
+  };
+}
 
 export function textSearchDictionaryEntry(row: TextSearchDictionaryRow, q: IdentifierQuoter, options: DdlOptions): Entry {
   const name = q.qualified(row.schema, row.name);

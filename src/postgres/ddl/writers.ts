@@ -22,7 +22,7 @@ import { statisticsEntry } from './statistics.ts';
 import { partitionAttachEntry, splitDefaultEntry, tableEntry } from './table.ts';
 import { subscriptionEntry } from './subscription.ts';
 import { transformEntry } from './transform.ts';
-import { textSearchConfigurationEntry, textSearchDictionaryEntry } from './text-search.ts';
+import { textSearchConfigurationEntry, textSearchDictionaryEntry, textSearchParserEntry, textSearchTemplateEntry } from './text-search.ts';
 import { ruleEntry, triggerEntry } from './trigger-rule.ts';
 import { typeEntries } from './type.ts';
 import { viewEntries } from './view.ts';
@@ -49,6 +49,8 @@ export const ddlWriters = {
   operatorFamily: { kinds: ['operator family'], write: operatorFamilyEntry },
   operatorClass: { kinds: ['operator class'], write: operatorClassEntry },
   conversion: { kinds: ['conversion'], write: conversionEntry },
+  textSearchParser: { kinds: ['text search parser'], write: textSearchParserEntry },
+  textSearchTemplate: { kinds: ['text search template'], write: textSearchTemplateEntry },
   textSearchDictionary: { kinds: ['text search dictionary'], write: textSearchDictionaryEntry },
   textSearchConfiguration: { kinds: ['text search configuration'], write: textSearchConfigurationEntry },
   foreignDataWrapper: { kinds: ['foreign data wrapper'], write: foreignDataWrapperEntry },

@@ -1,5 +1,5 @@
 -- Kinds with no catalog query of their own: extended statistics, collations, conversions, text search
--- dictionaries and configurations (a configuration with its token mappings), event triggers,
+-- parsers, templates, dictionaries and configurations (a configuration with its token mappings), event triggers,
 -- publications, foreign data wrappers and servers (owners and privileges with --owner), a table's
 -- or schema's membership in a publication, user mappings (the names of their options only: the
 -- values may be passwords, and the fingerprint is stored in the manifest), casts, operators,
@@ -37,6 +37,27 @@ SELECT i.type, i.identity, 'pg_conversion:' || c.oid, ARRAY['pg_proc:' || c.conp
  WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                     WHERE e.classid = 'pg_catalog.pg_conversion'::pg_catalog.regclass AND e.objid = c.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_ts_parser:' || p.oid, ARRAY['pg_proc:' || p.prsstart, 'pg_proc:' || p.prstoken, 'pg_proc:' || p.prsend, 'pg_proc:' || p.prsheadline, 'pg_proc:' || p.prslextype],
+       pg_catalog.jsonb_build_object('prsstart', p.prsstart::pg_catalog.regprocedure::text, 'prstoken', p.prstoken::pg_catalog.regprocedure::text,
+         'prsend', p.prsend::pg_catalog.regprocedure::text, 'prslextype', p.prslextype::pg_catalog.regprocedure::text,
+         'prsheadline', CASE WHEN p.prsheadline <> 0 THEN p.prsheadline::pg_catalog.regprocedure::text END)
+  FROM pg_catalog.pg_ts_parser p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.prsnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_ts_parser'::pg_catalog.regclass, p.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_ts_parser'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e')
+UNION ALL
+SELECT i.type, i.identity, 'pg_ts_template:' || t.oid, ARRAY['pg_proc:' || t.tmplinit, 'pg_proc:' || t.tmpllexize],
+       pg_catalog.jsonb_build_object('tmpllexize', t.tmpllexize::pg_catalog.regprocedure::text,
+         'tmplinit', CASE WHEN t.tmplinit <> 0 THEN t.tmplinit::pg_catalog.regprocedure::text END)
+  FROM pg_catalog.pg_ts_template t
+  JOIN pg_catalog.pg_namespace n ON n.oid = t.tmplnamespace
+ CROSS JOIN LATERAL pg_catalog.pg_identify_object('pg_catalog.pg_ts_template'::pg_catalog.regclass, t.oid, 0) AS i
+ WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+                    WHERE e.classid = 'pg_catalog.pg_ts_template'::pg_catalog.regclass AND e.objid = t.oid AND e.deptype = 'e')
 UNION ALL
 SELECT i.type, i.identity, 'pg_ts_dict:' || d.oid, ARRAY['pg_ts_template:' || d.dicttemplate],
        (pg_catalog.to_jsonb(d) - ARRAY['oid', 'dictname', 'dictnamespace', 'dictowner', 'dicttemplate'])
