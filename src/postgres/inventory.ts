@@ -99,8 +99,16 @@ export const inventoryQueries: KindQuery[] = [
                        THEN 'partition of a table hash-partitioned on an enum'
                   WHEN c.relispartition THEN 'partition'
                   WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
-                  WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)
-                       AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attgenerated <> '' AND NOT a.attisdropped)
+                  -- A child's generated column it shares with a parent is written plain (it takes the parent's
+                  -- expression on restore): one whose expression differs from every parent's could not come back.
+                  WHEN c.relkind = 'r' AND EXISTS (
+                         SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                          WHERE a.attrelid = c.oid AND a.attgenerated <> '' AND NOT a.attisdropped AND a.attinhcount > 0
+                            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                                              JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND pa.attgenerated = a.attgenerated
+                                              JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+                                             WHERE i.inhrelid = c.oid
+                                               AND pg_catalog.pg_get_expr(pd.adbin, pd.adrelid) = pg_catalog.pg_get_expr(d.adbin, d.adrelid)))
                        THEN 'inheritance child with generated columns'
                   WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child'
                   ELSE CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'

@@ -9,7 +9,7 @@ import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
 
-/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions, conversions and text search parsers and templates (test/fixtures/more-kinds.sql). */
+/** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions, conversions, text search parsers and templates, inheritance children of a table with a generated column (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
 
 /** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
@@ -208,6 +208,16 @@ export function defineMoreKindsTests(version: string): void {
     assert.match(script, /^DROP TEXT SEARCH PARSER IF EXISTS kinds\.words;$/m);
     assert.ok(script.indexOf('CREATE TEXT SEARCH TEMPLATE kinds.simple_words') < script.indexOf('CREATE TEXT SEARCH DICTIONARY kinds.a_words'));
     assert.ok(script.indexOf('CREATE TEXT SEARCH PARSER kinds.words') < script.indexOf('CREATE TEXT SEARCH CONFIGURATION kinds.a_config'));
+  });
+
+  test(`PG ${version}: an inheritance child declaring its parent's generated column comes back with it, plain in CREATE TABLE ... INHERITS`, () => {
+    assert.match(script, /^CREATE TABLE kinds\.gen_declared \(\n {4}a integer,\n {4}b integer\n\)\nINHERITS \(kinds\.gen_parent\);$/m);
+    assert.match(script, /^CREATE TABLE kinds\.gen_own \(\n {4}d integer GENERATED ALWAYS AS \(\(a \+ 1\)\) STORED\n\)\nINHERITS \(kinds\.gen_parent\);$/m);
+    eachRestore((result, stage) => {
+      for (const name of ['gen_declared', 'gen_inherited', 'gen_own']) {
+        assert.ok(result.fullDump.some((line) => line.includes(`kinds.${name}`)), `kinds.${name} after the ${stage} restore`);
+      }
+    });
   });
 
   test(`PG ${version}: restore-db --clean stays one transaction across the script's own BEGIN/COMMIT around large objects`, async () => {

@@ -30,8 +30,8 @@ import { comparableSchemaDump, connectionFor, withoutAttver } from './round-trip
  * integer AS casttesttype, whose function returns text, fails on pg_dump's restore (CREATE CAST
  * checks that the function's result type binary-coerces to the target, which it does only through
  * the cast text AS casttesttype, written after it by pg_dump and before it here), and three inheritance children come back with their columns in the parent's order
- * (CREATE TABLE ... INHERITS puts them first): gtestxx_4 has generated columns (listed as
- * unsupported); test_type_diff2_c1/_c2 are attached after creation here, keeping their order.
+ * (CREATE TABLE ... INHERITS puts them first): gtestxx_4 and test_type_diff2_c1/_c2 are
+ * attached after creation here, keeping their order.
  */
 let server: PostgresServer;
 let dump: DumpFileResult;

@@ -72,11 +72,18 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   // A typed table's columns come from its type: only what a column adds to it is written (and a
   // column adding nothing is left out), as pg_dump writes them.
   const isTyped = relation.ofType !== null;
+  // A generated column an INHERITS child shares with a parent takes the parent's expression: the
+  // child's own is refused ("child column specifies generation expression"), so it is written plain,
+  // as pg_dump does (the inventory leaves out a child whose expression differs from its parent's).
+  const inheritsGeneration = (column: ColumnRow) =>
+    column.generated !== '' && column.inheritedDefault && !isPartition && !inheritAfterCreate && (relation.parents ?? []).length > 0;
   for (const column of columns.filter(isPrinted)) {
     const start = `    ${q.ident(column.name)}`;
     let line = isTyped ? start : `${start} ${column.type}`;
     if (column.collation !== null) line += ` COLLATE ${column.collation}`;
-    if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
+    if (inheritsGeneration(column)) {
+      // Nothing: the generation expression comes with INHERITS.
+    } else if (column.generated === 's') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) STORED`;
     else if (column.generated === 'v') line += ` GENERATED ALWAYS AS (${column.defaultExpr}) VIRTUAL`;
     else if (column.defaultExpr !== null) line += ` DEFAULT ${column.defaultExpr}`;
     line += inlineNotNull(relation.name, isPartition, column, q);
