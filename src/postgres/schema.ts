@@ -216,6 +216,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
     notValidParents.some((row) => row.child === relation.oid && row.type === 'n' &&
       (columnsByRelation.get(row.parent)?.some((c) => c.name === column.name && c.notNullConstraint?.oid === row.constraint) ?? false));
 
+  const comesLater = (copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>) => notValidParentOf(copy, columnsByRelation, notValidParents) !== undefined;
+
   const build = async (separateChecks: Set<number>) => {
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
     const inlineCheckIds = new Set(inlineChecks.map((c) => c.oid));
@@ -255,11 +257,20 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       if (relation.relkind === 'r' || relation.relkind === 'p' || relation.relkind === 'f') {
         const parts: TableParts = {
           relation,
-          columns: relationColumns.map((c) => (notNullFromParentLater(relation, c) ? { ...c, notNullConstraint: null, notNull: false } : c)),
+          columns: relationColumns.map((c) => {
+            if (notNullFromParentLater(relation, c)) return { ...c, notNullConstraint: null, notNull: false };
+            // An inherited copy of a parent's NOT VALID NOT NULL is made after the data: its comment is written there.
+            const constraint = c.notNullConstraint;
+            return constraint !== null && !constraint.local && comesLater({ relid: c.relid, name: constraint.name, column: c.name })
+              ? { ...c, notNullConstraint: { ...constraint, comment: null } }
+              : c;
+          }),
           inlineChecks: inlineChecks.filter((c) => c.relid === relation.oid),
           inheritAfterCreate: inheritsWouldReorder(relation, columnsByRelation, constraints),
-          // A NOT VALID one comes after the data, with its parent's ALTER.
-          inheritedChecks: constraints.filter((c) => c.relid === relation.oid && c.type === 'c' && c.validated && isInheritedOnly(c)),
+          // For their comments: those INHERITS makes (a copy of a NOT VALID one comes after the data, with its parent's ALTER).
+          inheritedChecks: constraints.filter(
+            (c) => c.relid === relation.oid && c.type === 'c' && c.validated && isInheritedOnly(c) && !comesLater({ relid: c.relid, name: c.name, column: null }),
+          ),
         };
         tableParts.set(relation.oid, parts);
         entries.push(ddl.table.write(parts, q, options));
@@ -398,10 +409,36 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, largeObjects, loops: [...stranded, ...pre.loops, ...post.loops] };
 }
 
+/** An inherited copy of a CHECK (column null) or 18 NOT NULL (its column) on table `relid`. */
+interface InheritedCopy { relid: number; oid: number; name: string; column: string | null; validated: boolean; comment: string | null }
+
+/** The parent's NOT VALID constraint `copy` comes with (after the data), if it does. */
+function notValidParentOf(copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>, columnsByRelation: Map<number, ColumnRow[]>, rows: NotValidParentConstraintRow[]): NotValidParentConstraintRow | undefined {
+  return rows.find((row) => {
+    if (row.child !== copy.relid) return false;
+    if (copy.column === null) return row.type === 'c' && row.name === copy.name;
+    return columnsByRelation.get(row.parent)?.some((c) => c.name === copy.column && c.notNullConstraint?.oid === row.constraint) ?? false;
+  });
+}
+
+/** Every inherited-only copy: the CHECKs given, and the NOT NULL constraints columns only inherit. */
+function inheritedCopies(inheritedChecks: ConstraintRow[], columnsByRelation: Map<number, ColumnRow[]>): InheritedCopy[] {
+  return [
+    ...inheritedChecks.filter((c) => c.type === 'c').map((c) => ({ relid: c.relid, oid: c.oid, name: c.name, column: null, validated: c.validated, comment: c.comment })),
+    ...[...columnsByRelation.values()].flat().flatMap((column) => {
+      const constraint = column.notNullConstraint;
+      return constraint !== null && !constraint.local && constraint.inherited
+        ? [{ relid: column.relid, oid: constraint.oid, name: constraint.name, column: column.name, validated: constraint.validated, comment: constraint.comment }]
+        : [];
+    }),
+  ];
+}
+
 /**
  * A parent's NOT VALID constraint is restored after the data with an ALTER that reaches the
  * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
- * child was created or validated later) is validated again after it.
+ * child was created or validated later) is validated again after it, and a copy's comment is
+ * written there too.
  */
 function validatedInheritedCopies(
   relationsByOid: Map<number, RelationRow>,
@@ -410,27 +447,15 @@ function validatedInheritedCopies(
   rows: NotValidParentConstraintRow[],
   q: IdentifierQuoter,
 ): Entry[] {
-  const candidates = [
-    ...inheritedChecks.filter((c) => c.type === 'c' && c.validated).map((c) => ({ relid: c.relid, oid: c.oid, name: c.name, column: null as string | null })),
-    ...[...columnsByRelation.values()].flat().flatMap((column) => {
-      const constraint = column.notNullConstraint;
-      return constraint !== null && !constraint.local && constraint.inherited && constraint.validated
-        ? [{ relid: column.relid, oid: constraint.oid, name: constraint.name, column: column.name as string | null }]
-        : [];
-    }),
-  ];
-  if (candidates.length === 0) return [];
   const entries: Entry[] = [];
-  for (const candidate of candidates) {
-    const relation = relationsByOid.get(candidate.relid);
+  for (const copy of inheritedCopies(inheritedChecks, columnsByRelation)) {
+    const relation = relationsByOid.get(copy.relid);
     if (relation === undefined) continue;
-    const notValidParent = rows.find((row) => {
-      if (row.child !== candidate.relid) return false;
-      if (candidate.column === null) return row.type === 'c' && row.name === candidate.name;
-      return columnsByRelation.get(row.parent)?.some((c) => c.name === candidate.column && c.notNullConstraint?.oid === row.constraint) ?? false;
-    });
-    if (notValidParent === undefined) continue;
-    entries.push(ddl.validateInherited.write(relation, candidate, notValidParent.constraint, q));
+    const notValidParent = notValidParentOf(copy, columnsByRelation, rows);
+    // Its comment too: the copy exists only once the parent's ALTER made it.
+    if (notValidParent !== undefined && (copy.validated || copy.comment !== null)) {
+      entries.push(ddl.validateInherited.write(relation, copy, notValidParent.constraint, q));
+    }
   }
   return entries;
 }

@@ -81,13 +81,20 @@ export function notNullEntry(relation: RelationRow, column: ColumnRow, q: Identi
 /**
  * A parent's NOT VALID constraint is restored after the data with an ALTER that reaches the
  * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
- * child was created or validated later) is validated again after it.
+ * child was created or validated later) is validated again after it; a copy's comment follows.
  */
-export function validateInheritedEntry(relation: RelationRow, constraint: { oid: number; name: string }, parentConstraint: number, q: IdentifierQuoter): Entry {
+export function validateInheritedEntry(
+  relation: RelationRow,
+  constraint: { oid: number; name: string; validated: boolean; comment: string | null },
+  parentConstraint: number,
+  q: IdentifierQuoter,
+): Entry {
+  const table = q.qualified(relation.schema, relation.name);
+  const validate = constraint.validated ? `ALTER TABLE ${table} VALIDATE CONSTRAINT ${q.ident(constraint.name)};\n` : '';
   return {
     id: `validate:${relation.oid}:${constraint.oid}`, section: 'post-data', priority: Priority.constraint, type: 'CHECK CONSTRAINT',
     schema: relation.schema, name: `${relation.name} ${constraint.name}`, sortName: relation.name, owner: null,
-    sql: `ALTER TABLE ${q.qualified(relation.schema, relation.name)} VALIDATE CONSTRAINT ${q.ident(constraint.name)};\n`, drop: null,
+    sql: `${validate}${commentOn(`CONSTRAINT ${q.ident(constraint.name)} ON ${table}`, constraint.comment)}`, drop: null,
     dependsOn: new Set([`pg_constraint:${parentConstraint}`]),
   };
 }
