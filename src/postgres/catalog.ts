@@ -277,6 +277,8 @@ export interface RelationRow {
   ofType: string | null; ofTypeOid: number | null;
   /** A table's or materialized view's access method, when not heap; null otherwise. */
   accessMethod: string | null;
+  /** The relation's tablespace when not the database's default; null otherwise. */
+  tablespace: string | null;
   /** A foreign table's server, and its options as (name, value) pairs in their stored order; null for other relations. */
   foreignServer: string | null; foreignOptions: Array<[string, string]> | null;
 }

@@ -60,9 +60,9 @@ export const inventoryQueries: KindQuery[] = [
   },
   {
     kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'foreign table partition',
-      'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table', 'relation in a non-default tablespace'],
+      'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
     sql: () => `
-      SELECT CASE WHEN c.reltablespace <> 0 THEN 'relation in a non-default tablespace'
+      SELECT CASE
                   -- 17+: ALTER TABLE ... SET ACCESS METHOD on a partitioned table is not written.
                   WHEN c.relkind = 'p' AND c.relam <> 0 THEN 'partitioned table with an access method'
                   WHEN c.relkind = 'p' THEN 'partitioned table'

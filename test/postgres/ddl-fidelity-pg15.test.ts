@@ -88,6 +88,10 @@ test('an unlogged sequence, index column statistics, index tablespaces, an exclu
   assertEntriesSurvive(/scratch|counted|people_lower_name|placed_|bookings_no_overlap|default_tablespace/);
 });
 
+test('tables, a materialized view, a partitioned table and a partition in a tablespace, through default_tablespace around their CREATE', () => {
+  assertEntriesSurvive(/stored_apart|spread/);
+});
+
 test('extended statistics: on columns with a target, a comment and another owner, on expressions, in another schema than the table', () => {
   assertEntriesSurvive(/people_stats|people_expr_stats|Bookings MCV/);
   const target = dumpEntries(restoredSchema.second).find((entry) => entry.includes('CREATE STATISTICS fid.people_stats'));

@@ -25,6 +25,8 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
        NULLIF(c.reloftype, 0)::int AS "ofTypeOid",
        -- A table's or materialized view's access method when it is not heap.
        (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam AND c.relkind IN ('r', 'm') AND am.amname <> 'heap') AS "accessMethod",
+       -- A tablespace other than the database's default (0).
+       (SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = c.reltablespace) AS tablespace,
        (SELECT s.srvname FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver
          WHERE ft.ftrelid = c.oid) AS "foreignServer",
        (SELECT pg_catalog.json_agg(pg_catalog.json_build_array(o.option_name, o.option_value) ORDER BY o.ordinality)

@@ -9,7 +9,8 @@ import { commentOn } from './clauses.ts';
 /**
  * An index's tablespace, as pg_dump sets it: through default_tablespace around the statement that
  * builds the index (CREATE INDEX has TABLESPACE, ADD CONSTRAINT has USING INDEX TABLESPACE, and
- * this covers both), reset to the database's default afterwards.
+ * this covers both), reset to the database's default afterwards. A table's or materialized view's
+ * CREATE is placed the same way.
  */
 export function inTablespace(sql: string, tablespace: string | null, q: IdentifierQuoter): string {
   return tablespace === null ? sql : `SET default_tablespace = ${q.ident(tablespace)};\n\n${sql}\nSET default_tablespace = '';\n`;

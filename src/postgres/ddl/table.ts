@@ -2,6 +2,7 @@ import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
 import type { IdentifierQuoter } from '../quote.ts';
 import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
 import { commentOn, optionsClause, ownerTo, setDefault, splitOption, underAccessMethod, withOptions } from './clauses.ts';
+import { inTablespace } from './index.ts';
 import { columnGrants, grants } from './privileges.ts';
 
 // CREATE TABLE: the whole statement with its columns, inline CHECKs, INHERITS / PARTITION BY, options
@@ -100,7 +101,7 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
   if (isForeign) sql += `\nSERVER ${q.ident(relation.foreignServer ?? '')}${optionsClause(relation.foreignOptions, q, '\n')}`;
   sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
-  sql = underAccessMethod(sql, relation.accessMethod, q);
+  sql = inTablespace(underAccessMethod(sql, relation.accessMethod, q), relation.tablespace, q);
   if (inheritAfterCreate) for (const parent of parents) sql += `ALTER ${kind} ONLY ${name} INHERIT ${parent};\n`;
 
   const alters: string[] = [];

@@ -3,6 +3,7 @@ import type { IdentifierQuoter } from '../quote.ts';
 import { type DdlOptions, type Entry, Priority } from '../ddl.ts';
 import { commentOn, ownerTo, setDefault, underAccessMethod, withOptions } from './clauses.ts';
 import { columnGrants, grants } from './privileges.ts';
+import { inTablespace } from './index.ts';
 import { columnAlters } from './table.ts';
 
 // Views and materialized views, their column DEFAULTs, and REFRESH MATERIALIZED VIEW.
@@ -18,7 +19,7 @@ export function viewEntries(relation: RelationRow, columns: ColumnRow[], q: Iden
   let sql = `CREATE ${kind} ${name}${withOptions(viewOptions, null).replace(/^\n/, ' ')} AS\n${definition}`;
   if (checkOption !== undefined) sql += `\n  WITH ${checkOption.toUpperCase()} CHECK OPTION`;
   sql += isMaterialized ? '\n  WITH NO DATA;\n' : ';\n';
-  sql = underAccessMethod(sql, relation.accessMethod, q);
+  sql = inTablespace(underAccessMethod(sql, relation.accessMethod, q), relation.tablespace, q);
   if (isMaterialized) {
     const alters = columnAlters(`ALTER MATERIALIZED VIEW ${name}`, columns, q);
     if (alters.length > 0) sql += `${alters.join('\n')}\n`;
