@@ -14,7 +14,7 @@ const command: Command = {
     'integrity, a plain SQL script, not a pg_dump custom/tar/directory archive or pg_dumpall output).',
     'A database that already has tables is refused unless --clean. --clean drops and restores in one',
     'transaction (all or nothing) unless --no-single-transaction; --single-transaction does that without --clean too.',
-    '--jobs N (default: two per core, at most 4): outside a single transaction, table data is loaded on N',
+    '--jobs N (default: one per core, at most 4): outside a single transaction, table data is loaded on N',
     'connections (in pieces, each in its own transaction) and indexes and key constraints are built on N at once,',
     'like pg_restore -j. A single transaction (--clean, --single-transaction) is always one connection.',
     "Prints the Immich version and newest migration the backup was made with (from its manifest), and warns",
