@@ -54,6 +54,8 @@ const longValueChars = 512;
 export async function captureFingerprint(client: pg.ClientBase, options: FingerprintOptions): Promise<CatalogFingerprint> {
   // Every regclass/regtype/format_type result is schema-qualified, whatever the caller's search_path.
   await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
+  // Compiling these catalog queries (JIT, on by default) costs seconds and saves nothing.
+  await client.query('SET jit = off');
   const { rows: version } = await client.query<{ num: string }>(`SELECT pg_catalog.current_setting('server_version_num') AS num`);
   const excluded = new Set((options.exclude ?? []).filter((o) => o.catalog !== undefined && o.oid !== undefined).map((o) => `${o.catalog}:${o.oid}`));
   const objects = new Map<string, ObjectProperties>();

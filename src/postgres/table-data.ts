@@ -26,14 +26,17 @@ export interface DumpProgress {
 /**
  * The session settings pg_dump uses (pg-dump-facts §1.1): an empty search_path first, so every
  * pg_get_*def and format_type result is schema-qualified; formats that make COPY text exact and
- * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter.
+ * stable; no timeouts; row_security off so RLS makes the dump fail rather than silently filter;
+ * JIT off, as pg_dump sets it: the catalog queries are costed high enough to be compiled, which took
+ * 1 to 9 s of a dump of an empty database on PostgreSQL 15 (0.3 s without).
  * A verifier that re-reads a restored table must use the same ones to get the same bytes.
  */
 export async function applyDumpSessionSettings(client: pg.ClientBase): Promise<void> {
   await client.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
   await client.query(
     `SET DATESTYLE = ISO; SET INTERVALSTYLE = POSTGRES; SET extra_float_digits TO 3; SET synchronize_seqscans TO off;
-     SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off`,
+     SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0; SET row_security = off;
+     SET jit = off`,
   );
 }
 
