@@ -211,12 +211,10 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   // 18: the same for a partition's inherited NOT NULL whose parent's is NOT VALID: written inline,
   // it would stay the partition's own after the parent's ALTER (which resets that for a CHECK only);
   // left out, the ALTER makes it and the copy valid in the source is validated again afterwards.
+  const comesLater = (copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>) => notValidParentOf(copy, columnsByRelation, notValidParents) !== undefined;
   const notNullFromParentLater = (relation: RelationRow, column: ColumnRow) =>
     relation.isPartition && column.notNullConstraint !== null && !column.notNullConstraint.local &&
-    notValidParents.some((row) => row.child === relation.oid && row.type === 'n' &&
-      (columnsByRelation.get(row.parent)?.some((c) => c.name === column.name && c.notNullConstraint?.oid === row.constraint) ?? false));
-
-  const comesLater = (copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>) => notValidParentOf(copy, columnsByRelation, notValidParents) !== undefined;
+    comesLater({ relid: relation.oid, name: column.notNullConstraint.name, column: column.name });
 
   const build = async (separateChecks: Set<number>) => {
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
