@@ -107,7 +107,8 @@ export class ParallelRestore {
 
   /** A statement the leader ran: one that makes a table a partition of another joins their trees. */
   notePartition(sql: string): void {
-    const names = (attachPartition.exec(sql.trim()) ?? partitionOf.exec(sql.trim()))?.groups;
+    const text = sql.trim();
+    const names = (attachPartition.exec(text) ?? partitionOf.exec(text))?.groups;
     if (names === undefined) return;
     this.#partitionParents.set(tableKey(names['child']!), tableKey(names['parent']!));
     this.#partitionedTables.add(tableKey(names['parent']!));

@@ -6,7 +6,7 @@ import { commentOn, ownerTo } from './clauses.ts';
 // Subscriptions, as pg_dump writes them: WITH (connect = false), so the restore neither reaches the
 // publisher nor creates a slot, and the subscription comes back disabled, to be enabled (and
 // refreshed) by hand. The connection string is in the script, as in pg_dump's: it may hold a
-// password, so it is never logged (restore-db hides `password=` in a failing statement's excerpt).
+// password, so it is never logged (restore-db hides the whole connection string in a failing statement's excerpt).
 
 export function subscriptionEntry(row: SubscriptionRow, q: IdentifierQuoter, options: DdlOptions): Entry {
   const name = q.ident(row.name);
