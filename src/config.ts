@@ -25,6 +25,12 @@ export class ConfigError extends UserError {
 /**
  * Docker secrets: for every `NAME_FILE` variable, the file's content (trailing newline removed)
  * becomes `NAME`. Setting both is ambiguous, so it is a problem, like an unreadable file.
+ *
+ * Immich's own `*_FILE` variables (`immichFileNames`) are read as Immich's start script reads
+ * them, so that the sidecar logs in exactly as Immich does: the file wins over the plain variable
+ * (Immich's example .env sets DB_PASSWORD, DB_USERNAME and DB_DATABASE_NAME, which stay there when
+ * a secret is added), and every trailing newline is removed, a carriage return kept (the shell's
+ * `$(< file)`, which is also how the postgres image reads POSTGRES_PASSWORD_FILE).
  */
 export function resolveSecretFiles(env: Env, names: readonly string[]): { env: Env; problems: string[] } {
   const resolved: Env = { ...env };
@@ -32,12 +38,14 @@ export function resolveSecretFiles(env: Env, names: readonly string[]): { env: E
   for (const name of names) {
     const file = env[`${name}_FILE`];
     if (file === undefined || file === '') continue;
-    if (env[name] !== undefined && env[name] !== '') {
+    const asImmich = (immichFileNames as readonly string[]).includes(name);
+    if (!asImmich && env[name] !== undefined && env[name] !== '') {
       problems.push(`${name} and ${name}_FILE are both set: set only one`);
       continue;
     }
     try {
-      resolved[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      const content = readFileSync(file, 'utf8');
+      resolved[name] = asImmich ? content.replace(/\n+$/, '') : content.replace(/\r?\n$/, '');
     } catch (error) {
       problems.push(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
@@ -116,7 +124,8 @@ export interface DatabaseConfig {
   description: string;
 }
 
-export const databaseSecretNames = ['DB_PASSWORD', 'DB_URL'] as const;
+/** The variables Immich's server also reads from `NAME_FILE` (its bin/start.sh), in its order. */
+export const immichFileNames = ['DB_URL', 'DB_HOSTNAME', 'DB_DATABASE_NAME', 'DB_USERNAME', 'DB_PASSWORD'] as const;
 
 export function databaseConfigFromParsed(parsed: z.output<typeof databaseEnvSchema>): DatabaseConfig {
   const ssl = sslOption(parsed.DB_SSL_MODE);
@@ -160,7 +169,7 @@ function sslOption(mode: string | undefined): DatabaseConfig['connection']['ssl'
 
 /** The database connection settings from Immich's variables (DB_* and their *_FILE forms). */
 export function loadDatabaseConfig(env: Env): DatabaseConfig {
-  const secrets = resolveSecretFiles(env, databaseSecretNames);
+  const secrets = resolveSecretFiles(env, immichFileNames);
   return databaseConfigFromParsed(parseEnv(databaseEnvSchema, secrets.env, secrets.problems));
 }
 
@@ -464,7 +473,7 @@ export const sidecarEnvSchema = z.object({
 });
 
 export const sidecarSecretNames = [
-  ...databaseSecretNames,
+  ...immichFileNames,
   'KOPIA_SERVER_PASSWORD',
   'KOPIA_REPOSITORY_PASSWORD',
   'WEBHOOK_URL',
