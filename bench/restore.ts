@@ -6,6 +6,9 @@
 // time of restore-db's process and of the server (its container's cgroup). BENCH_RESTORE_JOBS sets
 // restore-db's --jobs (default: its default). restore-db runs with the node flags of the Dockerfile's
 // ENTRYPOINT, as the sidecar runs it, on a dump with its manifest beside it, as in a backup folder.
+// Where pg_dump and pg_restore are installed, a third anchor: `pg_restore -j` (as many jobs as
+// restore-db's) of a directory-format dump of the same database (gzip at the same level): what
+// PostgreSQL's own parallel restore does on this machine.
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +17,22 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { dumpToFile } from '../src/postgres/dump.ts';
 import { dumpFileName, manifestFileName } from '../src/postgres/dump-manifest.ts';
-import { admin, clientEnv, databaseUrl, ensureDatabase, here, imageNodeFlags, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
+import { defaultRestoreJobs } from '../src/postgres/restore.ts';
+import { admin, clientEnv, databaseUrl, ensureDatabase, hasProgram, here, imageNodeFlags, mb, median, pipe, run, seconds, shapes, startServer, withServerCpu } from './common.ts';
 
 const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const jobs = process.env.BENCH_RESTORE_JOBS ?? 'default';
 const work = mkdtempSync(join(tmpdir(), 'immich-backup-bench-restore-'));
 const target = 'bench_restore_target';
+const pgRestoreJobs = String(jobs === 'default' ? defaultRestoreJobs() : Number(jobs));
+const withPgRestore = hasProgram('pg_dump') && hasProgram('pg_restore');
+
+/** `pg_restore -j` of a directory-format dump into an empty database: wall time in ms. */
+async function pgRestore(port: number, directory: string): Promise<number> {
+  const started = performance.now();
+  await run('pg_restore', ['-j', pgRestoreJobs, '-d', target, directory], { env: clientEnv(port) });
+  return performance.now() - started;
+}
 
 async function freshTarget(port: number): Promise<void> {
   await admin(port, async (client) => {
@@ -64,11 +77,14 @@ try {
     const file = join(folder, dumpFileName);
     await dumpToFile({ connection: { connectionString: databaseUrl(port, shape.database) }, path: file });
     await writeManifest(folder, file);
+    const directory = join(folder, 'pg_dump-directory');
+    if (withPgRestore) await run('pg_dump', ['-Fd', '-Z', '6', '-j', pgRestoreJobs, '-f', directory, shape.database], { env: clientEnv(port) });
     const expected = await rowCounts(port, shape.database);
     console.log(`\n== ${shape.database}, ${shape.label}: ${mb(size)} on disk, our dump ${mb(statSync(file).size)}`);
     const oursRuns: { ms: number; rss: number; cpuMs: number; serverCpuMs: number }[] = [];
     const psqlRuns: number[] = [];
     const psqlServerCpu: number[] = [];
+    const pgRestoreRuns: number[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       await freshTarget(port);
       const ours = await withServerCpu(() => run(process.execPath, [...imageNodeFlags(), join(here, 'dump-child.ts'), 'restore', databaseUrl(port, target), file, jobs]));
@@ -77,6 +93,14 @@ try {
       if ((await rowCounts(port, target)) !== expected) throw new Error(`restore-db of ${shape.database} did not restore every row`);
       await freshTarget(port);
       const psql = await withServerCpu(() => pipe(['gunzip', ['-c', file]], ['psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', target]], clientEnv(port)));
+      let pgRestoreNote = '';
+      if (withPgRestore) {
+        await freshTarget(port);
+        const own = await withServerCpu(() => pgRestore(port, directory));
+        if ((await rowCounts(port, target)) !== expected) throw new Error(`pg_restore of ${shape.database} did not restore every row`);
+        pgRestoreRuns.push(own.result);
+        pgRestoreNote = `, pg_restore -j ${pgRestoreJobs} ${seconds(own.result)} (server CPU ${seconds(own.serverCpuMs)})`;
+      }
       oursRuns.push({ ms: result.ms, rss: result.maxRssBytes, cpuMs: result.cpuMs, serverCpuMs: ours.serverCpuMs });
       psqlRuns.push(psql.result);
       psqlServerCpu.push(psql.serverCpuMs);
@@ -84,7 +108,7 @@ try {
       // and the server's for each; on 2 cores neither can take less than its CPU total / 2.
       console.log(
         `  round ${round}: restore-db ${seconds(result.ms)} (RSS ${mb(result.maxRssBytes)}, its CPU ${seconds(result.cpuMs)}, server CPU ${seconds(ours.serverCpuMs)}, ${JSON.stringify(result.parallel ?? {})}), ` +
-          `gunzip|psql ${seconds(psql.result)} (server CPU ${seconds(psql.serverCpuMs)})`,
+          `gunzip|psql ${seconds(psql.result)} (server CPU ${seconds(psql.serverCpuMs)})${pgRestoreNote}`,
       );
     }
     const oursMedian = median(oursRuns.map((r) => r.ms));
@@ -95,6 +119,12 @@ try {
     const line = `RATIO ${shape.database}: restore-db / gunzip|psql = ${(oursMedian / psqlMedian).toFixed(3)} (${seconds(oursMedian)} / ${seconds(psqlMedian)}), restore-db peak RSS ${mb(Math.max(...oursRuns.map((r) => r.rss)))}; ${cpu}`;
     console.log(line);
     summary.push(line);
+    if (pgRestoreRuns.length > 0) {
+      const pgRestoreMedian = median(pgRestoreRuns);
+      const anchor = `RATIO ${shape.database}: pg_restore -j ${pgRestoreJobs} / gunzip|psql = ${(pgRestoreMedian / psqlMedian).toFixed(3)} (${seconds(pgRestoreMedian)} / ${seconds(psqlMedian)}); restore-db / pg_restore -j ${pgRestoreJobs} = ${(oursMedian / pgRestoreMedian).toFixed(3)}`;
+      console.log(anchor);
+      summary.push(anchor);
+    }
   }
 } finally {
   await admin(port, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)}`)).catch(() => undefined);
