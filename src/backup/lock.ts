@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ const lockContentSchema = z.object({
   host: z.string(),
   /** The process's start time in clock ticks since boot (/proc/<pid>/stat), to survive PID reuse. */
   processStart: z.string().nullable(),
+  /** The holder's PID namespace (`pid:[4026532511]`); absent in locks of older versions. */
+  pidNamespace: z.string().nullable().optional(),
   runId: z.string(),
   since: z.string(),
 });
@@ -45,6 +47,19 @@ function processStart(pid: number): string | null {
   }
 }
 
+/**
+ * This process's PID namespace. Each container has its own, even when two share a hostname (the
+ * compose file fixes `hostname: immich-backup`, so two stacks' sidecars, or a scaled service, on
+ * one backups folder look like one host): a PID is only worth checking inside its own namespace.
+ */
+function pidNamespace(): string | null {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
 /** A run refreshes its lock file's modification time this often while it holds it. */
 export const lockRefreshMs = 60_000;
 /** A lock of another host not refreshed for this long is left behind: its run is gone. */
@@ -55,9 +70,12 @@ const foreignLockStaleMs = 10 * lockRefreshMs;
  * time, which a run refreshes while it holds the lock (see acquireRunLock).
  */
 function isLockHolderAlive(holder: LockContent, modifiedMs: number): boolean {
-  if (holder.host !== hostname()) {
-    // Another host, or this container recreated (a new hostname) after a run was killed: its PIDs
-    // mean nothing here, but a run going on there keeps its lock fresh.
+  const ownNamespace = pidNamespace();
+  const otherNamespace = holder.pidNamespace != null && ownNamespace !== null && holder.pidNamespace !== ownNamespace;
+  if (holder.host !== hostname() || otherNamespace) {
+    // Another host, another container under the same hostname, or this container restarted after
+    // a run was killed: its PIDs mean nothing here (the same number may be a live process of ours,
+    // or none), but a run going on there keeps its lock fresh.
     return Date.now() - modifiedMs < foreignLockStaleMs;
   }
   try {
@@ -136,8 +154,15 @@ type TryResult = { acquired: true; release(): Promise<void> } | { acquired: fals
  * (`path.takeover`, same scheme): only one process at a time may judge and remove a stale lock,
  * and it removes it only if it is still byte for byte the one it judged (inode and content).
  */
-export async function tryLockFile(path: string, content: Omit<LockContent, 'pid' | 'host' | 'processStart' | 'since'>, log?: Logger): Promise<TryResult> {
-  const full: LockContent = { pid: process.pid, host: hostname(), processStart: processStart(process.pid), runId: content.runId, since: new Date().toISOString() };
+export async function tryLockFile(path: string, content: Omit<LockContent, 'pid' | 'host' | 'processStart' | 'pidNamespace' | 'since'>, log?: Logger): Promise<TryResult> {
+  const full: LockContent = {
+    pid: process.pid,
+    host: hostname(),
+    processStart: processStart(process.pid),
+    pidNamespace: pidNamespace(),
+    runId: content.runId,
+    since: new Date().toISOString(),
+  };
   const text = `${JSON.stringify(full)}\n`;
   const temporary = `${path}.${process.pid}-${randomUUID()}.tmp`;
   // Flushed before it is linked into place, so a lock that survives a crash is never empty. The

@@ -135,3 +135,30 @@ test('a run keeps its lock fresh while it holds it, so other hosts can tell it f
   }
   assert.deepEqual(readdirSync(backupDir), []);
 });
+
+test("a lock of a run in another container under the same hostname (compose's fixed `hostname: immich-backup`: two stacks' sidecars on one backups folder) is refused while refreshed, whatever its PID means here", async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'twin-container-lock-'));
+  const path = join(backupDir, lockFileName);
+  // The other container's node may have our PID (both start the same way) with another start
+  // time, or a PID that does not exist here: either read as a dead holder before.
+  for (const pid of [process.pid, 2 ** 22 - 3]) {
+    const twin = JSON.stringify({
+      pid,
+      host: hostname(),
+      processStart: '1',
+      pidNamespace: 'pid:[4026530001]',
+      runId: 'immich-20261125_020000',
+      since: new Date().toISOString(),
+    });
+    writeFileSync(path, twin);
+    await assert.rejects(acquireRunLock(backupDir, 'immich-20261125_020001'), RunLockedError, `pid ${pid}`);
+    const status = await collectStatus({ backupDir, maxAgeMs: 3_600_000 });
+    assert.equal(status.running?.runId, 'immich-20261125_020000', 'status shows the twin run going on');
+
+    // Its run was killed with its container: no longer refreshed, the lock is taken over.
+    const old = new Date(Date.now() - 11 * 60_000);
+    utimesSync(path, old, old);
+    const lock = await acquireRunLock(backupDir, 'immich-20261125_020002');
+    await lock.release();
+  }
+});
