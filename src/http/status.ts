@@ -80,6 +80,10 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
   const lastGood = folders.find((folder) => folder.state === 'good');
   const lastGoodFinished = lastGood ? new Date(lastGood.manifest?.finishedAt ?? lastGood.startedAt) : undefined;
   const lastRun = state.runs[0] ?? null;
+  // A skipped run (Immich in maintenance mode) made no backup: it neither clears a failure before it
+  // nor stands for one. Without this, a night skipped after a failed Kopia copy read "ok" again,
+  // calling the local folder of the failed run a good backup though it never got offsite.
+  const lastAttempt = state.runs.find((run) => run.status !== 'skipped') ?? null;
   const lastSuccess = state.runs.find((run) => run.status === 'success') ?? null;
 
   let healthy: boolean;
@@ -90,9 +94,10 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     // What will make the next run fail (or never start) comes first: it says what to fix.
     healthy = false;
     reason = checksFailed;
-  } else if (lastRun !== null && lastRun.status === 'failed') {
+  } else if (lastAttempt !== null && lastAttempt.status === 'failed') {
     healthy = false;
-    reason = `last run ${lastRun.runId} failed (exit ${lastRun.exitCode}) at step ${lastRun.failedStep}: ${lastRun.error}`;
+    const skipped = lastAttempt === lastRun ? '' : ` (the runs after it were skipped, the last one: ${lastRun!.error})`;
+    reason = `last run ${lastAttempt.runId} failed (exit ${lastAttempt.exitCode}) at step ${lastAttempt.failedStep}: ${lastAttempt.error}${skipped}`;
   } else if (lastGood === undefined || lastGoodFinished === undefined) {
     const started = inputs.serviceStartedAt;
     if (started !== undefined && now.getTime() - started.getTime() < inputs.maxAgeMs) {

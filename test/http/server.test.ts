@@ -76,6 +76,33 @@ test('unhealthy (503) after a failed run, naming the failed step, even with a fr
   assert.match(metrics, /^immich_backup_last_run_exit_code 2$/m);
 });
 
+test('a run skipped after a failed one (Immich in maintenance mode) does not make the failed run good: still 503, naming both', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  // The failed run's local folder is complete; its Kopia copy is missing.
+  makeRunFolder(backupDir, new Date(Date.now() - 20 * hour), 'good');
+  await recordRun(backupDir, kopiaFailedRun());
+  await recordRun(backupDir, {
+    ...successfulRun(),
+    runId: 'immich-20261125_020000',
+    status: 'skipped',
+    exitCode: 75,
+    error: 'Immich stayed in maintenance mode for 30 min',
+    folder: null,
+    snapshots: {},
+    repository: null,
+    offsite: false,
+  });
+  const base = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(
+    await health.text(),
+    /^unhealthy: last run immich-20261124_020000 failed \(exit 2\) at step kopia-backups: .*\(the runs after it were skipped, the last one: Immich stayed in maintenance mode for 30 min\)/,
+  );
+  const status = (await (await fetch(`${base}/status`)).json()) as Record<string, any>;
+  assert.equal(status.lastRun.status, 'skipped', '/status still shows the newest run as it was');
+});
+
 test('unhealthy when the last good backup is older than BACKUP_MAX_AGE; grace before the first backup', async () => {
   const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
   const fresh = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date() });
