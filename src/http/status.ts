@@ -3,7 +3,7 @@ import type { RunReport } from '../report.ts';
 import { formatDuration } from '../format.ts';
 import { formatLocalTime, localIso } from '../time.ts';
 import { liveLockHolder, lockFileName } from '../backup/lock.ts';
-import { listRunFolders, type RunFolderState } from '../backup/run-folders.ts';
+import { listRunFolders, type RunFolder, type RunFolderState } from '../backup/run-folders.ts';
 import { loadState, type SidecarState } from '../backup/state.ts';
 import { failedChecksReason, type CheckResult } from '../backup/preflight.ts';
 
@@ -60,6 +60,9 @@ export interface Status {
   repository: SidecarState['repository'] | null;
 }
 
+/** How far ahead of the clock a backup's end may be and still count (a clock corrected by NTP). */
+const clockSlackMs = 5 * 60_000;
+
 /** Another process's run, if the lock's holder still runs: a lock left by a killed run is no run. */
 async function lockHolder(backupDir: string): Promise<{ runId: string; pid: number; since: string } | null> {
   const holder = await liveLockHolder(join(backupDir, lockFileName));
@@ -77,8 +80,13 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     loadState(inputs.backupDir),
     inputs.current ? Promise.resolve(null) : lockHolder(inputs.backupDir),
   ]);
-  const lastGood = folders.find((folder) => folder.state === 'good');
-  const lastGoodFinished = lastGood ? new Date(lastGood.manifest?.finishedAt ?? lastGood.startedAt) : undefined;
+  const finishedAt = (folder: RunFolder) => new Date(folder.manifest?.finishedAt ?? folder.startedAt);
+  // A backup dated ahead of the clock was made while the clock was ahead (it was set back since):
+  // its age says nothing, and counted it kept /healthz "ok" (a negative age) until the clock caught
+  // up with it, however long the backups had stopped. The newest one the clock has reached counts.
+  const fromTheFuture = folders.filter((folder) => folder.state === 'good' && finishedAt(folder).getTime() > now.getTime() + clockSlackMs);
+  const lastGood = folders.find((folder) => folder.state === 'good' && !fromTheFuture.includes(folder));
+  const lastGoodFinished = lastGood ? finishedAt(lastGood) : undefined;
   const lastRun = state.runs[0] ?? null;
   // A skipped run (Immich in maintenance mode) made no backup: it neither clears a failure before it
   // nor stands for one. Without this, a night skipped after a failed Kopia copy read "ok" again,
@@ -113,6 +121,11 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     reason = healthy
       ? `last good backup ${lastGood.name} is ${formatDuration(age)} old`
       : `last good backup ${lastGood.name} is ${formatDuration(age)} old, more than BACKUP_MAX_AGE (${maxAge})`;
+  }
+
+  if (fromTheFuture.length > 0) {
+    const named = fromTheFuture.map((folder) => `${folder.name} (finished ${localIso(finishedAt(folder), inputs.timeZone)})`).join(', ');
+    reason = `${reason}; not counted, dated ahead of the clock (was the clock set back?): ${named}`;
   }
 
   // A backup damaged on disk is never silent: it is not restorable, and the disk may be failing.

@@ -119,6 +119,23 @@ test('unhealthy when the last good backup is older than BACKUP_MAX_AGE; grace be
   assert.match(await response.text(), /30 h 0 min old, more than BACKUP_MAX_AGE \(26 h 0 min\)/);
 });
 
+test('a good backup dated ahead of the clock (made while the clock was ahead, set back since) is not counted: its age would keep /healthz ok until the clock caught up', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const ahead = makeRunFolder(backupDir, new Date(Date.now() + 30 * hour), 'good');
+  const alone = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const health = await fetch(`${alone}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(await health.text(), new RegExp(`^unhealthy: no good backup in .*; not counted, dated ahead of the clock \\(was the clock set back\\?\\): ${ahead} \\(finished `));
+  assert.equal(((await (await fetch(`${alone}/status`)).json()) as Record<string, any>).lastGoodBackup, null);
+
+  // Backups made since (the clock right again) count, the one ahead is still named.
+  const recent = makeRunFolder(backupDir, new Date(Date.now() - 2 * hour), 'good');
+  const later = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const again = await fetch(`${later}/healthz`);
+  assert.equal(again.status, 200);
+  assert.match(await again.text(), new RegExp(`^ok: last good backup ${recent} is 2 h 0 min old; not counted, dated ahead of the clock .*${ahead}`));
+});
+
 test('other paths and methods are refused', async () => {
   const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
   const base = await serve({ backupDir, maxAgeMs: hour });
