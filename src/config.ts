@@ -86,10 +86,25 @@ const booleanFlag = z
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 export const envSchemas = { port, booleanFlag };
 
+/**
+ * A postgres:// URL whose password (or user name) holds `/ : @ # ? %` unencoded is read as another
+ * URL: refused ("Invalid URL", no variable named), or, with a `#` or `?`, a host or port cut out of
+ * the password, which then went into "cannot connect to <host>" messages. The value is never echoed.
+ */
+const postgresUrl = (what: string, instead: string) =>
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, `must be a postgres:// or postgresql:// URL${what}`)
+    .refine((value) => !/^postgres(ql)?:\/\//.test(value) || (URL.canParse(value) && !value.includes('#')), {
+      message:
+        `is not a valid URL${what}: in the user name and password, write @ : / # ? % and spaces percent-encoded ` +
+        `(%40 %3A %2F %23 %3F %25 %20)${instead}`,
+    });
+
 /** Immich's database variables (docs: install/environment-variables). */
 export const databaseEnvSchema = z
   .object({
-    DB_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+    DB_URL: postgresUrl('', ', or set DB_HOSTNAME, DB_USERNAME, DB_PASSWORD… instead').optional(),
     DB_HOSTNAME: z
       .string()
       // One colon and digits: a port (an IPv6 address has several colons, a socket folder none).
@@ -454,7 +469,7 @@ export const sidecarEnvSchema = z.object({
   DUMP_JOBS: dumpSettingSchemas.jobs.optional(),
   ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
-  VERIFY_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL of a server for the scratch database').optional(),
+  VERIFY_DATABASE_URL: postgresUrl(' of a server for the scratch database', '').optional(),
   IMMICH_URL: httpUrl("Immich's server as the sidecar reaches it, e.g. http://immich-server:2283, or off")
     .or(z.literal('off'))
     // The default before the transform: zod would put it back in place of the undefined that "off" gives.

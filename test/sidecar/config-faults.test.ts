@@ -76,3 +76,17 @@ test('DB_HOSTNAME with a port in it (database:5433) is refused saying to use DB_
   }
   for (const host of ['database', 'db.example.com', '::1', 'fd00::5', '/var/run/postgresql']) assert.equal(problems({ DB_HOSTNAME: host }), '', host);
 });
+
+test('DB_URL with a password holding / # ? unencoded: exit 78 naming DB_URL and how to encode it, no piece of the password printed', async () => {
+  // '/' made it an invalid URL ("Invalid URL", exit 1, no variable named); '#' cut the host out of
+  // the password ("cannot connect to the database at ss:5432": a piece of the password printed).
+  for (const url of ['postgresql://postgres:se/cret@database:5432/immich', 'postgresql://postgres:p@ss#w0rd@database:5432/immich']) {
+    const cli = await runCli(['dump', '--output', '/nonexistent/dump.sql.gz'], { DB_URL: url });
+    assert.equal(cli.code, 78, cli.stderr);
+    assert.match(cli.stderr, /DB_URL: is not a valid URL: in the user name and password, write @ : \/ # \? % and spaces percent-encoded \(%40 %3A %2F %23 %3F %25 %20\)/);
+    assert.doesNotMatch(cli.stderr, /se\/cret|w0rd|ss:5432/);
+  }
+  assert.match(problems({ VERIFY_DATABASE_URL: 'postgres://u:a#b@scratch/postgres' }), /VERIFY_DATABASE_URL: is not a valid URL of a server for the scratch database/);
+  // Encoded, the same password is fine.
+  assert.equal(loadDatabaseConfig({ DB_URL: 'postgresql://postgres:p%40ss%23w0rd@database:5432/immich' }).description, 'postgres@database:5432/immich');
+});
