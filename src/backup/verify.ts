@@ -7,7 +7,8 @@ import { KopiaClient } from '../kopia/client.ts';
 import { notifyAll, verifyNotifiersFromConfig } from '../notify/index.ts';
 import type { Logger } from '../log.ts';
 import { closeClient, openClient } from '../postgres/connection.ts';
-import { applyDumpSessionSettings, copyTableData } from '../postgres/table-data.ts';
+import { extensionConfigQuery, type ExtensionConfigRow } from '../postgres/catalog.ts';
+import { applyDumpSessionSettings, copyOutSql, copyTableData } from '../postgres/table-data.ts';
 import { TableHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
@@ -185,9 +186,13 @@ async function recopy(client: pg.ClientBase, schema: string, name: string, piece
         AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
     [schema, name],
   );
-  const target = `${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}${columns.length === 0 ? '' : ` (${columns.map((c) => c.name).join(', ')})`}`;
+  // An extension's configuration table: the dump wrote the rows its extension's condition picks, and
+  // the restored table also holds those CREATE EXTENSION inserted.
+  const { rows: config } = await client.query<Pick<ExtensionConfigRow, 'condition'>>(extensionConfigQuery, [schema, name]);
+  const condition = config[0]?.condition ?? undefined;
+  const copySql = copyOutSql(`${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`, columns.map((c) => c.name).join(', '), condition);
   const summary = { schema, name, rows: 0, bytes: 0, sha256: '' };
-  for await (const _ of copyTableData(client, `COPY ${target} TO STDOUT`, summary, new TableHasher(pieceBytes))) void _;
+  for await (const _ of copyTableData(client, copySql, summary, new TableHasher(pieceBytes))) void _;
   return { rows: summary.rows, sha256: summary.sha256 };
 }
 

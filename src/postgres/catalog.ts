@@ -396,6 +396,19 @@ export const dependenciesQuery = catalogQuery('dependencies');
 export interface ExtensionMemberRow { classid: string; objid: number; extension: number }
 export const extensionMembersQuery = catalogQuery('extension-members');
 
+/** A table or sequence an extension marked as configuration (pg_extension_config_dump): its rows or value are dumped. */
+export interface ExtensionConfigRow {
+  oid: number; schema: string; name: string; relkind: 'r' | 'S'; owner: string;
+  /** The extension's filter on the rows (`WHERE NOT builtin`); null: all of them. */
+  condition: string | null;
+  /** COPY column list: attnum order, without generated columns. */
+  columns: string[];
+  /** OIDs of the other configuration tables its foreign keys point to. */
+  references: number[];
+}
+/** Parameters: schema and name of one relation, or NULL and NULL for all. */
+export const extensionConfigQuery = catalogQuery('extension-config');
+
 /** A type that stands for another in dependencies: an array type for its element type, a multirange type for its range type. */
 export interface ArrayTypeRow { oid: number; element: number }
 export const arrayTypesQuery = catalogQuery('array-types');

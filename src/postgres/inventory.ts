@@ -54,11 +54,6 @@ export const inventoryQueries: KindQuery[] = [
     sql: () => `SELECT 'extension', NULL, x.extname, NULL, 'pg_extension', x.oid FROM pg_catalog.pg_extension x WHERE x.oid >= 16384`,
   },
   {
-    kinds: ['extension configuration data'],
-    sql: () => `SELECT 'extension configuration data', NULL, x.extname, NULL, 'pg_extension', x.oid FROM pg_catalog.pg_extension x
-                 WHERE x.extconfig IS NOT NULL AND pg_catalog.cardinality(x.extconfig) > 0`,
-  },
-  {
     kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'foreign table partition',
       'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
     sql: () => `

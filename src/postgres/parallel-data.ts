@@ -248,9 +248,12 @@ export function shapePieceBytes(totalBytes: number, jobs: number): number {
   return Math.min(128 * mib, Math.max(8 * mib, Math.ceil(totalBytes / (Math.max(1, jobs) * 4))));
 }
 
-/** A SELECT needs at least one column; a table without any is tiny anyway. */
+/**
+ * A SELECT needs at least one column; a table without any is tiny anyway. An extension's
+ * configuration table (read through its condition) is copied whole: such tables are small.
+ */
 function splittable(table: DataTable): boolean {
-  return table.columns.length > 0;
+  return table.columns.length > 0 && table.condition === undefined;
 }
 
 async function* readAndRemove(file: string): AsyncGenerator<Buffer> {

@@ -87,6 +87,8 @@ export class ParallelRestore {
   readonly #partitionParents = new Map<string, string>();
   /** The tables that have partitions (the values of #partitionParents). */
   readonly #partitionedTables = new Set<string>();
+  /** Table -> the tables its foreign keys reference, for keys that already exist while the data loads. */
+  readonly #liveReferences = new Map<string, Set<string>>();
   copiedRows = 0;
   /** What ran on workers: COPY pieces, index/constraint statements, and the most tasks running at once. */
   readonly stats = { pieces: 0, ddl: 0, mostAtOnce: 0 };
@@ -112,6 +114,23 @@ export class ParallelRestore {
     if (names === undefined) return;
     this.#partitionParents.set(tableKey(names['child']!), tableKey(names['parent']!));
     this.#partitionedTables.add(tableKey(names['parent']!));
+  }
+
+  /**
+   * The foreign keys that exist while the data loads (table keys, as the catalog names them). A
+   * pg_dump script adds keys after all the data, but CREATE EXTENSION makes its configuration
+   * tables' keys with the tables: the rows a COPY into such a table references must be committed
+   * first. So its data waits for the COPYs into the tables it references, and is loaded in one
+   * piece (a row may reference one of a later piece of its own table).
+   */
+  noteForeignKeys(keys: Array<{ table: string; referenced: string }>): void {
+    this.#liveReferences.clear();
+    for (const { table, referenced } of keys) this.#liveReferences.set(table, (this.#liveReferences.get(table) ?? new Set()).add(referenced));
+  }
+
+  /** Whether `a` is a COPY whose rows may reference rows `b` loads. */
+  #needsRowsOf(a: Task, b: Task): boolean {
+    return a.tables.some((table) => b.tables.some((other) => this.#liveReferences.get(table)?.has(other) ?? false));
   }
 
   /** Where tasks on `tables` sit in their partition trees: the tables with their ancestors, and the trees' roots. */
@@ -151,6 +170,7 @@ export class ParallelRestore {
   async submitCopy(sql: string, table: string, line: number, data: AsyncIterable<Buffer>, onBatch?: () => void): Promise<void> {
     let piece: PieceChannel | undefined;
     let pieceBytes = 0;
+    const wholeTable = this.#liveReferences.has(table);
     try {
       for await (const batch of data) {
         let rest = batch;
@@ -164,7 +184,7 @@ export class ParallelRestore {
           }
           // A piece ends only at a row's end: at the first newline once it is full (a batch from the
           // script reader is whole rows, or a part of a very long row that has no newline yet).
-          const end = rest.indexOf(0x0a, Math.max(0, this.#options.pieceBytes - pieceBytes - 1));
+          const end = wholeTable ? -1 : rest.indexOf(0x0a, Math.max(0, this.#options.pieceBytes - pieceBytes - 1));
           const chunk = end === -1 ? rest : rest.subarray(0, end + 1);
           rest = rest.subarray(chunk.length);
           piece.push(chunk);
@@ -224,9 +244,11 @@ export class ParallelRestore {
   }
 
   #conflicts(a: Task, b: Task): boolean {
-    // Pieces of one table load side by side; CREATE INDEX takes a SHARE lock, which another
-    // CREATE INDEX on the table does not wait for (Immich's asset table has a dozen indexes).
-    if (a.kind === b.kind && (a.kind === 'copy' || a.kind === 'index')) return false;
+    // Pieces of one table load side by side (unless one needs the other's rows committed, see
+    // noteForeignKeys); CREATE INDEX takes a SHARE lock, which another CREATE INDEX on the table
+    // does not wait for (Immich's asset table has a dozen indexes).
+    if (a.kind === 'copy' && b.kind === 'copy') return this.#needsRowsOf(a, b) || this.#needsRowsOf(b, a);
+    if (a.kind === 'index' && b.kind === 'index') return false;
     const overlap = (x: string[], y: string[]) => x.some((table) => y.includes(table));
     // One table, or a partitioned table and a task below it (each one's tables are in its own lineage).
     if (overlap(a.tables, b.lineage) || overlap(b.tables, a.lineage)) return true;

@@ -234,6 +234,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           })
         : undefined;
     let table: string | undefined;
+    let foreignKeysNoted = false;
     const report = throttleProgress<void>(progressIntervalMs, () => {
       const progress = { bytesRead: bytesRead(), totalBytes, statements, ...(table === undefined ? {} : { table }) };
       options.onProgress?.(progress);
@@ -266,6 +267,9 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
         const parallelCopyTable = item.kind === 'copy' && dispatch ? copyTable(item.sql) : undefined;
         const parallelTables = item.kind === 'statement' && dispatch ? parallelDdlTables(item.sql) : undefined;
         if (item.kind === 'copy' && parallel !== undefined && parallelCopyTable !== undefined) {
+          // Once per run of COPYs (the data section): the keys the statements before have made.
+          if (!foreignKeysNoted) parallel.noteForeignKeys(await existingForeignKeys(client));
+          foreignKeysNoted = true;
           table = parallelCopyTable;
           await parallel.submitCopy(item.sql, parallelCopyTable, item.line, item.data, report);
           copies += 1;
@@ -282,6 +286,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           // Everything else runs in the script's order, once what was started before it is done.
           await parallel?.barrier();
           await client.query(item.sql);
+          foreignKeysNoted = false;
           if (isSessionSetting(item.sql)) parallel?.recordSetting(item.sql);
           parallel?.notePartition(item.sql);
           if (parallel !== undefined) scriptTransaction = transactionAfter(item.sql, scriptTransaction);
@@ -330,6 +335,16 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     await parallel?.close();
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
+}
+
+/** Every foreign key in the database, by the names of its table and of the table it references. */
+async function existingForeignKeys(client: pg.ClientBase): Promise<Array<{ table: string; referenced: string }>> {
+  const { rows } = await client.query<{ table: string; referenced: string }>(
+    `SELECT c.relname AS table, r.relname AS referenced FROM pg_catalog.pg_constraint f
+       JOIN pg_catalog.pg_class c ON c.oid = f.conrelid JOIN pg_catalog.pg_class r ON r.oid = f.confrelid
+      WHERE f.contype = 'f'`,
+  );
+  return rows;
 }
 
 /** BEGIN / START TRANSACTION or COMMIT / END: a script's own transaction around some of its statements. */

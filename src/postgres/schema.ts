@@ -18,6 +18,7 @@ import {
   databaseSettingsQuery,
   defaultAclsQuery,
   dependenciesQuery,
+  extensionConfigQuery,
   extensionMembersQuery,
   extensionsQuery,
   foreignDataWrappersQuery,
@@ -98,6 +99,7 @@ import {
   type TextSearchTemplateRow,
   type TransformRow,
   type TriggerRow,
+  type ExtensionConfigRow,
   type TypeFunctionRow,
   type TypeRow,
   type UserMappingRow,
@@ -115,7 +117,15 @@ export interface DataTable {
   owner: string;
   /** COPY column list: attnum order, without generated columns (COPY FROM refuses them). */
   columns: string[];
+  /**
+   * An extension's configuration table: the extension's filter on its rows (`WHERE NOT builtin`),
+   * which picks the rows users added; the others come back with CREATE EXTENSION. Absent: all rows.
+   */
+  condition?: string;
 }
+
+/** A sequence whose value is set after the data: every sequence the dump creates, and extensions' configuration sequences. */
+export type SequenceValue = Pick<SequenceRow, 'oid' | 'schema' | 'name'>;
 
 export interface Catalog {
   server: ServerInfo;
@@ -123,8 +133,8 @@ export interface Catalog {
   entries: Entry[];
   /** Tables whose rows are dumped, in pg_dump's (schema, name) byte order. */
   dataTables: DataTable[];
-  /** Every sequence, identity ones included: each gets a setval after the data. */
-  sequences: SequenceRow[];
+  /** Every sequence, identity ones and extensions' configuration ones included: each gets a setval after the data. */
+  sequences: SequenceValue[];
   /** Every large object: its contents follow the setvals (large-object-data.ts). */
   largeObjects: LargeObjectRow[];
   /** Entries that sat in a dependency loop (ordered by name there). */
@@ -184,6 +194,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const subscriptions = server.canReadSubscriptions ? await rows<SubscriptionRow>(subscriptionsQuery) : [];
   const settings = await rows<DatabaseSettingRow>(databaseSettingsQuery);
   const notValidParents = await rows<NotValidParentConstraintRow>(notValidParentConstraintsQuery);
+  const extensionConfig = (await client.query<ExtensionConfigRow>(extensionConfigQuery, [null, null])).rows;
   const builtinAcls = options.owner ? await rows<BuiltinAclRow>(builtinAclsQuery) : [];
   const defaultAcls = options.owner ? await rows<DefaultAclRow>(defaultAclsQuery) : [];
 
@@ -403,8 +414,47 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   const final = entries
     .filter((e) => e.section === 'final')
     .sort((a, b) => a.priority - b.priority || (preOrder.get(a.id.replace('refresh:', 'pg_class:')) ?? 0) - (preOrder.get(b.id.replace('refresh:', 'pg_class:')) ?? 0));
+  // Extensions' configuration tables and sequences are members, so not among the entries: CREATE
+  // EXTENSION makes them, and their user rows and values are data, written as pg_dump does.
+  for (const config of extensionConfig.filter((c) => c.relkind === 'r')) {
+    dataTables.push({ oid: config.oid, schema: config.schema, name: config.name, owner: config.owner, columns: config.columns, ...(config.condition === null ? {} : { condition: config.condition }) });
+  }
   dataTables.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
-  return { server, entries: [...pre.entries, ...post.entries, ...final], dataTables, sequences, largeObjects, loops: [...stranded, ...pre.loops, ...post.loops] };
+  const sequenceValues: SequenceValue[] = [...sequences, ...extensionConfig.filter((c) => c.relkind === 'S')];
+  sequenceValues.sort((a, b) => byteOrder(a.schema, b.schema) || byteOrder(a.name, b.name));
+  return {
+    server,
+    entries: [...pre.entries, ...post.entries, ...final],
+    dataTables: referencedFirst(dataTables, extensionConfig),
+    sequences: sequenceValues,
+    largeObjects,
+    loops: [...stranded, ...pre.loops, ...post.loops],
+  };
+}
+
+/**
+ * The foreign keys of an extension's configuration tables come with CREATE EXTENSION, so they
+ * hold while the data loads: as pg_dump does, a configuration table's rows are written after those
+ * of the configuration tables it references. Every other table keeps its (schema, name) place
+ * (their keys are added after all the data).
+ */
+function referencedFirst(tables: DataTable[], extensionConfig: ExtensionConfigRow[]): DataTable[] {
+  const references = new Map(extensionConfig.map((config) => [config.oid, config.references]));
+  const byOid = new Map(tables.map((table) => [table.oid, table]));
+  const ordered: DataTable[] = [];
+  const placed = new Set<number>();
+  const place = (table: DataTable, path: Set<number>) => {
+    if (placed.has(table.oid) || path.has(table.oid)) return;
+    path.add(table.oid);
+    for (const oid of references.get(table.oid) ?? []) {
+      const referenced = byOid.get(oid);
+      if (referenced !== undefined) place(referenced, path);
+    }
+    placed.add(table.oid);
+    ordered.push(table);
+  };
+  for (const table of tables) place(table, new Set());
+  return ordered;
 }
 
 /** An inherited copy of a CHECK (column null) or 18 NOT NULL (its column) on table `relid`. */

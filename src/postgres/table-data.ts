@@ -91,7 +91,7 @@ export async function* tableData(
     ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
     yield `COPY ${target} FROM stdin;\n`;
   }
-  let copySql = `COPY ${target} TO STDOUT`;
+  let copySql = copyOutSql(qualified, columns, table.condition);
   if (piece !== undefined && piece.count > 1) {
     // A TID range scan (PostgreSQL 14+) reads just these pages; ONLY, because COPY of a table never includes its children.
     const bounds = [
@@ -105,6 +105,16 @@ export async function* tableData(
     onChunk?.();
   }
   if (piece === undefined || piece.index === piece.count - 1) yield '\\.\n\n\n';
+}
+
+/**
+ * The COPY ... TO STDOUT that reads a table's dumped rows (`columns`: its quoted COPY column list):
+ * all of them, or for an extension's configuration table those the extension's condition picks,
+ * in pg_dump's form. Verify reads a restored table back with the same statement.
+ */
+export function copyOutSql(qualifiedName: string, columns: string, condition: string | undefined): string {
+  if (condition === undefined) return `COPY ${qualifiedName} ${columns === '' ? '' : `(${columns})`} TO STDOUT`;
+  return `COPY (SELECT ${columns === '' ? '*' : columns} FROM ${qualifiedName} ${condition}) TO STDOUT`;
 }
 
 /**
