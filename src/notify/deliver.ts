@@ -2,7 +2,7 @@ import { request } from 'undici';
 import { errorMessage } from '../errors.ts';
 import { redactUrl, type Logger } from '../log.ts';
 import { retry } from '../retry.ts';
-import type { Notification, Notifier } from './notifier.ts';
+import type { Notification, Notifier, OutgoingRequest } from './notifier.ts';
 
 export interface DeliveryOptions {
   /** Per attempt, for connecting, sending and reading the answer together. */
@@ -23,8 +23,23 @@ export interface DeliveryResult {
 
 class PermanentFailure extends Error {}
 
+/**
+ * The user info of a target URL (`https://user:pass@ntfy.example.com/topic`, a webhook receiver
+ * behind basic auth) sent as basic auth, as curl and browsers do: undici's request() drops it
+ * silently, so such a target answered 401 to every notification. A notifier's own authorization
+ * header (NTFY_TOKEN) wins.
+ */
+function withUserInfoAsBasicAuth(outgoing: OutgoingRequest): OutgoingRequest {
+  const url = new URL(outgoing.url);
+  if (url.username === '' && url.password === '') return outgoing;
+  const credentials = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  url.username = '';
+  url.password = '';
+  return { ...outgoing, url: url.toString(), headers: { authorization: `Basic ${credentials}`, ...outgoing.headers } };
+}
+
 async function sendOnce(notifier: Notifier, notification: Notification, timeoutMs: number): Promise<void> {
-  const outgoing = notifier.request(notification);
+  const outgoing = withUserInfoAsBasicAuth(notifier.request(notification));
   const signal = AbortSignal.timeout(timeoutMs);
   const response = await request(outgoing.url, {
     method: outgoing.method,

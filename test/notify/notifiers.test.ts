@@ -197,3 +197,39 @@ test('a receiver that never answers or is down costs at most the timeouts, never
   assert.match(results[1]!.error!, /ECONNREFUSED|connect/i);
   assert.ok(elapsed < 3000, `took ${elapsed} ms`);
 });
+
+function notifiersWith(env: Record<string, string>) {
+  return notifiersFromConfig(loadSidecarConfig({ DB_PASSWORD: 'x', KOPIA_SERVER_PASSWORD: 'y', ...env }).notify);
+}
+
+async function send(event: 'start' | 'success' | 'failure' | 'skipped', notifiers: ReturnType<typeof notifiersWith>) {
+  const capture = captureLog();
+  const results = await notifyAll(event, event === 'failure' ? kopiaFailedRun() : successfulRun(), {
+    notifiers,
+    onStart: true,
+    onSuccess: true,
+    timeoutMs: 2000,
+    retries: 0,
+    log: capture.log,
+  });
+  return { results, log: capture.text() };
+}
+
+test('a target URL with user:password (ntfy or a webhook receiver behind basic auth) is sent with basic auth, not without it; the password is never logged', async () => {
+  const url = new URL(receiver.url);
+  url.username = 'backup';
+  url.password = 'p@ss:w0rd';
+  url.pathname = '/hook';
+  const { results } = await send('failure', notifiersWith({ WEBHOOK_URL: url.toString() }));
+  assert.equal(results[0]?.ok, true);
+  const request = receiver.requests[0]!;
+  assert.equal(request.headers.authorization, `Basic ${Buffer.from('backup:p@ss:w0rd').toString('base64')}`);
+  assert.equal(request.path, '/hook');
+
+  // A receiver refusing it: the warning shows the URL without the password.
+  receiver.respondWith(401);
+  const refused = await send('failure', notifiersWith({ WEBHOOK_URL: url.toString() }));
+  assert.equal(refused.results[0]?.ok, false);
+  assert.match(refused.log, /HTTP 401/);
+  assert.doesNotMatch(refused.log, /p%40ss|p@ss|w0rd/);
+});
