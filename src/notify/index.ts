@@ -57,7 +57,8 @@ const stoppingTimeoutMs = 5000;
 export async function notifyAll(event: NotificationEvent, run: RunReport, options: NotifyOptions): Promise<DeliveryResult[]> {
   const wanted = options.notifiers.filter(
     (notifier) =>
-      notifier.kind === 'ping' || event === 'failure' || event === 'skipped' || (event === 'start' ? options.onStart : options.onSuccess),
+      !(notifier.skips ?? []).includes(event) &&
+      (notifier.kind === 'ping' || event === 'failure' || event === 'skipped' || (event === 'start' ? options.onStart : options.onSuccess)),
   );
   const notification = { event, run, host: hostname(), toolVersion, ...(options.subject === undefined ? {} : { subject: options.subject }) };
   const stopping = options.stopping?.aborted ?? false;

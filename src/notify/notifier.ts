@@ -18,10 +18,11 @@ export interface Notification {
 }
 
 export interface OutgoingRequest {
-  method: 'POST';
+  method: 'POST' | 'GET';
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** None for a GET. */
+  body?: string;
 }
 
 /**
@@ -37,6 +38,8 @@ export interface Notifier {
    * a missing success; `message` targets follow NOTIFY_ON_START / NOTIFY_ON_SUCCESS.
    */
   readonly kind: 'ping' | 'message';
+  /** Events this target has no way to say (absent: every event its kind gets). */
+  readonly skips?: readonly NotificationEvent[];
   request(notification: Notification): OutgoingRequest;
 }
 

@@ -233,3 +233,25 @@ test('a target URL with user:password (ntfy or a webhook receiver behind basic a
   assert.match(refused.log, /HTTP 401/);
   assert.doesNotMatch(refused.log, /p%40ss|p@ss|w0rd/);
 });
+
+test('a ping URL with a query keeps its query: /fail and /start go on the path', async () => {
+  const notifiers = notifiersWith({ HEALTHCHECKS_URL: `${receiver.url}/ping/abc?create=1` });
+  await send('failure', notifiers);
+  await send('start', notifiers);
+  assert.deepEqual(
+    receiver.requests.map((r) => r.path),
+    ['/ping/abc/fail?create=1', '/ping/abc/start?create=1'],
+  );
+});
+
+test('an Uptime Kuma push URL as Kuma shows it: a failure pushes status=down (it pushed "up", /fail landing in the ping value), success up, start and skipped nothing', async () => {
+  const notifiers = notifiersWith({ HEALTHCHECKS_URL: `${receiver.url}/api/push/Xk29dkw0Qa?status=up&msg=OK&ping=` });
+  for (const event of ['start', 'failure', 'skipped', 'success'] as const) await send(event, notifiers);
+  assert.equal(receiver.requests.length, 2, receiver.requests.map((r) => r.path).join(', '));
+  const [failure, success] = receiver.requests.map((r) => new URL(r.path, receiver.url));
+  assert.equal(receiver.requests[0]!.method, 'GET');
+  assert.equal(failure!.pathname, '/api/push/Xk29dkw0Qa');
+  assert.equal(failure!.searchParams.get('status'), 'down');
+  assert.match(failure!.searchParams.get('msg') ?? '', /FAILED/);
+  assert.equal(success!.searchParams.get('status'), 'up');
+});
