@@ -118,8 +118,11 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
   } else {
     const age = now.getTime() - lastGoodFinished.getTime();
     healthy = age <= inputs.maxAgeMs;
+    // "Good" is the local folder: say when the last run's copy did not get offsite (Kopia off, or
+    // its repository on this machine), rather than let "ok" read as an offsite backup.
+    const notOffsite = lastAttempt !== null && lastAttempt.offsite !== true ? ', not offsite' : '';
     reason = healthy
-      ? `last good backup ${lastGood.name} is ${formatDuration(age)} old`
+      ? `last good backup ${lastGood.name} is ${formatDuration(age)} old${notOffsite}`
       : `last good backup ${lastGood.name} is ${formatDuration(age)} old, more than BACKUP_MAX_AGE (${maxAge})`;
   }
 
@@ -166,7 +169,8 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     counters: state.counters,
     lastVerify: state.lastVerify ?? null,
     checks: [...(inputs.checks ?? [])],
-    offsite: lastRun === null ? null : lastRun.offsite === true,
+    // A skipped run made no copy at all: the last attempted run says where the copies are.
+    offsite: lastAttempt === null ? null : lastAttempt.offsite === true,
     repository: state.repository ?? null,
   };
 }

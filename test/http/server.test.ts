@@ -136,6 +136,23 @@ test('a good backup dated ahead of the clock (made while the clock was ahead, se
   assert.match(await again.text(), new RegExp(`^ok: last good backup ${recent} is 2 h 0 min old; not counted, dated ahead of the clock .*${ahead}`));
 });
 
+test('"ok" says "not offsite" when the last run made no offsite copy; a skipped run after an offsite one leaves offsite at yes', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  makeRunFolder(backupDir, new Date(Date.now() - 2 * hour), 'good');
+  await recordRun(backupDir, { ...successfulRun(), offsite: false });
+  const local = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const health = await fetch(`${local}/healthz`);
+  assert.equal(health.status, 200);
+  assert.match(await health.text(), /^ok: last good backup immich-\d{8}_\d{6} is 2 h 0 min old, not offsite\n$/);
+
+  await recordRun(backupDir, { ...successfulRun(), runId: 'immich-20261125_020000', offsite: true });
+  await recordRun(backupDir, { ...successfulRun(), runId: 'immich-20261126_020000', status: 'skipped', exitCode: 75, folder: null, offsite: false });
+  const offsite = await serve({ backupDir, maxAgeMs: 26 * hour });
+  assert.match(await (await fetch(`${offsite}/healthz`)).text(), /^ok: last good backup immich-\d{8}_\d{6} is 2 h 0 min old\n$/);
+  assert.equal(((await (await fetch(`${offsite}/status`)).json()) as Record<string, any>).offsite, true);
+  assert.match(await (await fetch(`${offsite}/metrics`)).text(), /^immich_backup_offsite 1$/m);
+});
+
 test('other paths and methods are refused', async () => {
   const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
   const base = await serve({ backupDir, maxAgeMs: hour });
