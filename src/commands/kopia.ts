@@ -74,6 +74,10 @@ const command: Command = {
         const user = stringOption(values, 'username');
         const passwordFile = stringOption(values, 'password-file');
         if (url === undefined || !/^https:\/\//.test(url) || !URL.canParse(url)) throw new UserError('--url https://HOST:PORT is required', { exitCode: ExitCode.usage });
+        // The URL is remembered and shown (state file, /status, every notification): never with a password in it.
+        if (new URL(url).username !== '' || new URL(url).password !== '') {
+          throw new UserError('--url must not hold a user name or password: give them with --username and --password-file', { exitCode: ExitCode.usage });
+        }
         if (fingerprint === undefined || !/^[0-9a-f]{64}$/.test(fingerprint)) {
           throw new UserError('--fingerprint is required: the SHA-256 of the vault\'s certificate, 64 hex digits', { exitCode: ExitCode.usage });
         }

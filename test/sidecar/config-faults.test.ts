@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadDatabaseConfig, loadKopiaConnection, loadSidecarConfig, type Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
@@ -89,4 +92,16 @@ test('DB_URL with a password holding / # ? unencoded: exit 78 naming DB_URL and 
   assert.match(problems({ VERIFY_DATABASE_URL: 'postgres://u:a#b@scratch/postgres' }), /VERIFY_DATABASE_URL: is not a valid URL of a server for the scratch database/);
   // Encoded, the same password is fine.
   assert.equal(loadDatabaseConfig({ DB_URL: 'postgresql://postgres:p%40ss%23w0rd@database:5432/immich' }).description, 'postgres@database:5432/immich');
+});
+
+test('kopia connect --url with user:password in it is refused (exit 64) before anything is remembered or shown', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'kopia-connect-url-'));
+  const cli = await runCli(
+    ['kopia', 'connect', '--url', 'https://immich:VaultSecret99@vault.example.net:51515', '--fingerprint', 'ab'.repeat(32), '--username', 'immich@immich-kopia', '--password-file', '/dev/null'],
+    { ...base, BACKUP_DIR: backupDir, KOPIA_SERVER_URL: 'http://127.0.0.1:9' },
+  );
+  assert.equal(cli.code, 64, cli.stderr);
+  assert.match(cli.stderr, /--url must not hold a user name or password: give them with --username and --password-file/);
+  assert.doesNotMatch(cli.stderr + cli.stdout, /VaultSecret99/);
+  assert.deepEqual(readdirSync(backupDir), []);
 });
