@@ -91,9 +91,11 @@ function prettyDestination(fd: number): { write(line: string): void } {
 
 /**
  * A URL fit for a log line: user info, query values and any path segment that looks like a token
- * (long runs of letters and digits, as in webhook and ping URLs) are replaced.
+ * (long runs of letters and digits, as in webhook and ping URLs) are replaced. With `lastSegment`,
+ * the last path segment goes too, whatever it looks like: a notification target's secret is often
+ * short there (an ntfy topic, which is its only password on a public server; an Uptime Kuma push token).
  */
-export function redactUrl(raw: string): string {
+export function redactUrl(raw: string, { lastSegment = false }: { lastSegment?: boolean } = {}): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -105,7 +107,9 @@ export function redactUrl(raw: string): string {
   for (const key of [...url.searchParams.keys()]) url.searchParams.set(key, 'redacted');
   url.pathname = url.pathname
     .split('/')
-    .map((segment) => (/^[A-Za-z0-9_-]{16,}$/.test(segment) ? 'redacted' : segment))
+    .map((segment, index, segments) =>
+      /^[A-Za-z0-9_-]{16,}$/.test(segment) || (lastSegment && segment !== '' && index === segments.findLastIndex((s) => s !== '')) ? 'redacted' : segment,
+    )
     .join('/');
   return url.toString();
 }

@@ -83,7 +83,7 @@ export async function deliver(notifier: Notifier, notification: Notification, op
   } catch (error) {
     const lastError = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : errorMessage(error);
     options.log.warn(
-      { notifier: notifier.name, url: redactUrl(notifier.request(notification).url), event: notification.event, attempts, error: lastError },
+      { notifier: notifier.name, url: redactUrl(notifier.request(notification).url, { lastSegment: true }), event: notification.event, attempts, error: lastError },
       'notification could not be sent (the backup result is unchanged)',
     );
     return { notifier: notifier.name, ok: false, attempts, error: lastError };

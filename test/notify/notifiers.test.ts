@@ -255,3 +255,11 @@ test('an Uptime Kuma push URL as Kuma shows it: a failure pushes status=down (it
   assert.match(failure!.searchParams.get('msg') ?? '', /FAILED/);
   assert.equal(success!.searchParams.get('status'), 'up');
 });
+
+test('a target that fails is logged without its short secrets: an ntfy topic, an Uptime Kuma push token', async () => {
+  receiver.respondWith(404);
+  const { log } = await send('failure', notifiersWith({ NTFY_URL: `${receiver.url}/immich-jd`, HEALTHCHECKS_URL: `${receiver.url}/api/push/Xk29dkw0Qa?status=up&msg=OK&ping=` }));
+  assert.match(log, /notification could not be sent/);
+  assert.doesNotMatch(log, /immich-jd|Xk29dkw0Qa/);
+  assert.match(log, /\/api\/push\/redacted/);
+});
