@@ -73,6 +73,8 @@ export interface TypeRow {
   labels: string[] | null; basetype: string | null; notnull: boolean; defaultexpr: string | null; collation: string | null;
   relid: number; attributes: Array<{ name: string; type: string; collation: string | null; comment: string | null }> | null;
   domainchecks: Array<{ oid: number; name: string; def: string; validated: boolean; comment: string | null }> | null;
+  /** 17+: a domain's NOT NULL is a pg_constraint row with a name and maybe a comment (before 17, typnotnull alone). */
+  notnullconstraint: { name: string; comment: string | null } | null;
   /** A range type's definition: [schema, name] pairs, functions by regproc; null for other types. */
   range: {
     subtype: string; multirange: [string, string]; opclass: [string, string] | null; collation: [string, string] | null;

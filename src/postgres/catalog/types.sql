@@ -28,6 +28,8 @@ SELECT t.oid::int AS oid, n.nspname AS schema, t.typname AS name, t.typtype, pg_
          SELECT pg_catalog.json_agg(pg_catalog.json_build_object('oid', c.oid::int, 'name', c.conname, 'def', pg_catalog.pg_get_constraintdef(c.oid),
                   'validated', c.convalidated, 'comment', pg_catalog.obj_description(c.oid, 'pg_constraint')) ORDER BY c.conname)
            FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c') END AS domainchecks,
+       (SELECT pg_catalog.json_build_object('name', c.conname, 'comment', pg_catalog.obj_description(c.oid, 'pg_constraint'))
+          FROM pg_catalog.pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'n') AS notnullconstraint,
        (SELECT pg_catalog.json_build_object('subtype', pg_catalog.format_type(r.rngsubtype, NULL),
                  'multirange', pg_catalog.json_build_array(mn.nspname, mt.typname),
                  'opclass', CASE WHEN NOT oc.opcdefault THEN pg_catalog.json_build_array(ocn.nspname, oc.opcname) END,

@@ -96,13 +96,16 @@ export function typeEntries(row: TypeRow, q: IdentifierQuoter, options: DdlOptio
   let sql = `CREATE DOMAIN ${name} AS ${row.basetype}`;
   if (row.collation !== null) sql += ` COLLATE ${row.collation}`;
   if (row.defaultexpr !== null) sql += ` DEFAULT ${row.defaultexpr}`;
-  if (row.notnull) sql += ' NOT NULL';
+  // 17+: the NOT NULL is a constraint whose name (given or not) is kept, as pg_dump writes it.
+  const notNull = row.notnullconstraint;
+  if (notNull !== null) sql += ` CONSTRAINT ${q.ident(notNull.name)} NOT NULL`;
+  else if (row.notnull) sql += ' NOT NULL';
   const checks = row.domainchecks ?? [];
   for (const check of checks.filter((c) => c.validated)) sql += `\n\tCONSTRAINT ${q.ident(check.name)} ${check.def}`;
-  const checkComment = (check: (typeof checks)[number]) => commentOn(`CONSTRAINT ${q.ident(check.name)} ON DOMAIN ${name}`, check.comment);
+  const checkComment = (check: { name: string; comment: string | null }) => commentOn(`CONSTRAINT ${q.ident(check.name)} ON DOMAIN ${name}`, check.comment);
   const entries: Entry[] = [{
     ...base, id: `pg_type:${row.oid}`, type: 'DOMAIN',
-    sql: `${sql};\n${trailer('DOMAIN')}${checks.filter((c) => c.validated).map(checkComment).join('')}`,
+    sql: `${sql};\n${trailer('DOMAIN')}${[...(notNull === null ? [] : [notNull]), ...checks.filter((c) => c.validated)].map(checkComment).join('')}`,
     drop: `DROP DOMAIN IF EXISTS ${name};`, dependsOn: new Set(),
   }];
   for (const check of checks.filter((c) => !c.validated)) {
