@@ -54,12 +54,10 @@ export const inventoryQueries: KindQuery[] = [
     sql: () => `SELECT 'extension', NULL, x.extname, NULL, 'pg_extension', x.oid FROM pg_catalog.pg_extension x WHERE x.oid >= 16384`,
   },
   {
-    kinds: ['table', 'partitioned table', 'partition', 'partitioned table with an access method', 'foreign table partition',
+    kinds: ['table', 'partitioned table', 'partition', 'foreign table partition',
       'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
     sql: () => `
       SELECT CASE
-                  -- 17+: ALTER TABLE ... SET ACCESS METHOD on a partitioned table is not written.
-                  WHEN c.relkind = 'p' AND c.relam <> 0 THEN 'partitioned table with an access method'
                   WHEN c.relkind = 'p' THEN 'partitioned table'
                   -- Only tables are written as partitions (CREATE TABLE, then ATTACH).
                   WHEN c.relkind = 'f' AND c.relispartition THEN 'foreign table partition'

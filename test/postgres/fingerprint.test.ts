@@ -162,17 +162,23 @@ test('objects the dump listed as unsupported are left out of its fingerprint, wi
 
 test('no false differences: privileges equal to the default written out, a detached partition\'s key, an FK clone of a skipped table', async () => {
   await server.createDatabase('quirks');
+  // measured is skipped through its CHECK, which calls a function of a language the dump does not write
+  // (added after the DETACH, so the detached partition is written).
   await server.query(
     'quirks',
     `REVOKE USAGE ON LANGUAGE sql FROM PUBLIC; GRANT USAGE ON LANGUAGE sql TO PUBLIC;
+     CREATE FUNCTION t_handler() RETURNS language_handler LANGUAGE c AS '$libdir/plpgsql', 'plpgsql_call_handler';
+     CREATE LANGUAGE t_lang HANDLER t_handler;
+     CREATE FUNCTION measured_ok(date) RETURNS boolean LANGUAGE t_lang AS 'unused';
      CREATE TABLE measured (at date NOT NULL, PRIMARY KEY (at)) PARTITION BY RANGE (at) USING heap;
      CREATE TABLE measured_2024 PARTITION OF measured FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
      CREATE TABLE measured_2025 PARTITION OF measured FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
      ALTER TABLE measured DETACH PARTITION measured_2024;
+     ALTER TABLE measured ADD CONSTRAINT measured_checked CHECK (measured_ok(at));
      CREATE TABLE reading (at date REFERENCES measured (at))`,
   );
   const quirky = await dumpToFile({ connection: connectionFor(server, 'quirks'), path: join(directory, 'quirks.sql.gz'), owner: true, allowUnsupported: true });
-  assert.ok(quirky.unsupportedObjects.some((object) => object.name === 'measured'), 'a partitioned table with an access method is not written yet');
+  assert.ok(quirky.unsupportedObjects.some((object) => object.name === 'measured'), 'the partitioned table whose CHECK calls a skipped function is skipped');
   const stored = loadFingerprint(quirky.fingerprint);
   assert.ok(stored.objects.has('table constraint measured_2024_pkey on public.measured_2024'));
   assert.ok(![...stored.objects.keys()].some((object) => object.includes('on public.reading')), 'the FK to the skipped table and its clones are left out');

@@ -1,5 +1,5 @@
 import { defineNewFeaturesTests } from './new-features.ts';
 
-// PostgreSQL 17: MAINTAIN, SET EXPRESSION, identity on partitioned tables, login
+// PostgreSQL 17: MAINTAIN, SET EXPRESSION, identity and access methods on partitioned tables, login
 // event triggers, named domain NOT NULL constraints, with 15-16's additions.
 defineNewFeaturesTests('17');

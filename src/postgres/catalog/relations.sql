@@ -23,8 +23,10 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
        -- A typed table's type (CREATE TABLE ... OF type).
        CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS "ofType",
        NULLIF(c.reloftype, 0)::int AS "ofTypeOid",
-       -- A table's or materialized view's access method when it is not heap.
-       (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = c.relam AND c.relkind IN ('r', 'm') AND am.amname <> 'heap') AS "accessMethod",
+       -- A table's or materialized view's access method when it is not heap; a partitioned table's (17+)
+       -- whenever one is set, heap too (its relam is 0 unless USING or SET ACCESS METHOD gave one).
+       (SELECT am.amname FROM pg_catalog.pg_am am
+         WHERE am.oid = c.relam AND ((c.relkind IN ('r', 'm') AND am.amname <> 'heap') OR c.relkind = 'p')) AS "accessMethod",
        -- A tablespace other than the database's default (0).
        (SELECT ts.spcname FROM pg_catalog.pg_tablespace ts WHERE ts.oid = c.reltablespace) AS tablespace,
        (SELECT s.srvname FROM pg_catalog.pg_foreign_table ft JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver

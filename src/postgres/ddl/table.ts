@@ -101,7 +101,12 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   if (relation.partitionKey !== null) sql += `\nPARTITION BY ${relation.partitionKey}`;
   if (isForeign) sql += `\nSERVER ${q.ident(relation.foreignServer ?? '')}${optionsClause(relation.foreignOptions, q, '\n')}`;
   sql += `${withOptions(relation.options, relation.toastOptions)};\n`;
-  sql = inTablespace(underAccessMethod(sql, relation.accessMethod, q), relation.tablespace, q);
+  // A partitioned table stores nothing: default_table_access_method does not reach it, so its access
+  // method (which its partitions created later take) is set after the CREATE, as pg_dump does (17+).
+  if (relation.relkind === 'p') {
+    if (relation.accessMethod !== null) sql += `ALTER TABLE ${name} SET ACCESS METHOD ${q.ident(relation.accessMethod)};\n`;
+    sql = inTablespace(sql, relation.tablespace, q);
+  } else sql = inTablespace(underAccessMethod(sql, relation.accessMethod, q), relation.tablespace, q);
   if (inheritAfterCreate) for (const parent of parents) sql += `ALTER ${kind} ONLY ${name} INHERIT ${parent};\n`;
 
   const alters: string[] = [];
