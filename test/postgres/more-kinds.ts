@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
 import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, restoreStages, restoreThreeWays, type RestoreStage } from './round-trip.ts';
 
 /** Large objects, foreign tables, typed tables, base types, transforms, tables of another access method, subscriptions, conversions, text search parsers and templates, inheritance children of a table with a generated column (test/fixtures/more-kinds.sql). */
 const fixture = new URL('../fixtures/more-kinds.sql', import.meta.url);
-
-/** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
-const stageNames = ['psql', 'restore-db --clean', 'restore-db --jobs 4'] as const;
-type Stage = (typeof stageNames)[number];
 
 interface Restored {
   error: string | null;
@@ -43,7 +39,7 @@ export function defineMoreKindsTests(version: string): void {
   let dump: DumpFileResult;
   let script: string;
   const source = { schemaDump: [] as string[], fullDump: [] as string[], largeObjects: [] as string[] };
-  const restored: Partial<Record<Stage, Restored>> = {};
+  let restored: Record<RestoreStage, Restored>;
   const directory = mkdtempSync(join(tmpdir(), `immich-backup-more-kinds-${version}-`));
 
   // The machine's pg_dump is 15: newer servers are described on the server instead (schema and rows).
@@ -66,30 +62,15 @@ export function defineMoreKindsTests(version: string): void {
     dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'kinds.sql.gz'), owner: true });
     script = gunzipSync(readFileSync(dump.path)).toString('utf8');
     Object.assign(source, await describe('source'));
-    await server.createDatabase('restored');
-    await server.createDatabase('restored_jobs');
-    const stages: Array<[Stage, string, () => Promise<unknown>]> = [
-      ['psql', 'restored', () => server.psql('restored', createReadStream(dump.path).pipe(createGunzip()))],
-      ['restore-db --clean', 'restored', () => restoreDatabase({ connection: connectionFor(server, 'restored'), input: dump.path, clean: true })],
-      ['restore-db --jobs 4', 'restored_jobs', () => restoreDatabase({ connection: connectionFor(server, 'restored_jobs'), input: dump.path, jobs: 4 })],
-    ];
-    for (const [stage, database, run] of stages) {
-      let error: string | null = null;
-      try {
-        await run();
-      } catch (caught) {
-        error = (caught as Error).message;
-      }
-      restored[stage] = { error, ...(await describe(database)), fingerprint: await fingerprintDifferences(server, database, dump) };
-    }
+    restored = await restoreThreeWays(server, dump, describe);
   });
   after(async () => {
     await server?.stop();
   });
 
   const eachRestore = (check: (result: Restored, stage: string) => void) => {
-    for (const stage of stageNames) {
-      const result = restored[stage]!;
+    for (const stage of restoreStages) {
+      const result = restored[stage];
       assert.equal(result.error, null, `${stage} restore`);
       check(result, stage);
     }

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createGunzip, gunzipSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
-import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { startPostgres, type PostgresServer } from '../support/postgres.ts';
-import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, fingerprintDifferences } from './round-trip.ts';
+import { assertSameLines, comparableSchemaDump, connectionFor, describeBoth, restoreStages, restoreThreeWays } from './round-trip.ts';
 
 /** What PostgreSQL 15 to 18 added (test/fixtures/new-features.sql), each part on the versions that have it. */
 const fixture = new URL('../fixtures/new-features.sql', import.meta.url);
-
-const stageNames = ['psql', 'restore-db --clean', 'restore-db --jobs 4'] as const;
-type Stage = (typeof stageNames)[number];
 
 interface Described {
   /** The server-side description of schema and rows (any version). */
@@ -36,7 +32,7 @@ export function defineNewFeaturesTests(version: string): () => string {
   let dump: DumpFileResult;
   let script = '';
   let source: Described;
-  const restored: Partial<Record<Stage, Described & { error: string | null; fingerprint: string[] }>> = {};
+  let restored: Awaited<ReturnType<typeof restoreThreeWays<Described>>>;
   const directory = mkdtempSync(join(tmpdir(), `immich-backup-new-features-${version}-`));
   const withPgDump = Number(version) <= 15;
 
@@ -54,22 +50,7 @@ export function defineNewFeaturesTests(version: string): () => string {
     dump = await dumpToFile({ connection: connectionFor(server, 'source'), path: join(directory, 'new-features.sql.gz'), owner: true });
     script = gunzipSync(readFileSync(dump.path)).toString('utf8');
     source = await describe('source');
-    await server.createDatabase('restored');
-    await server.createDatabase('restored_jobs');
-    const stages: Array<[Stage, string, () => Promise<unknown>]> = [
-      ['psql', 'restored', () => server.psql('restored', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction'])],
-      ['restore-db --clean', 'restored', () => restoreDatabase({ connection: connectionFor(server, 'restored'), input: dump.path, clean: true })],
-      ['restore-db --jobs 4', 'restored_jobs', () => restoreDatabase({ connection: connectionFor(server, 'restored_jobs'), input: dump.path, jobs: 4 })],
-    ];
-    for (const [stage, database, run] of stages) {
-      let error: string | null = null;
-      try {
-        await run();
-      } catch (caught) {
-        error = (caught as Error).message;
-      }
-      restored[stage] = { error, ...(await describe(database)), fingerprint: await fingerprintDifferences(server, database, dump) };
-    }
+    restored = await restoreThreeWays(server, dump, describe, ['--single-transaction']);
   });
   after(async () => {
     await server?.stop();
@@ -77,8 +58,8 @@ export function defineNewFeaturesTests(version: string): () => string {
 
   test(`PG ${version}: the new features restore identical three ways (schema, rows, fingerprint${withPgDump ? ', pg_dump --schema-only' : ''})`, () => {
     assert.deepEqual(dump.unsupportedObjects, []);
-    for (const stage of stageNames) {
-      const result = restored[stage]!;
+    for (const stage of restoreStages) {
+      const result = restored[stage];
       assert.equal(result.error, null, `${stage} restore`);
       assertSameLines(result.schema, source.schema, `schema after the ${stage} restore`);
       assertSameLines(result.data, source.data, `rows after the ${stage} restore`);

@@ -69,6 +69,41 @@ export async function fingerprintDifferences(server: PostgresServer, database: s
   }
 }
 
+/** Into an empty database with psql, over that with restore-db --clean (one transaction), into another with four connections. */
+export const restoreStages = ['psql', 'restore-db --clean', 'restore-db --jobs 4'] as const;
+export type RestoreStage = (typeof restoreStages)[number];
+
+/**
+ * Restores `dump` the three ways of restoreStages (databases `restored` and `restored_jobs`, made
+ * here) and, after each, describes the result with `describe` and the dump's fingerprint
+ * differences; a failing restore is recorded as its error, not thrown. `psqlArgs` go to psql.
+ */
+export async function restoreThreeWays<Described>(
+  server: PostgresServer,
+  dump: DumpFileResult,
+  describe: (database: string) => Promise<Described>,
+  psqlArgs: string[] = [],
+): Promise<Record<RestoreStage, Described & { error: string | null; fingerprint: string[] }>> {
+  await server.createDatabase('restored');
+  await server.createDatabase('restored_jobs');
+  const stages: Array<[RestoreStage, string, () => Promise<unknown>]> = [
+    ['psql', 'restored', () => server.psql('restored', createReadStream(dump.path).pipe(createGunzip()), psqlArgs)],
+    ['restore-db --clean', 'restored', () => restoreDatabase({ connection: connectionFor(server, 'restored'), input: dump.path, clean: true })],
+    ['restore-db --jobs 4', 'restored_jobs', () => restoreDatabase({ connection: connectionFor(server, 'restored_jobs'), input: dump.path, jobs: 4 })],
+  ];
+  const restored: Partial<Record<RestoreStage, Described & { error: string | null; fingerprint: string[] }>> = {};
+  for (const [stage, database, run] of stages) {
+    let error: string | null = null;
+    try {
+      await run();
+    } catch (caught) {
+      error = (caught as Error).message;
+    }
+    restored[stage] = { error, ...(await describe(database)), fingerprint: await fingerprintDifferences(server, database, dump) };
+  }
+  return restored as Record<RestoreStage, Described & { error: string | null; fingerprint: string[] }>;
+}
+
 export async function describeBoth(server: PostgresServer, database: string) {
   const client = await server.connect(database);
   try {
