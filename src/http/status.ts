@@ -108,7 +108,15 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     reason = `last run ${lastAttempt.runId} failed (exit ${lastAttempt.exitCode}) at step ${lastAttempt.failedStep}: ${lastAttempt.error}${skipped}`;
   } else if (lastGood === undefined || lastGoodFinished === undefined) {
     const started = inputs.serviceStartedAt;
-    if (started !== undefined && now.getTime() - started.getTime() < inputs.maxAgeMs) {
+    // A `.partial` folder no run is writing is a run that was killed (OOM, SIGKILL): it records no
+    // failure, and the container's restart began a new grace period, so a sidecar killed in every
+    // run read "no backup yet" for good. The grace is for a sidecar that has not tried yet.
+    const runningId = inputs.current?.runId ?? holder?.runId;
+    const interrupted = folders.filter((folder) => folder.partial && folder.runId !== runningId);
+    if (interrupted.length > 0) {
+      healthy = false;
+      reason = `no good backup in ${inputs.backupDir}: run ${interrupted[0]!.runId} was interrupted (killed?) before it finished; see the log of that run`;
+    } else if (started !== undefined && now.getTime() - started.getTime() < inputs.maxAgeMs) {
       healthy = true;
       reason = `no backup yet; waiting for the first run${inputs.nextRun ? ` at ${formatLocalTime(inputs.nextRun, inputs.timeZone)}` : ''}`;
     } else {

@@ -153,6 +153,18 @@ test('"ok" says "not offsite" when the last run made no offsite copy; a skipped 
   assert.match(await (await fetch(`${offsite}/metrics`)).text(), /^immich_backup_offsite 1$/m);
 });
 
+test('no good backup and a run killed before it finished (a .partial folder left): 503 even in the grace after a start, which the restart began', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const killed = makeRunFolder(backupDir, new Date(Date.now() - hour), 'partial');
+  const restarted = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date() });
+  const health = await fetch(`${restarted}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(await health.text(), new RegExp(`^unhealthy: no good backup in .*: run ${killed.slice(1, -'.partial'.length)} was interrupted \\(killed\\?\\) before it finished`));
+  // The run writing it now is no interrupted run.
+  const running = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date(), current: { ...successfulRun(), runId: killed.slice(1, -'.partial'.length), status: 'running' } });
+  assert.equal((await fetch(`${running}/healthz`)).status, 200);
+});
+
 test('other paths and methods are refused', async () => {
   const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
   const base = await serve({ backupDir, maxAgeMs: hour });
