@@ -53,6 +53,13 @@ async function sendOnce(notifier: Notifier, notification: Notification, timeoutM
   await response.body.dump({ limit: 1_000_000, signal });
   if (response.statusCode >= 200 && response.statusCode < 300) return;
   const message = `HTTP ${response.statusCode}`;
+  // Redirects are not followed (the request would go, with its token, wherever the answer says):
+  // an http:// URL a proxy sends to https:// is a setting to fix, and said so, not an outage to retry.
+  if (response.statusCode >= 300 && response.statusCode < 400) {
+    const location = response.headers.location;
+    const target = typeof location === 'string' && URL.canParse(location, outgoing.url) ? redactUrl(new URL(location, outgoing.url).toString(), { lastSegment: true }) : undefined;
+    throw new PermanentFailure(`${message}: the URL redirects${target === undefined ? '' : ` to ${target}`}; set the URL it redirects to (redirects are not followed)`);
+  }
   // A 4xx other than timeout/rate-limit means the request itself is wrong: retrying won't help.
   if (response.statusCode >= 400 && response.statusCode < 500 && response.statusCode !== 408 && response.statusCode !== 429) {
     throw new PermanentFailure(message);

@@ -263,3 +263,33 @@ test('a target that fails is logged without its short secrets: an ntfy topic, an
   assert.doesNotMatch(log, /immich-jd|Xk29dkw0Qa/);
   assert.match(log, /\/api\/push\/redacted/);
 });
+
+test('a target that redirects (http:// sent to https:// by a proxy) fails at once, saying where it redirects and what to set, without following it', async () => {
+  const { createServer } = await import('node:http');
+  let hits = 0;
+  const proxy = createServer((request, response) => {
+    hits += 1;
+    request.resume();
+    response.writeHead(301, { location: `https://ntfy.example.net${request.url}` }).end();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (proxy.address() as import('node:net').AddressInfo).port;
+    const capture = captureLog();
+    const [result] = await notifyAll('failure', kopiaFailedRun(), {
+      notifiers: notifiersWith({ NTFY_URL: `http://127.0.0.1:${port}/immich-jd`, NTFY_TOKEN: 'tk_secret' }),
+      onStart: false,
+      onSuccess: true,
+      timeoutMs: 2000,
+      retries: 3,
+      backoffMs: 10,
+      log: capture.log,
+    });
+    assert.equal(result?.ok, false);
+    assert.equal(hits, 1, 'not retried');
+    assert.equal(result?.error, 'HTTP 301: the URL redirects to https://ntfy.example.net/redacted; set the URL it redirects to (redirects are not followed)');
+    assert.doesNotMatch(capture.text(), /immich-jd|tk_secret/);
+  } finally {
+    proxy.close();
+  }
+});
