@@ -275,6 +275,8 @@ export interface RelationRow {
   partitionKey: string | null; partitionBound: string | null; parents: string[] | null;
   /** The same parents' OIDs, in the same (inhseqno) order. */
   parentOids: number[] | null;
+  /** A partition whose rows are loaded through the root of its tree (hash partitioning on an enum): the root's OID; else null. */
+  loadViaRoot: number | null;
   /** A typed table's composite type, as format_type writes it, and its OID; null for other relations. */
   ofType: string | null; ofTypeOid: number | null;
   /** A table's or materialized view's access method, when not heap; null otherwise. */

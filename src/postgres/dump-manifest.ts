@@ -22,6 +22,12 @@ export const tableSummarySchema = z.object({
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Bytes of COPY text in each piece, for a big table copied in page-range pieces on several connections. */
   pieceBytes: z.array(z.number().int().nonnegative()).optional(),
+  /**
+   * A partition whose rows the script loads through the root of its tree (hash partitioning on an
+   * enum): a restore puts them into other partitions, so verify compares the rows of all of that
+   * root's such partitions together, and sha256 is a digest of the rows as a set (table-hash.ts).
+   */
+  loadedViaRoot: z.object({ schema: z.string(), name: z.string() }).optional(),
 });
 
 export const objectRefSchema = z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string() });

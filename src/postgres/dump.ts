@@ -16,7 +16,7 @@ import { largeObjectData } from './large-object-data.ts';
 import { parallelTableData } from './parallel-data.ts';
 import { renderEntry, type DdlOptions, type Entry } from './ddl.ts';
 import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
-import { applyDumpSessionSettings, dumpGzip, tableData, type DumpProgress } from './table-data.ts';
+import { applyDumpSessionSettings, dumpGzip, emptyTableSummary, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 import { newestImmichMigration } from './immich-migrations.ts';
@@ -335,7 +335,7 @@ async function* sequentialData(parts: ScriptParts, tables: TableSummary[]): Asyn
   let bytesTotal = 0;
   const report = throttleProgress(progressIntervalMs, (progress: DumpProgress) => options.onProgress?.(progress));
   for (const [index, table] of catalog.dataTables.entries()) {
-    const summary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
+    const summary = emptyTableSummary(table);
     const progress = (tablesDone: number, rows: number, bytes: number): DumpProgress => ({ phase: 'data', table: `${table.schema}.${table.name}`, tablesDone, tablesTotal: catalog.dataTables.length, rows, bytes });
     yield* tableData(client, table, quoter, ddlOptions, summary, { guard, onChunk: () => report(progress(index, rowsTotal + summary.rows, bytesTotal + summary.bytes)) });
     rowsTotal += summary.rows;

@@ -55,7 +55,7 @@ export const inventoryQueries: KindQuery[] = [
   },
   {
     kinds: ['table', 'partitioned table', 'partition', 'foreign table partition',
-      'partition being detached', 'partition of a table hash-partitioned on an enum', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
+      'partition being detached', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
     sql: () => `
       SELECT CASE
                   WHEN c.relkind = 'p' THEN 'partitioned table'
@@ -64,32 +64,6 @@ export const inventoryQueries: KindQuery[] = [
                   -- An interrupted DETACH PARTITION CONCURRENTLY: the restore would attach it whole.
                   WHEN c.relispartition AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid AND i.inhdetachpending)
                        THEN 'partition being detached'
-                  -- An enum's hash depends on its OIDs, which a restore changes: rows copied into the
-                  -- partition they were in no longer belong there (pg_dump loads them through the root).
-                  -- So does the hash of anything holding an enum (an array, domain, composite, range or
-                  -- multirange of one, however nested), where pg_dump only looks for enum_ops and fails
-                  -- the restore; an expression key of a polymorphic hash class (its type is not in the
-                  -- catalog) may hold one too.
-                  WHEN c.relispartition AND EXISTS (
-                         WITH RECURSIVE key_types(type, of_expression) AS (
-                           SELECT CASE WHEN k.attnum = 0 THEN oc.opcintype ELSE a.atttypid END, k.attnum = 0
-                             FROM pg_catalog.pg_partition_ancestors(c.oid) AS ancestor(relid)
-                             JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = ancestor.relid AND pt.partstrat = 'h'
-                            CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(pt.partattrs::pg_catalog.int2[]), pg_catalog.unnest(pt.partclass::pg_catalog.oid[])) AS k(attnum, opclass)
-                             JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass
-                             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
-                           UNION
-                           SELECT inner_type.oid, false
-                             FROM key_types kt JOIN pg_catalog.pg_type t ON t.oid = kt.type
-                            CROSS JOIN LATERAL (SELECT t.typelem UNION ALL SELECT t.typbasetype
-                                                UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
-                                                UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid
-                                                UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
-                                                           WHERE f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped) AS inner_type(oid)
-                            WHERE inner_type.oid <> 0)
-                         SELECT 1 FROM key_types kt JOIN pg_catalog.pg_type t ON t.oid = kt.type
-                          WHERE t.typtype = 'e' OR (kt.of_expression AND t.typtype = 'p'))
-                       THEN 'partition of a table hash-partitioned on an enum'
                   WHEN c.relispartition THEN 'partition'
                   WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
                   -- A child's generated column it shares with a parent is written plain (it takes the parent's

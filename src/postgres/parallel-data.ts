@@ -11,7 +11,7 @@ import type { DdlOptions } from './ddl.ts';
 import type { DumpGuard } from './dump-guard.ts';
 import type { IdentifierQuoter } from './quote.ts';
 import type { Catalog, DataTable } from './schema.ts';
-import { applyDumpSessionSettings, dumpGzip, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
+import { applyDumpSessionSettings, dumpGzip, emptyTableSummary, tableData, type DumpProgress, type TablePiece } from './table-data.ts';
 import { combinePieceDigests } from './table-hash.ts';
 
 export interface ParallelDataOptions {
@@ -97,7 +97,7 @@ export async function* parallelTableData(parallel: ParallelDataOptions): AsyncGe
         await lockForCopy(client, table, parallel.quoter, guard);
         locked.add(table.oid);
       }
-      const summary: TableSummary = { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '' };
+      const summary = emptyTableSummary(table);
       let uncompressedBytes = 0;
       const counted = async function* () {
         for await (const part of tableData(client, table, parallel.quoter, parallel.ddlOptions, summary, { piece: task.piece, guard })) {
@@ -250,10 +250,11 @@ export function shapePieceBytes(totalBytes: number, jobs: number): number {
 
 /**
  * A SELECT needs at least one column; a table without any is tiny anyway. An extension's
- * configuration table (read through its condition) is copied whole: such tables are small.
+ * configuration table (read through its condition) is copied whole: such tables are small. So is
+ * a partition loaded through its root, whose rows are hashed as a set (RowSetHasher), not by piece.
  */
 function splittable(table: DataTable): boolean {
-  return table.columns.length > 0 && table.condition === undefined;
+  return table.columns.length > 0 && table.condition === undefined && table.loadViaRoot === undefined;
 }
 
 async function* readAndRemove(file: string): AsyncGenerator<Buffer> {
@@ -265,8 +266,7 @@ async function* readAndRemove(file: string): AsyncGenerator<Buffer> {
 /** A table's manifest entry from its pieces (see table-hash.ts for how a pieced table is fingerprinted). */
 function tableSummary(table: DataTable, pieces: PieceOutcome[]): TableSummary {
   return {
-    schema: table.schema,
-    name: table.name,
+    ...emptyTableSummary(table),
     rows: pieces.reduce((sum, piece) => sum + piece.rows, 0),
     bytes: pieces.reduce((sum, piece) => sum + piece.bytes, 0),
     sha256: combinePieceDigests(pieces.map((piece) => Buffer.from(piece.sha256, 'hex'))),

@@ -122,6 +122,12 @@ export interface DataTable {
    * which picks the rows users added; the others come back with CREATE EXTENSION. Absent: all rows.
    */
   condition?: string;
+  /**
+   * A partition under hash partitioning on an enum: the root of its tree, into which its rows are
+   * loaded (`COPY root (columns) FROM stdin`), as pg_dump does: a restore gives the enum new OIDs,
+   * so new hashes, and the root routes each row to the partition it now belongs to.
+   */
+  loadViaRoot?: { schema: string; name: string };
 }
 
 /** A sequence whose value is set after the data: every sequence the dump creates, and extensions' configuration sequences. */
@@ -293,12 +299,14 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
           if (notNull !== null) entries.push(notNull);
         }
         if (relation.relkind === 'r') {
+          const root = relation.loadViaRoot === null ? undefined : relationsByOid.get(relation.loadViaRoot);
           dataTables.push({
             oid: relation.oid,
             schema: relation.schema,
             name: relation.name,
             owner: relation.owner,
             columns: relationColumns.filter((c) => c.generated === '').map((c) => c.name),
+            ...(root === undefined ? {} : { loadViaRoot: { schema: root.schema, name: root.name } }),
           });
         }
       } else if (relation.relkind === 'v' || relation.relkind === 'm') {

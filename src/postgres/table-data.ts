@@ -5,9 +5,9 @@ import type { TableSummary } from './dump-manifest.ts';
 import { UserError } from '../errors.ts';
 import { renderEntry, type DdlOptions } from './ddl.ts';
 import type { DumpGuard } from './dump-guard.ts';
-import type { IdentifierQuoter } from './quote.ts';
+import { commentSafe, type IdentifierQuoter } from './quote.ts';
 import type { DataTable } from './schema.ts';
-import { TableHasher } from './table-hash.ts';
+import { RowSetHasher, TableHasher, type CopyTextHasher } from './table-hash.ts';
 
 /*
  * What the dump's leader (dump.ts) and its workers (parallel-data.ts) both need to copy a table
@@ -69,6 +69,11 @@ export interface TablePiece {
   toPage: number | null;
 }
 
+/** A table's manifest entry before any row is copied. */
+export function emptyTableSummary(table: DataTable): TableSummary {
+  return { schema: table.schema, name: table.name, rows: 0, bytes: 0, sha256: '', ...(table.loadViaRoot === undefined ? {} : { loadedViaRoot: table.loadViaRoot }) };
+}
+
 /**
  * One table's data entry: its header, `COPY ... FROM stdin;`, the rows as the server sent them, `\.`.
  * For a piece of a table, only the first piece writes the header and only the last one the `\.`.
@@ -89,7 +94,12 @@ export async function* tableData(
       { id: '', section: 'pre-data', priority: 0, type: 'TABLE DATA', schema: table.schema, name: table.name, owner: table.owner, sql: '', drop: null, dependsOn: new Set() },
       ddlOptions,
     ).replace('-- Name:', '-- Data for Name:').replace(/\n$/, '');
-    yield `COPY ${target} FROM stdin;\n`;
+    if (table.loadViaRoot === undefined) yield `COPY ${target} FROM stdin;\n`;
+    else {
+      // pg_dump's form: the partition's columns, loaded into its root, which routes each row.
+      const root = quoter.qualified(table.loadViaRoot.schema, table.loadViaRoot.name);
+      yield `-- load via partition root ${commentSafe(root)}\n\nCOPY ${root} ${columns === '' ? '' : `(${columns})`} FROM stdin;\n`;
+    }
   }
   let copySql = copyOutSql(qualified, columns, table.condition);
   if (piece !== undefined && piece.count > 1) {
@@ -100,7 +110,9 @@ export async function* tableData(
     ];
     copySql = `COPY (SELECT ${columns} FROM ONLY ${qualified} WHERE ${bounds.join(' AND ')}) TO STDOUT`;
   }
-  for await (const chunk of copyTableData(client, copySql, summary, new TableHasher(), guard === undefined ? undefined : () => guard.startWait(`table ${table.schema}.${table.name}`))) {
+  // A partition loaded through its root gets other rows on restore: only its tree's rows together compare (RowSetHasher).
+  const hasher = table.loadViaRoot === undefined ? new TableHasher() : new RowSetHasher();
+  for await (const chunk of copyTableData(client, copySql, summary, hasher, guard === undefined ? undefined : () => guard.startWait(`table ${table.schema}.${table.name}`))) {
     yield chunk;
     onChunk?.();
   }
@@ -128,7 +140,7 @@ export async function* copyTableData(
   client: pg.ClientBase,
   copySql: string,
   summary: TableSummary,
-  hash = new TableHasher(),
+  hash: CopyTextHasher = new TableHasher(),
   waiting?: () => () => void,
 ): AsyncGenerator<Buffer> {
   const stream = client.query(copyTo(copySql));

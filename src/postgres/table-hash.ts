@@ -14,8 +14,14 @@ export function combinePieceDigests(digests: Buffer[]): string {
   return combined.digest('hex');
 }
 
+/** What hashes a table's COPY text as it streams (copyTableData). */
+export interface CopyTextHasher {
+  update(chunk: Buffer): void;
+  digest(): string;
+}
+
 /** Hashes a stream of COPY text the way the dump did: cut into pieces of `pieceBytes` lengths, if any. */
-export class TableHasher {
+export class TableHasher implements CopyTextHasher {
   readonly #pieceBytes: number[];
   readonly #digests: Buffer[] = [];
   #piece: Hash = createHash('sha256');
@@ -57,5 +63,46 @@ export class TableHasher {
       this.#pieceIndex += 1;
       this.#pieceFilled = 0;
     }
+  }
+}
+
+const rowDigestModulus = 1n << 256n;
+
+/** The sum of row-set digests (hex), as one: the digest of all their rows together. */
+export function sumRowDigests(digests: string[]): string {
+  const sum = digests.reduce((total, digest) => (total + BigInt(`0x${digest}`)) % rowDigestModulus, 0n);
+  return sum.toString(16).padStart(64, '0');
+}
+
+/**
+ * A digest of a table's rows that does not depend on their order, nor on which of several tables
+ * holds them: the sum of each row's sha256, modulo 2^256. For the partitions whose rows are loaded
+ * through their root (hash partitioning on an enum): a restore puts rows into other partitions, in
+ * another order, and only the rows of all of them together can be compared.
+ */
+export class RowSetHasher implements CopyTextHasher {
+  #sum = 0n;
+  /** The start of a row whose end is in a later chunk. */
+  #partial: Buffer[] = [];
+
+  update(chunk: Buffer): void {
+    let start = 0;
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      const row = this.#partial.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.#partial, chunk.subarray(start, end)]);
+      this.#partial = [];
+      this.#add(row);
+      start = end + 1;
+    }
+    if (start < chunk.length) this.#partial.push(Buffer.from(chunk.subarray(start)));
+  }
+
+  digest(): string {
+    if (this.#partial.length > 0) this.#add(Buffer.concat(this.#partial));
+    this.#partial = [];
+    return this.#sum.toString(16).padStart(64, '0');
+  }
+
+  #add(row: Buffer): void {
+    this.#sum = (this.#sum + BigInt(`0x${createHash('sha256').update(row).digest('hex')}`)) % rowDigestModulus;
   }
 }

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { createReadStream, mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
+import { manifestFormatVersion, type Manifest } from '../../src/backup/manifest.ts';
+import { runFolderName } from '../../src/backup/run-folders.ts';
+import { runVerify } from '../../src/backup/verify.ts';
+import { dumpFileName, manifestFileName } from '../../src/postgres/dump-manifest.ts';
 import { dumpToFile, type DumpFileResult } from '../../src/postgres/dump.ts';
 import { restoreDatabase } from '../../src/postgres/restore.ts';
 import { applyDumpSessionSettings, copyTableData } from '../../src/postgres/table-data.ts';
@@ -102,6 +107,40 @@ export async function restoreThreeWays<Described>(
     restored[stage] = { error, ...(await describe(database)), fingerprint: await fingerprintDifferences(server, database, dump) };
   }
   return restored as Record<RestoreStage, Described & { error: string | null; fingerprint: string[] }>;
+}
+
+/**
+ * What `verify` finds wrong with the tables' data of `dump` of `database` (restored into a scratch
+ * database of the same server, checked against the manifest), with `dump` as the only run of a
+ * backup folder in `directory`. Catalog differences are left out: this machine's PostgreSQL 15 build
+ * gives every column a per-database `pg_attver` option (callers compare catalogs with
+ * fingerprintDifferences, which ignores it).
+ */
+export async function verifyProblems(server: PostgresServer, database: string, dump: DumpFileResult, directory: string): Promise<string[]> {
+  const backupDir = mkdtempSync(join(directory, 'backups-'));
+  const startedAt = new Date();
+  const folder = join(backupDir, runFolderName(startedAt));
+  mkdirSync(folder);
+  const bytes = readFileSync(dump.path);
+  writeFileSync(join(folder, dumpFileName), bytes);
+  const manifest: Manifest = {
+    formatVersion: manifestFormatVersion,
+    tool: 'immich-backup',
+    toolVersion: '0.1.0',
+    runId: runFolderName(startedAt),
+    status: 'complete',
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    database: { serverVersion: dump.serverVersion, name: database, file: dumpFileName, tables: dump.tables, unsupportedObjects: [], fingerprint: dump.fingerprint },
+    files: [{ path: dumpFileName, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }],
+    timings: {},
+    warnings: [],
+    error: null,
+  };
+  writeFileSync(join(folder, manifestFileName), JSON.stringify(manifest));
+  const result = await runVerify({ backupDir, database: connectionFor(server, database) });
+  assert.equal(result.tablesChecked, dump.tables.length, `every table is checked: ${result.problems.join('\n')}`);
+  return result.problems.filter((problem) => !problem.startsWith('catalog: '));
 }
 
 export async function describeBoth(server: PostgresServer, database: string) {

@@ -20,6 +20,34 @@ SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, c.relkind, c.r
           FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
          WHERE i.inhrelid = c.oid) AS parents,
        (SELECT pg_catalog.array_agg(i.inhparent::int ORDER BY i.inhseqno) FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) AS "parentOids",
+       -- A partition under hash partitioning on an enum: the hash depends on the enum's OIDs, which a
+       -- restore changes, so its rows would no longer fit the partition they were in (COPY into it
+       -- fails with "violates partition constraint"). As pg_dump (which forces --load-via-partition-root
+       -- for them), its rows are loaded through the root of its tree, which routes each one where its
+       -- new hash puts it. So is anything whose hash holds an enum (an array, domain, composite, range or
+       -- multirange of one, however nested), where pg_dump only looks for enum_ops and fails the
+       -- restore; an expression key of a polymorphic hash class (its type is not in the catalog) may
+       -- hold one too. The root's OID, else NULL.
+       CASE WHEN c.relispartition AND EXISTS (
+              WITH RECURSIVE key_types(type, of_expression) AS (
+                SELECT CASE WHEN k.attnum = 0 THEN oc.opcintype ELSE a.atttypid END, k.attnum = 0
+                  FROM pg_catalog.pg_partition_ancestors(c.oid) AS ancestor(relid)
+                  JOIN pg_catalog.pg_partitioned_table pt ON pt.partrelid = ancestor.relid AND pt.partstrat = 'h'
+                 CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(pt.partattrs::pg_catalog.int2[]), pg_catalog.unnest(pt.partclass::pg_catalog.oid[])) AS k(attnum, opclass)
+                  JOIN pg_catalog.pg_opclass oc ON oc.oid = k.opclass
+                  LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = k.attnum
+                UNION
+                SELECT inner_type.oid, false
+                  FROM key_types kt JOIN pg_catalog.pg_type t ON t.oid = kt.type
+                 CROSS JOIN LATERAL (SELECT t.typelem UNION ALL SELECT t.typbasetype
+                                     UNION ALL SELECT r.rngsubtype FROM pg_catalog.pg_range r WHERE r.rngtypid = t.oid
+                                     UNION ALL SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngmultitypid = t.oid
+                                     UNION ALL SELECT f.atttypid FROM pg_catalog.pg_attribute f
+                                                WHERE f.attrelid = t.typrelid AND f.attnum > 0 AND NOT f.attisdropped) AS inner_type(oid)
+                 WHERE inner_type.oid <> 0)
+              SELECT 1 FROM key_types kt JOIN pg_catalog.pg_type t ON t.oid = kt.type
+               WHERE t.typtype = 'e' OR (kt.of_expression AND t.typtype = 'p'))
+            THEN pg_catalog.pg_partition_root(c.oid)::int END AS "loadViaRoot",
        -- A typed table's type (CREATE TABLE ... OF type).
        CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END AS "ofType",
        NULLIF(c.reloftype, 0)::int AS "ofTypeOid",
