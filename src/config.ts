@@ -81,8 +81,12 @@ const port = z
     message: 'must be a port number: decimal digits, 1-65535',
   })
   .transform((value) => Number(value));
+/** A flag's raw value as the schema reads it: `True`, `YES` and `false ` are written in .env files too. */
+const flagWord = (value: string | undefined) => (value ?? '').trim().toLowerCase();
 const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .string()
+  .transform(flagWord)
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no']))
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 export const envSchemas = { port, booleanFlag };
 
@@ -342,7 +346,7 @@ export function kopiaTransportProblems(env: Env): string[] {
       'KOPIA_SERVER_CERT_FINGERPRINT: is set, but KOPIA_SERVER_URL is http:// (no TLS, no certificate to pin): use https:// or remove the fingerprint',
     );
   }
-  const allowed = ['true', '1', 'yes'].includes(env.KOPIA_ALLOW_INSECURE_HTTP ?? '');
+  const allowed = ['true', '1', 'yes'].includes(flagWord(env.KOPIA_ALLOW_INSECURE_HTTP));
   if (!allowed && !isStackInternalHost(url.hostname)) {
     problems.push(
       `KOPIA_SERVER_URL: http:// to ${url.hostname} would send the Kopia password unencrypted over the network: use https:// ` +
@@ -576,7 +580,7 @@ export interface SidecarConfig {
 function sidecarCrossProblems(env: Env): string[] {
   const set = (name: string) => env[name] !== undefined && env[name] !== '';
   const problems: string[] = [];
-  const kopiaEnabled = !['false', '0', 'no'].includes(env.KOPIA_ENABLED ?? '');
+  const kopiaEnabled = !['false', '0', 'no'].includes(flagWord(env.KOPIA_ENABLED));
   if (kopiaEnabled && !set('KOPIA_SERVER_PASSWORD') && !set('KOPIA_SERVER_PASSWORD_FILE')) {
     problems.push('KOPIA_SERVER_PASSWORD: is required (or KOPIA_SERVER_PASSWORD_FILE), or set KOPIA_ENABLED=false for local backups only');
   }

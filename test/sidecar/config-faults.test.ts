@@ -105,3 +105,13 @@ test('kopia connect --url with user:password in it is refused (exit 64) before a
   assert.doesNotMatch(cli.stderr + cli.stdout, /VaultSecret99/);
   assert.deepEqual(readdirSync(backupDir), []);
 });
+
+test('flags read as written in .env files: True, FALSE, Yes, " no " (a refused KOPIA_ENABLED=False asked for KOPIA_ENABLED=false)', () => {
+  const config = loadSidecarConfig({ DB_PASSWORD: 'x', KOPIA_ENABLED: 'False', BACKUP_ON_START: 'TRUE', NOTIFY_ON_SUCCESS: ' no ', NOTIFY_ON_START: 'Yes' });
+  assert.equal(config.kopia.enabled, false);
+  assert.equal(config.backupOnStart, true);
+  assert.equal(config.notify.onSuccess, false);
+  assert.equal(config.notify.onStart, true);
+  assert.equal(problems({ KOPIA_SERVER_URL: 'http://nas.example.com:51515', KOPIA_ALLOW_INSECURE_HTTP: 'True' }), '');
+  assert.match(problems({ BACKUP_ON_START: 'sometimes' }), /BACKUP_ON_START: Invalid option: expected one of .*"yes"/);
+});
