@@ -139,6 +139,17 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
     reason = `${reason}; not counted, dated ahead of the clock (was the clock set back?): ${named}`;
   }
 
+  // A restore test that failed says the backups may not restore, whatever their checksums say: it
+  // stays unhealthy until a restore test passes (`immich-backup verify`), as a new nightly backup
+  // proves nothing about restoring.
+  const verify = state.lastVerify;
+  if (verify !== undefined && !verify.ok) {
+    const first = verify.problems[0] ?? 'no problem recorded';
+    const more = verify.problems.length > 1 ? ` (and ${verify.problems.length - 1} more)` : '';
+    reason = `${healthy ? '' : `${reason}; `}the last restore test (${verify.runId ?? 'no backup'}, at ${localIso(new Date(verify.checkedAt), inputs.timeZone)}) failed: ${first}${more}; run \`immich-backup verify\` again once fixed`;
+    healthy = false;
+  }
+
   // A backup damaged on disk is never silent: it is not restorable, and the disk may be failing.
   const corrupt = folders.filter((folder) => folder.state === 'corrupt');
   if (corrupt.length > 0) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Server } from 'node:http';
-import { recordRun } from '../../src/backup/state.ts';
+import { recordRun, recordVerify } from '../../src/backup/state.ts';
 import { createHttpServer, listen } from '../../src/http/server.ts';
 import { collectStatus, type StatusInputs } from '../../src/http/status.ts';
 import { captureLog } from '../support/log-capture.ts';
@@ -163,6 +163,23 @@ test('no good backup and a run killed before it finished (a .partial folder left
   // The run writing it now is no interrupted run.
   const running = await serve({ backupDir, maxAgeMs: 26 * hour, serviceStartedAt: new Date(), current: { ...successfulRun(), runId: killed.slice(1, -'.partial'.length), status: 'running' } });
   assert.equal((await fetch(`${running}/healthz`)).status, 200);
+});
+
+test('a failed restore test makes the service unhealthy, however fresh the backups, until a restore test passes', async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const good = makeRunFolder(backupDir, new Date(Date.now() - 2 * hour), 'good');
+  await recordRun(backupDir, successfulRun());
+  const verify = { runId: good, checkedAt: new Date().toISOString(), durationMs: 1000, tablesChecked: 63, rowsChecked: 1000, files: null };
+  await recordVerify(backupDir, { ...verify, ok: false, problems: ['table public.asset: the restored copy has 9 rows (manifest: 10)', 'catalog: index x missing'] });
+  const base = await serve({ backupDir, maxAgeMs: 26 * hour });
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(
+    await health.text(),
+    new RegExp(`^unhealthy: the last restore test \\(${good}, at [^)]+\\) failed: table public\\.asset: the restored copy has 9 rows \\(manifest: 10\\) \\(and 1 more\\); run \`immich-backup verify\` again once fixed`),
+  );
+  await recordVerify(backupDir, { ...verify, ok: true, problems: [] });
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
 });
 
 test('other paths and methods are refused', async () => {
