@@ -321,6 +321,8 @@ export interface ConstraintRow {
   partitionedTable: boolean;
   /** A partition's PK / UNIQUE / EXCLUDE: the partitioned index its backing index is attached to. */
   parentIndex: number | null;
+  /** 18: false for a NOT ENFORCED CHECK or FOREIGN KEY (which is also never validated). */
+  enforced: boolean;
   /** The backing index (PK / UNIQUE / EXCLUDE): what pg_get_constraintdef leaves out of the constraint's text. */
   index: BackingIndex | null;
 }

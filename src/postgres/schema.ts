@@ -537,7 +537,11 @@ function inheritsWouldReorder(relation: RelationRow, columnsByRelation: Map<numb
   const allColumnsLocal = inheritedColumns.every(
     (c) => c.isLocal && (c.notNullConstraint === null || (c.notNullConstraint.local && c.notNullConstraint.validated)),
   );
-  const allChecksLocal = constraints.every((c) => c.relid !== relation.oid || c.type !== 'c' || c.inheritCount === 0 || (c.isLocal && c.validated));
+  // A child's own NOT ENFORCED copy (never validated) checks no rows: added after the data like a NOT
+  // VALID one, it merges with the parent's copy there whichever comes first, as in the source.
+  const allChecksLocal = constraints.every(
+    (c) => c.relid !== relation.oid || c.type !== 'c' || c.inheritCount === 0 || (c.isLocal && (c.validated || !c.enforced)),
+  );
   return allColumnsLocal && allChecksLocal;
 }
 

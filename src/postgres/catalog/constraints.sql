@@ -10,6 +10,8 @@ SELECT co.oid::int AS oid, co.conrelid::int AS relid, co.contypid::int AS typid,
        co.convalidated AS validated, co.conislocal AS "isLocal", co.coninhcount::int AS "inheritCount", co.conindid::int AS "indexId",
        pg_catalog.obj_description(co.oid, 'pg_constraint') AS comment, c.relkind = 'p' AS "partitionedTable",
        (SELECT pi.inhparent::int FROM pg_catalog.pg_inherits pi WHERE co.contype IN ('p', 'u', 'x') AND pi.inhrelid = co.conindid) AS "parentIndex",
+       -- 18: NOT ENFORCED (conenforced; always enforced before).
+       COALESCE((pg_catalog.to_jsonb(co) ->> 'conenforced')::boolean, true) AS enforced,
        CASE WHEN co.contype IN ('p', 'u', 'x') THEN (
          SELECT pg_catalog.row_to_json(backing) FROM (
            SELECT ic.relname AS name, pg_catalog.obj_description(ic.oid, 'pg_class') AS comment, ic.reloptions AS options,
