@@ -105,6 +105,7 @@ import {
   type UserMappingRow,
 } from './catalog.ts';
 import { Priority, shellTypeId, type DdlOptions, type Entry } from './ddl.ts';
+import { isMadeByParentKey } from './ddl/constraint.ts';
 import type { TableParts } from './ddl/table.ts';
 import { ddlWriters as ddl } from './ddl/writers.ts';
 import { IdentifierQuoter } from './quote.ts';
@@ -337,7 +338,8 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       entries.push(ddl.index.write(index, q));
       attachToParent(index.oid, index.parentIndex);
     }
-    for (const c of constraints) if (c.index !== null) attachToParent(c.indexId, c.parentIndex, c.oid);
+    // A partition's key WITHOUT OVERLAPS is made, attached, by its parent's (isMadeByParentKey).
+    for (const c of constraints) if (c.index !== null && !isMadeByParentKey(c)) attachToParent(c.indexId, c.parentIndex, c.oid);
     for (const statistic of statistics) entries.push(ddl.statistics.write(statistic, q, options));
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));
     for (const rule of rules) entries.push(ddl.rule.write(rule, q));

@@ -10,8 +10,14 @@ SELECT co.oid::int AS oid, co.conrelid::int AS relid, co.contypid::int AS typid,
        co.convalidated AS validated, co.conislocal AS "isLocal", co.coninhcount::int AS "inheritCount", co.conindid::int AS "indexId",
        pg_catalog.obj_description(co.oid, 'pg_constraint') AS comment, c.relkind = 'p' AS "partitionedTable",
        (SELECT pi.inhparent::int FROM pg_catalog.pg_inherits pi WHERE co.contype IN ('p', 'u', 'x') AND pi.inhrelid = co.conindid) AS "parentIndex",
+       -- 18: a PRIMARY KEY / UNIQUE ... WITHOUT OVERLAPS (conperiod, read from the row's jsonb so one
+       -- query serves every version), and the key of the parent partitioned table it belongs to.
+       co.contype IN ('p', 'u') AND COALESCE((pg_catalog.to_jsonb(co) ->> 'conperiod')::boolean, false) AS "withoutOverlaps",
        -- 18: NOT ENFORCED (conenforced; always enforced before).
        COALESCE((pg_catalog.to_jsonb(co) ->> 'conenforced')::boolean, true) AS enforced,
+       (SELECT pg_catalog.json_build_object('oid', p.oid::int, 'schema', pn.nspname, 'table', pc.relname, 'name', p.conname)
+          FROM pg_catalog.pg_constraint p JOIN pg_catalog.pg_class pc ON pc.oid = p.conrelid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+         WHERE co.contype IN ('p', 'u', 'x') AND p.oid = co.conparentid) AS "parentKey",
        CASE WHEN co.contype IN ('p', 'u', 'x') THEN (
          SELECT pg_catalog.row_to_json(backing) FROM (
            SELECT ic.relname AS name, pg_catalog.obj_description(ic.oid, 'pg_class') AS comment, ic.reloptions AS options,

@@ -1,6 +1,7 @@
 import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
 import type { IdentifierQuoter } from '../quote.ts';
 import { type Entry, Priority } from '../ddl.ts';
+import { quoteLiteral } from '../quote.ts';
 import { commentOn, withOptions } from './clauses.ts';
 import { inTablespace, indexProperties } from './index.ts';
 
@@ -38,14 +39,47 @@ function withIndexOptions(definition: string, indexOptions: string[] | null): st
   return `${definition.slice(0, at)}${options}${definition.slice(at)}`;
 }
 
+/**
+ * PostgreSQL 18 cannot attach a partition's key WITHOUT OVERLAPS to its parent's (ALTER INDEX ...
+ * ATTACH PARTITION: "index definitions do not match"; ATTACH PARTITION of a table that has one:
+ * "multiple primary keys"), so pg_dump's way, the parent's key with ONLY, each partition's own and
+ * their INDEX ATTACHes, fails to restore. A source can only have made them from the parent's, so
+ * the dump does the same: the partitioned table's key is added without ONLY, which makes every
+ * partition's (no INDEX ATTACH is written for them), and each partition's gets its source name back.
+ */
+export const isMadeByParentKey = (row: ConstraintRow) => row.withoutOverlaps && row.parentKey !== null;
+
+/**
+ * The name the server gave a partition's key WITHOUT OVERLAPS when its parent's made it (see
+ * isMadeByParentKey) is set back to the source's, found as the constraint on the partition whose
+ * parent is the parent table's key: the server picks it from the table's name, as it did in the
+ * source, but a renamed table or a name in use when either was made changes its pick.
+ */
+function renameMadeKey(row: ConstraintRow, q: IdentifierQuoter): string {
+  const parent = row.parentKey!;
+  const table = quoteLiteral(q.qualified(row.schema, row.table));
+  return `DO $immich_backup$\nDECLARE\n    made name;\nBEGIN\n` +
+    `    SELECT c.conname INTO STRICT made FROM pg_catalog.pg_constraint c\n` +
+    `     WHERE c.conrelid = ${table}::pg_catalog.regclass\n` +
+    `       AND c.conparentid = (SELECT p.oid FROM pg_catalog.pg_constraint p\n` +
+    `                             WHERE p.conrelid = ${quoteLiteral(q.qualified(parent.schema, parent.table))}::pg_catalog.regclass AND p.conname = ${quoteLiteral(parent.name)});\n` +
+    `    IF made <> ${quoteLiteral(row.name)} THEN\n` +
+    `        EXECUTE pg_catalog.format('ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I', ${table}, made, ${quoteLiteral(row.name)});\n` +
+    `    END IF;\nEND\n$immich_backup$;\n`;
+}
+
 export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry {
   const table = q.qualified(row.schema, row.table);
   // pg_get_constraintdef already prints an EXCLUDE constraint's storage parameters, but not a PRIMARY KEY's or UNIQUE's.
   const definition = row.type === 'x' ? row.definition : withIndexOptions(row.definition, row.index?.options ?? null);
   const isForeignKey = row.type === 'f';
-  // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there.
-  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' ? '' : 'ONLY ';
-  let sql = inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
+  // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there;
+  // nor on a partitioned table's key WITHOUT OVERLAPS, which must make its partitions' (isMadeByParentKey).
+  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' || (row.withoutOverlaps && row.partitionedTable) ? '' : 'ONLY ';
+  const madeByParent = isMadeByParentKey(row);
+  let sql = madeByParent
+    ? renameMadeKey(row, q)
+    : inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
   sql += commentOn(`CONSTRAINT ${q.ident(row.name)} ON ${table}`, row.comment);
   if (row.index !== null) sql += indexProperties(row.index, row.schema, row.index.name, table, q);
   return {
@@ -57,7 +91,7 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
     // A partition's key attached to its parent's cannot be dropped on its own ("cannot drop inherited
     // constraint"): dropping the parent's key, earlier in --clean, drops it.
     drop: row.parentIndex === null ? `ALTER TABLE IF EXISTS ${only}${table} DROP CONSTRAINT IF EXISTS ${q.ident(row.name)};` : null,
-    dependsOn: new Set(),
+    dependsOn: new Set(madeByParent ? [`pg_constraint:${row.parentKey!.oid}`] : []),
   };
 }
 
