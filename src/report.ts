@@ -118,6 +118,11 @@ export interface VerifyResult {
   problems: string[];
   /** Database-to-library cross-check; null when there was no Kopia or no asset table. */
   files: { checked: number; missing: number; examples: string[]; snapshotId: string; external?: ExternalFiles } | null;
+  /**
+   * Why the restore test stopped before it finished when it was stopped from outside (SIGTERM,
+   * Ctrl-C): such a result says nothing about the backup, and is neither recorded nor notified.
+   */
+  interrupted?: string;
 }
 
 /**

@@ -426,6 +426,16 @@ export async function verifyAndReport(
       log: context.log,
       signal,
     });
+    // Stopped from outside (the container stopped or recreated by an update, Ctrl-C), not by
+    // VERIFY_TIMEOUT: the test found nothing wrong with the backup. Recorded as failed it would keep
+    // /healthz 503 until a restore test passes (a month away by default), and notify a failure that
+    // is not one. Left unrecorded, a restore test that never gets to finish shows as an old lastVerify
+    // and a missing VERIFY_HEALTHCHECKS_URL ping.
+    if (!result.ok && context.signal?.aborted === true) {
+      const interrupted = errorMessage(context.signal.reason);
+      context.log.warn({ runId: result.runId, reason: interrupted }, 'restore test interrupted before it finished: not recorded, nothing is known about the backup');
+      return { ...result, interrupted };
+    }
     await recordVerify(config.backupDir, result, context.log);
     const report: RunReport = {
       ...newRunReport({ runId: `verify of ${result.runId ?? 'no backup'}`, trigger: context.trigger, startedAt }),

@@ -18,6 +18,12 @@ const command: Command = {
     const config = loadSidecarConfig(context.env);
     const { verifyAndReport } = await import('../backup/verify.ts');
     const result = await verifyAndReport(config, { log: context.log, signal: context.signal, trigger: 'manual' });
+    if (result.interrupted !== undefined) {
+      context.stdout.write(
+        `INTERRUPTED: restore test of ${result.runId ?? '(no backup)'} did not finish (${result.interrupted}): not recorded, it says nothing about the backup; run immich-backup verify again\n`,
+      );
+      return 1;
+    }
     const lines = [
       `${result.ok ? 'OK' : 'FAILED'}: restore test of ${result.runId ?? '(no backup)'}: ${result.tablesChecked} tables, ${result.rowsChecked} rows checked`,
     ];
