@@ -147,15 +147,18 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   let watched: WatchedDumpInput | undefined;
   let checkedAgainstManifest = false;
   let parallel: ParallelRestore | undefined;
+  // A stop (SIGTERM, Ctrl-C) cuts the connections: the cut is not the reason, the stop is.
+  const failure = (error: unknown): string =>
+    options.signal?.aborted === true ? errorMessage(options.signal.reason) : errorMessage(withServerNamed(error, describeServer(options.connection)));
   /** The error of the statement at `line`, or of the worker task that failed first. */
   const failedAt = (error: unknown, line: number, sql: string): UserError => {
     if (error instanceof ParallelTaskError) {
       if (error.failure.sql === '') error = error.failure.error;
       else return failedAt(error.failure.error, error.failure.line, error.failure.sql);
     }
-    if (error instanceof UserError) return error;
+    if (error instanceof UserError && options.signal?.aborted !== true) return error;
     const excerpt = redactSecrets(sql).trim().replace(/\s+/g, ' ').slice(0, 120);
-    const message = errorMessage(withServerNamed(error, describeServer(options.connection)));
+    const message = failure(error);
     const where = sql === '' ? '' : ` at line ${line} (${excerpt})`;
     return new UserError(`restore failed${where}: ${message}${partlyRestored()}`, { cause: error });
   };
@@ -330,7 +333,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       if (problem !== undefined) throw damagedInputError(problem, database, singleTransaction || !anythingRan, singleTransaction, statements, error);
     }
     if (error instanceof UserError) throw error;
-    throw new UserError(`restore failed: ${errorMessage(withServerNamed(error, describeServer(options.connection)))}${partlyRestored()}`, { cause: error });
+    throw new UserError(`restore failed: ${failure(error)}${partlyRestored()}`, { cause: error });
   } finally {
     await parallel?.close();
     await Promise.race([client.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);

@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Env } from '../../src/config.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { createBulkAssetTable, startPostgres, type PostgresServer } from '../support/postgres.ts';
+
+/**
+ * restore-db stopped part-way (Ctrl-C, docker stop) must say so: the person restoring reads the
+ * message to decide whether the database can be used, and "lost the connection to the database"
+ * sends them looking for a broken server instead of telling them they stopped it.
+ */
+let postgres: PostgresServer;
+let env: Env;
+const work = mkdtempSync(join(tmpdir(), 'immich-backup-restore-stop-'));
+const dump = join(work, 'immich.sql.gz');
+
+before(async () => {
+  postgres = await startPostgres('14');
+  await postgres.createDatabase('immich');
+  await createBulkAssetTable(postgres, 'immich', 300_000);
+  env = postgres.env('immich');
+  const dumped = await runCli(['dump', '--output', dump], env);
+  assert.equal(dumped.code, 0, dumped.stderr);
+});
+after(async () => {
+  await postgres?.stop();
+});
+
+async function stopWhileCopying(target: string, extra: string[]) {
+  await postgres.createDatabase(target);
+  const running = startCli(['restore-db', '--input', dump, '--database', target, ...extra], env);
+  const deadline = Date.now() + 60_000;
+  // Signal once the table's data is flowing.
+  for (;;) {
+    const copying = await postgres.query('postgres', `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'COPY %'`, [target]);
+    if (copying.length > 0) break;
+    assert.ok(Date.now() < deadline, 'the restore never started copying');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const signalled = Date.now();
+  running.child.kill('SIGTERM');
+  const result = await running.exited;
+  const seconds = (Date.now() - signalled) / 1000;
+  assert.ok(seconds < 5, `ended ${seconds} s after SIGTERM`);
+  return result;
+}
+
+test('SIGTERM during restore-db into an empty database: the message says it was interrupted and the database is partly restored', { timeout: 120_000 }, async () => {
+  const result = await stopWhileCopying('target_plain', ['--jobs', '1']);
+  assert.equal(result.signal, null, 'the process must end by itself');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /restore failed at line \d+ \(COPY public\.asset .*\): interrupted by SIGTERM \(\d+ statements had already run.*partly restored/);
+  assert.doesNotMatch(result.stderr, /lost the connection/);
+});
+
+test('SIGTERM during restore-db --clean (one transaction): interrupted, rolled back', { timeout: 120_000 }, async () => {
+  const result = await stopWhileCopying('target_clean', ['--clean']);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /interrupted by SIGTERM \(rolled back: the database is as it was\)/);
+  assert.doesNotMatch(result.stderr, /lost the connection/);
+});
+
+test('restore-db into a database that does not exist: refused naming it and how to create it', async () => {
+  const result = await runCli(['restore-db', '--input', dump, '--database', 'no_such_db'], env);
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /no_such_db/);
+});
