@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, chown, readdir, stat } from 'node:fs/promises';
+import { access, chown, lchown, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadKopiaRestoreConfig } from '../config.ts';
 import { KopiaClient, type Progress } from '../kopia/client.ts';
@@ -208,7 +208,9 @@ async function chownTree(path: string, uid: number, gid: number): Promise<void> 
   for (const entry of await readdir(path, { withFileTypes: true })) {
     const child = join(path, entry.name);
     if (entry.isDirectory()) await chownTree(child, uid, gid);
-    else await chown(child, uid, gid);
+    // The link itself: chown() would follow it to what it points at, outside the restore too (as
+    // root), and fail the restore on a link whose target is gone.
+    else await lchown(child, uid, gid);
   }
 }
 
