@@ -323,8 +323,8 @@ export interface ConstraintRow {
   parentIndex: number | null;
   /** 18: false for a NOT ENFORCED CHECK or FOREIGN KEY (which is also never validated). */
   enforced: boolean;
-  /** 18: a PRIMARY KEY / UNIQUE with WITHOUT OVERLAPS (see isMadeByParentKey). */
-  withoutOverlaps: boolean;
+  /** An EXCLUDE constraint, or (18) a PRIMARY KEY / UNIQUE ... WITHOUT OVERLAPS (see isMadeByParentKey). */
+  exclusionIndex: boolean;
   /** A partition's PK / UNIQUE / EXCLUDE: the parent table's key it belongs to. */
   parentKey: { oid: number; schema: string; table: string; name: string } | null;
   /** The backing index (PK / UNIQUE / EXCLUDE): what pg_get_constraintdef leaves out of the constraint's text. */

@@ -338,7 +338,7 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       entries.push(ddl.index.write(index, q));
       attachToParent(index.oid, index.parentIndex);
     }
-    // A partition's key WITHOUT OVERLAPS is made, attached, by its parent's (isMadeByParentKey).
+    // A partition's EXCLUDE or key WITHOUT OVERLAPS is made, attached, by its parent's (isMadeByParentKey).
     for (const c of constraints) if (c.index !== null && !isMadeByParentKey(c)) attachToParent(c.indexId, c.parentIndex, c.oid);
     for (const statistic of statistics) entries.push(ddl.statistics.write(statistic, q, options));
     for (const trigger of triggers) entries.push(ddl.trigger.write(trigger, q));

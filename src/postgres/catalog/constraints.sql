@@ -10,9 +10,9 @@ SELECT co.oid::int AS oid, co.conrelid::int AS relid, co.contypid::int AS typid,
        co.convalidated AS validated, co.conislocal AS "isLocal", co.coninhcount::int AS "inheritCount", co.conindid::int AS "indexId",
        pg_catalog.obj_description(co.oid, 'pg_constraint') AS comment, c.relkind = 'p' AS "partitionedTable",
        (SELECT pi.inhparent::int FROM pg_catalog.pg_inherits pi WHERE co.contype IN ('p', 'u', 'x') AND pi.inhrelid = co.conindid) AS "parentIndex",
-       -- 18: a PRIMARY KEY / UNIQUE ... WITHOUT OVERLAPS (conperiod, read from the row's jsonb so one
-       -- query serves every version), and the key of the parent partitioned table it belongs to.
-       co.contype IN ('p', 'u') AND COALESCE((pg_catalog.to_jsonb(co) ->> 'conperiod')::boolean, false) AS "withoutOverlaps",
+       -- An EXCLUDE constraint or (18) a PRIMARY KEY / UNIQUE ... WITHOUT OVERLAPS: its index compares
+       -- with exclusion operators; and the key of the parent partitioned table it belongs to.
+       co.conexclop IS NOT NULL AS "exclusionIndex",
        -- 18: NOT ENFORCED (conenforced; always enforced before).
        COALESCE((pg_catalog.to_jsonb(co) ->> 'conenforced')::boolean, true) AS enforced,
        (SELECT pg_catalog.json_build_object('oid', p.oid::int, 'schema', pn.nspname, 'table', pc.relname, 'name', p.conname)

@@ -40,17 +40,19 @@ function withIndexOptions(definition: string, indexOptions: string[] | null): st
 }
 
 /**
- * PostgreSQL 18 cannot attach a partition's key WITHOUT OVERLAPS to its parent's (ALTER INDEX ...
- * ATTACH PARTITION: "index definitions do not match"; ATTACH PARTITION of a table that has one:
- * "multiple primary keys"), so pg_dump's way, the parent's key with ONLY, each partition's own and
- * their INDEX ATTACHes, fails to restore. A source can only have made them from the parent's, so
- * the dump does the same: the partitioned table's key is added without ONLY, which makes every
- * partition's (no INDEX ATTACH is written for them), and each partition's gets its source name back.
+ * PostgreSQL (17 and 18, which allow them on partitioned tables) cannot attach a partition's
+ * EXCLUDE constraint or key WITHOUT OVERLAPS to its parent's (ALTER INDEX ... ATTACH PARTITION:
+ * "index definitions do not match"; ATTACH PARTITION of a table that has one: "multiple primary
+ * keys"): their indexes use exclusion operators, which the match does not accept. So pg_dump's way,
+ * the parent's with ONLY, each partition's and their INDEX ATTACHes, fails to restore. A source can
+ * only have made them from the parent's, so the dump does the same: the partitioned table's is added
+ * without ONLY, which makes every partition's (no INDEX ATTACH is written for them), and each
+ * partition's gets its source name back.
  */
-export const isMadeByParentKey = (row: ConstraintRow) => row.withoutOverlaps && row.parentKey !== null;
+export const isMadeByParentKey = (row: ConstraintRow) => row.exclusionIndex && row.parentKey !== null;
 
 /**
- * The name the server gave a partition's key WITHOUT OVERLAPS when its parent's made it (see
+ * The name the server gave a partition's EXCLUDE or key WITHOUT OVERLAPS when its parent's made it (see
  * isMadeByParentKey) is set back to the source's, found as the constraint on the partition whose
  * parent is the parent table's key: the server picks it from the table's name, as it did in the
  * source, but a renamed table or a name in use when either was made changes its pick.
@@ -74,8 +76,8 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
   const definition = row.type === 'x' ? row.definition : withIndexOptions(row.definition, row.index?.options ?? null);
   const isForeignKey = row.type === 'f';
   // NOT VALID checks must reach inheritance children, and FKs on partitioned tables must recurse: no ONLY there;
-  // nor on a partitioned table's key WITHOUT OVERLAPS, which must make its partitions' (isMadeByParentKey).
-  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' || (row.withoutOverlaps && row.partitionedTable) ? '' : 'ONLY ';
+  // nor on a partitioned table's EXCLUDE or key WITHOUT OVERLAPS, which must make its partitions' (isMadeByParentKey).
+  const only = (isForeignKey && row.partitionedTable) || row.type === 'c' || (row.exclusionIndex && row.partitionedTable) ? '' : 'ONLY ';
   const madeByParent = isMadeByParentKey(row);
   let sql = madeByParent
     ? renameMadeKey(row, q)
