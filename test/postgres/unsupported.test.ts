@@ -15,6 +15,7 @@ let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'inheritance child with generated columns public.tripled',
+  'routine whose SQL body uses an unnamed parameter public.keeper_labels(integer)',
 ];
 
 before(async () => {
@@ -75,6 +76,11 @@ test('with --allow-unsupported the dump succeeds, lists what it skipped, and the
   const skipped = result.unsupportedObjects.map(describeObject);
   for (const name of expectedUnsupported) assert.ok(skipped.includes(name), `${name} listed`);
   assert.ok(!skipped.includes('table public.keeper'));
+  assert.ok(!skipped.some((name) => name.includes('keeper_second')), 'a function not using its unnamed parameter is written');
+  assert.ok(
+    skipped.includes('view public.keeper_first_label (depends on routine whose SQL body uses an unnamed parameter public.keeper_labels(integer))'),
+    `the view on the skipped function is listed: ${skipped.join(', ')}`,
+  );
   assert.ok(
     skipped.includes('row level security public.tripled on tripled (depends on inheritance child with generated columns public.tripled)'),
     `the skipped table's row level security is listed: ${skipped.join(', ')}`,
