@@ -3,7 +3,7 @@ import { access, chown, lchown, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { loadKopiaRestoreConfig } from '../config.ts';
 import { KopiaClient, type Progress } from '../kopia/client.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError, errorMessage } from '../errors.ts';
 import { formatBytes } from '../format.ts';
 import { immichFolders } from '../immich/folders.ts';
 import { throttleProgress } from '../progress.ts';
@@ -83,17 +83,21 @@ const command: Command = {
       }
       log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target, source }, 'restore started');
       const logProgress = throttleProgress(10_000, (progress: Progress) => log.info(progress, 'library restore progress'), { immediateFirst: true });
-      const result = source === 'backups' ? await client.downloadTree(
+      const result = await (source === 'backups' ? client.downloadTree(
         subPath === '' ? snapshot.rootID : (await resolveFolder(client, snapshot.rootID, subPath)),
         target,
         { overwrite: force, signal },
-      ) : await client.restore({
+      ) : client.restore({
         snapshotId: snapshot.id,
         subPath,
         targetPath: target,
         overwrite: force,
         signal,
         onProgress: logProgress,
+      })).catch((error: unknown) => {
+        // What is left in the target is what matters to whoever stopped it, not "aborted".
+        if (signal?.aborted !== true) throw error;
+        throw new UserError(`${errorMessage(signal.reason)}: the restore into ${target} was cancelled; what it had written so far is there, INCOMPLETE (restore again with --force to complete it)`, { cause: error });
       });
       if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
       if (source === 'backups') {

@@ -148,6 +148,11 @@ export class KopiaClient {
     return undefined;
   }
 
+  /** Cancels the server's task of work we were stopped during: a request made while stopping, never retried, never failing. */
+  async #cancelStoppedTask(taskId: string): Promise<void> {
+    await this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/cancel`, emptySchema, { body: {}, retry: false, cleanup: true }).catch(() => undefined);
+  }
+
   /** Cancels a task (no-op when it is not running). */
   async cancelTask(taskId: string): Promise<void> {
     await this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(taskId)}/cancel`, emptySchema, { body: {} });
@@ -290,9 +295,7 @@ export class KopiaClient {
     }, `the snapshot of ${source.path}`).catch(async (error: unknown) => {
       // Stopped (SIGTERM, the snapshot timeout): the server would go on uploading for a run that
       // is over, and the next run's snapshot of the same source would queue behind it.
-      if (options.signal?.aborted || this.#transport.stopping) {
-        await this.#transport.call('POST', `/api/v1/tasks/${encodeURIComponent(task.id)}/cancel`, emptySchema, { body: {}, retry: false, cleanup: true }).catch(() => undefined);
-      }
+      if (options.signal?.aborted || this.#transport.stopping) await this.#cancelStoppedTask(task.id);
       throw error;
     });
     if (finished.status !== 'SUCCESS') {
@@ -509,7 +512,12 @@ export class KopiaClient {
       options.signal,
       (running) => options.onProgress?.({ files: counter(running, 'Restored Files'), bytes: counter(running, 'Restored Bytes') }),
       `the restore into ${options.targetPath}`,
-    );
+    ).catch(async (error: unknown) => {
+      // Stopped (Ctrl-C, docker stop): the server would go on writing into the target for a restore
+      // nobody waits for any more, alongside the one the user starts next.
+      if (options.signal?.aborted || this.#transport.stopping) await this.#cancelStoppedTask(task.id);
+      throw error;
+    });
     if (finished.status !== 'SUCCESS') {
       throw new KopiaError(`the restore into ${options.targetPath} ${finished.status.toLowerCase()}: ${finished.errorMessage ?? 'no reason given'}`);
     }

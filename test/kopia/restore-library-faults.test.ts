@@ -1,15 +1,18 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KopiaClient } from '../../src/kopia/client.ts';
-import { runCli } from '../support/cli.ts';
+import { tasksResponseSchema, type Task } from '../../src/kopia/schemas.ts';
+import { KopiaTransport } from '../../src/kopia/transport.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
 
 /**
  * restore-library on the days it is needed: a library holding symbolic links (a user's own link,
- * or one whose target is gone) restored with --chown.
+ * or one whose target is gone) restored with --chown; a restore stopped with Ctrl-C or docker stop.
  */
 let server: KopiaServer;
 let client: KopiaClient;
@@ -27,6 +30,10 @@ before(async () => {
   writeFileSync(outside, 'not the library\n');
   symlinkSync(outside, join(folder, 'link-out'));
   symlinkSync(join(work, 'gone'), join(folder, 'dangling'));
+  // Enough data that a restore of it is still running when it is stopped.
+  const big = join(library, 'upload', 'admin');
+  mkdirSync(big, { recursive: true });
+  for (let index = 0; index < 48; index += 1) writeFileSync(join(big, `VID_${index}.mp4`), randomBytes(8 * 1024 * 1024));
   await client.ensureSource(library);
   await client.snapshot(library);
 });
@@ -47,4 +54,32 @@ test('restore-library --chown gives the links themselves to the owner: never wha
   assert.equal(readlinkSync(join(folder, 'link-out')), outside);
   const untouched = statSync(outside);
   assert.deepEqual([untouched.uid, untouched.gid], [0, 0], 'the file a restored link points at keeps its owner');
+});
+
+test('SIGTERM during restore-library: the Kopia server\'s restore is cancelled, and the message says the target is incomplete', { timeout: 120_000 }, async () => {
+  const target = join(work, 'restored-stopped');
+  const transport = new KopiaTransport(server.connection(), { pollIntervalMs: 50 });
+  const restores = async (): Promise<Task[]> =>
+    ((await transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).filter((task) => task.kind === 'Restore' && task.description.includes(target));
+  try {
+    const running = startCli(['restore-library', '--target', target], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+    const deadline = Date.now() + 60_000;
+    while (!(await restores()).some((task) => task.status === 'RUNNING')) {
+      assert.ok(Date.now() < deadline, 'the restore never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    running.child.kill('SIGTERM');
+    const result = await running.exited;
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`interrupted by SIGTERM: the restore into ${target} was cancelled; what it had written so far is there, INCOMPLETE`));
+    let task = (await restores())[0]!;
+    while (task.status === 'RUNNING' || task.status === 'CANCELING') {
+      assert.ok(Date.now() < deadline, 'the restore task never ended');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      task = (await restores())[0]!;
+    }
+    assert.equal(task.status, 'CANCELED', 'the server must not go on restoring after the command was stopped');
+  } finally {
+    await transport.close();
+  }
 });
