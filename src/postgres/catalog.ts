@@ -380,7 +380,7 @@ export const policiesQuery = catalogQuery('policies');
 export interface PublicationRow {
   oid: number; name: string; allTables: boolean; insert: boolean; update: boolean; delete: boolean; truncate: boolean;
   viaRoot: boolean;
-  /** pubgencols_type (18+): 's' publishes stored generated columns; null before 18. */
+  /** pubgencols (18+): 's' publishes stored generated columns; null before 18. */
   generatedColumns: string | null; owner: string; comment: string | null;
 }
 export const publicationsQuery = catalogQuery('publications');
