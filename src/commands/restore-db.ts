@@ -1,5 +1,6 @@
 import { dumpSettingSchemas, loadDatabaseConfig } from '../config.ts';
 import { ExitCode, UserError } from '../errors.ts';
+import { maintenanceModeInDatabase } from '../immich/maintenance-db.ts';
 import { immichRestoreNotes } from '../immich/restore-check.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
 import { booleanOption, parsedOption, stringOption, type Command } from './command.ts';
@@ -69,6 +70,14 @@ const command: Command = {
         result.checkedAgainstManifest ? ' (checksum verified against manifest.json)' : ''
       }\n`,
     );
+    // A dump taken in maintenance mode (Immich's restore-point-* files are) brings the mode back with
+    // it: Immich then starts as its maintenance worker only, which looks like a failed restore.
+    if ((await maintenanceModeInDatabase(connection, { signal }).catch(() => undefined)) === true) {
+      stdout.write(
+        "warning: the restored database has Immich's maintenance mode on (the dump was taken in it): Immich will start in maintenance mode; " +
+          'end it with docker compose exec immich-server immich-admin disable-maintenance-mode once Immich runs\n',
+      );
+    }
     return ExitCode.ok;
   },
 };

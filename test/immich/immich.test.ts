@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
@@ -221,6 +221,22 @@ test('restore-db prints the backup\'s Immich and warns when the target\'s Immich
   assert.equal(fromCopy.code, 0, fromCopy.stderr);
   assert.match(fromCopy.stdout, /backup: made with Immich v2\.5\.6 \(from its file name\)/);
   assert.match(fromCopy.stdout, /note: run Immich v2\.5\.6 or newer on the restored database/);
+});
+
+test("restore-db of a dump taken in maintenance mode (Immich's restore-point-* files) warns that Immich will start in maintenance mode", async () => {
+  await postgres.query('source', `INSERT INTO system_metadata VALUES ('maintenance-mode', '{"isMaintenanceMode": true, "secret": "s", "action": {"action": "restore_database"}}')`);
+  let script: string;
+  try {
+    script = await postgres.pgDump('source', ['--clean', '--if-exists']);
+  } finally {
+    await postgres.query('source', `DELETE FROM system_metadata WHERE key = 'maintenance-mode'`);
+  }
+  const restorePoint = join(work, 'restore-point-immich-db-backup-20261126T020000-v2.5.6-pg14.sql.gz');
+  writeFileSync(restorePoint, gzipSync(script));
+  await postgres.createDatabase('from_restore_point');
+  const result = await runCli(['restore-db', '--input', restorePoint], postgres.env('from_restore_point'));
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /warning: the restored database has Immich's maintenance mode on .*immich-admin disable-maintenance-mode/);
 });
 
 test('Immich in maintenance mode: the run waits a bounded time, then is skipped with a warning notification', async () => {
