@@ -85,8 +85,11 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
     }
   };
   const tools = await postgresClientTools(container, version);
+  const hostDump = hostPgDump === undefined ? undefined : { path: hostPgDump, major: await pgDumpMajor(hostPgDump) };
   const runClient = (program: 'psql' | 'pg_dump', args: string[], input?: string | Buffer | NodeJS.ReadableStream, login = { user, password }) =>
-    tools.run([program, ...args], input, login, program === 'pg_dump' ? { outputFolders: outputFoldersOf(args) } : {});
+    program === 'pg_dump' && hostDump !== undefined
+      ? runCommand(hostDump.path, args, input, { env: { ...process.env, PGHOST: host, PGPORT: String(port), PGUSER: login.user, PGPASSWORD: login.password } })
+      : tools.run([program, ...args], input, login, program === 'pg_dump' ? { outputFolders: outputFoldersOf(args) } : {});
   const runClientScript = (hostFolder: string, script: string, args: string[], login = { user, password }) =>
     tools.run(['bash', `/scripts/${script}`, ...args], undefined, login, { scripts: hostFolder });
 
@@ -120,7 +123,8 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
       return output;
     },
     pgDump: async (database, extraArgs = []) => {
-      if (tools.major < Number(version)) throw new Error(`pg_dump ${tools.major} (${tools.where}) cannot dump a PostgreSQL ${version} server`);
+      const dumper = hostDump === undefined ? tools : { major: hostDump.major, where: hostDump.path };
+      if (dumper.major < Number(version)) throw new Error(`pg_dump ${dumper.major} (${dumper.where}) cannot dump a PostgreSQL ${version} server`);
       const output = await runClient('pg_dump', ['-d', database, ...extraArgs]);
       if (output.code !== 0) throw new Error(`pg_dump exited ${output.code}: ${output.stderr.trim()}`);
       return output.stdout;
@@ -129,6 +133,21 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
       await container.stop();
     },
   };
+}
+
+/**
+ * A pg_dump binary on this machine to run instead of the one in Docker (TEST_PG_DUMP=/path/to/pg_dump),
+ * for one-off runs on servers newer than the client image's pg_dump: the postgres:16..18 images may
+ * carry the server only, and pg_dump refuses a server newer than itself. Not set in CI.
+ */
+const hostPgDump = process.env.TEST_PG_DUMP;
+
+/** The major version of a pg_dump binary (`pg_dump (PostgreSQL) 18.6` gives 18). */
+async function pgDumpMajor(path: string): Promise<number> {
+  const output = await runCommand(path, ['--version']);
+  const major = /\(PostgreSQL\) (\d+)/.exec(output.stdout)?.[1];
+  if (output.code !== 0 || major === undefined) throw new Error(`TEST_PG_DUMP=${path} is not a working pg_dump: ${output.stderr.trim()}`);
+  return Number(major);
 }
 
 /** The postgres image whose psql/pg_dump stand in when a server image lacks them. */
