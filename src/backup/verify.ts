@@ -12,6 +12,7 @@ import { applyDumpSessionSettings, copyOutSql, copyTableData } from '../postgres
 import { RowSetHasher, TableHasher, sumRowDigests, type CopyTextHasher } from '../postgres/table-hash.ts';
 import { describeObject, inventoryObjects } from '../postgres/inventory.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
+import { newestImmichMigration } from '../postgres/immich-migrations.ts';
 import { captureFingerprint, compareFingerprints, describeDifference, loadFingerprint, type StoredFingerprint } from '../postgres/fingerprint.ts';
 import { formatDuration } from '../format.ts';
 import { newRunReport, type ExternalFiles, type RunReport, type RunTrigger, type VerifyResult } from '../report.ts';
@@ -126,7 +127,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
         }
       }
       problems.push(...(await compareCatalog(client, database.fingerprint, options.log)));
-      problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)), options.signal)));
+      problems.push(...(await compareSchemas(options.database, client, database.unsupportedObjects.map((o) => describeObject(o)), options.signal, options.log)));
       if (options.kopia !== undefined) files = await crossCheckLibrary(client, options.kopia, options.mediaLocations ?? defaultMediaLocations);
       if (files !== null && files.missing > 0) {
         problems.push(`${files.missing} of ${files.checked} files the database references are not in library snapshot ${files.snapshotId}, e.g. ${files.examples.join(', ')}`);
@@ -254,10 +255,28 @@ async function compareCatalog(restored: pg.ClientBase, stored: StoredFingerprint
   return lines;
 }
 
-/** Objects of the live database missing from the restored one (beyond those the dump said it skipped). */
-async function compareSchemas(live: DatabaseConfig['connection'], restored: pg.ClientBase, skipped: string[], signal?: AbortSignal): Promise<string[]> {
+/**
+ * Objects of the live database missing from the restored one (beyond those the dump said it skipped).
+ * Not when Immich's migrations ran since the backup (an update between the backup and the restore
+ * test): the live database then has the new release's objects, which no earlier backup can hold.
+ */
+async function compareSchemas(
+  live: DatabaseConfig['connection'],
+  restored: pg.ClientBase,
+  skipped: string[],
+  signal: AbortSignal | undefined,
+  log: Logger | undefined,
+): Promise<string[]> {
   const liveClient = await openClient(live, { applicationName: 'immich-backup verify', ...(signal === undefined ? {} : { signal }) });
   try {
+    const [liveMigration, restoredMigration] = [await newestImmichMigration(liveClient), await newestImmichMigration(restored)];
+    if (liveMigration !== null && restoredMigration !== null && liveMigration !== restoredMigration) {
+      log?.warn(
+        { backup: restoredMigration, live: liveMigration },
+        `verify: Immich's database was migrated since the backup (${restoredMigration} -> ${liveMigration}): the live schema is not compared with the restored one`,
+      );
+      return [];
+    }
     await liveClient.query(`SELECT pg_catalog.set_config('search_path', '', false)`);
     const expected = (await inventoryObjects(liveClient)).map((o) => describeObject({ ...o, reason: undefined }));
     const actual = new Set((await inventoryObjects(restored)).map((o) => describeObject({ ...o, reason: undefined })));
