@@ -22,6 +22,8 @@ const command: Command = {
     "when the target database's Immich (its kysely_migrations) is older: Immich cannot migrate a database down.",
     'Stop Immich (docker compose stop immich-server immich-machine-learning) before restoring over it: --clean refuses',
     'a database that other sessions are still connected to, naming them.',
+    '--no-owner skips the dump\'s ALTER ... OWNER TO statements (pg_dump keeps owners, Immich\'s own dumps have them): the',
+    'objects then belong to the restoring user, for a dump whose owner role this server does not have.',
   ].join('\n'),
   options: {
     input: { type: 'string', short: 'i' },
@@ -30,6 +32,7 @@ const command: Command = {
     'single-transaction': { type: 'boolean' },
     'no-single-transaction': { type: 'boolean' },
     jobs: { type: 'string', short: 'j' },
+    'no-owner': { type: 'boolean' },
   },
   async run({ values }, { env, log, stdout, signal }) {
     const input = stringOption(values, 'input');
@@ -61,6 +64,7 @@ const command: Command = {
       ...(booleanOption(values, 'single-transaction') ? { singleTransaction: true } : {}),
       ...(booleanOption(values, 'no-single-transaction') ? { singleTransaction: false } : {}),
       ...(jobs === undefined ? {} : { jobs }),
+      noOwner: booleanOption(values, 'no-owner'),
       signal,
       log,
     });
@@ -70,6 +74,10 @@ const command: Command = {
         result.checkedAgainstManifest ? ' (checksum verified against manifest.json)' : ''
       }\n`,
     );
+    if (result.ownersSkipped !== undefined && result.ownersSkipped.statements > 0) {
+      const { statements, roles, restoringUser } = result.ownersSkipped;
+      stdout.write(`--no-owner: ${statements} ownership statement(s) skipped (role(s) ${roles.join(', ')}): the objects belong to ${restoringUser}\n`);
+    }
     // A dump taken in maintenance mode (Immich's restore-point-* files are) brings the mode back with
     // it: Immich then starts as its maintenance worker only, which looks like a failed restore.
     if ((await maintenanceModeInDatabase(connection, { signal }).catch(() => undefined)) === true) {

@@ -35,6 +35,12 @@ export interface RestoreOptions {
    * `pg_restore -j`. Only without a single transaction; default: defaultRestoreJobs().
    */
   jobs?: number;
+  /**
+   * Skip the script's `ALTER ... OWNER TO role` statements (pg_restore --no-owner): the objects stay
+   * the restoring user's. For a pg_dump made with owners (Immich's own dumps) restored where that
+   * role does not exist (a new stack with another DB_USERNAME).
+   */
+  noOwner?: boolean;
   /** With jobs > 1, COPY data is loaded in pieces of about this size (default 8 MiB); small in tests. */
   pieceBytes?: number;
   signal?: AbortSignal;
@@ -57,6 +63,8 @@ export interface RestoreResult {
   durationMs: number;
   /** With jobs > 1: COPY pieces and index/constraint statements run on workers, and the most at once. */
   parallel?: { pieces: number; ddl: number; mostAtOnce: number };
+  /** With noOwner: the ownership statements skipped, the roles they named, and who owns the objects instead. */
+  ownersSkipped?: { statements: number; roles: string[]; restoringUser: string };
 }
 
 const progressIntervalMs = 5000;
@@ -139,7 +147,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
-  const database = (await client.query<{ db: string }>('SELECT pg_catalog.current_database() AS db')).rows[0]!.db;
+  const { db: database, user: restoringUser } = (
+    await client.query<{ db: string; user: string }>('SELECT pg_catalog.current_database() AS db, CURRENT_USER AS user')
+  ).rows[0]!;
+  const ownersSkipped = { statements: 0, roles: new Set<string>() };
   let inTransaction = false;
   let dropped: string[] = [];
   let statements = 0;
@@ -160,7 +171,12 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     const excerpt = redactSecrets(sql).trim().replace(/\s+/g, ' ').slice(0, 120);
     const message = failure(error);
     const where = sql === '' ? '' : ` at line ${line} (${excerpt})`;
-    return new UserError(`restore failed${where}: ${message}${partlyRestored()}`, { cause: error });
+    const owner = ownerChangeRole(sql);
+    const missingOwner =
+      owner !== undefined && (error as { code?: unknown } | undefined)?.code === '42704'
+        ? `; the dump gives its objects to role ${owner}, which this server does not have: restore with --no-owner (they then belong to ${restoringUser}), or create the role first`
+        : '';
+    return new UserError(`restore failed${where}: ${message}${partlyRestored()}${missingOwner}`, { cause: error });
   };
   let partlyRestored = () =>
     dropped.length > 0 ? ` (--clean without a transaction already dropped schema(s) ${dropped.join(', ')}: the database is partly restored)` : '';
@@ -257,6 +273,12 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
           handleMetaCommand(item.command, item.args, item.line, database);
           continue;
         }
+        const skippedOwner = options.noOwner === true && item.kind === 'statement' ? ownerChangeRole(item.sql) : undefined;
+        if (skippedOwner !== undefined) {
+          ownersSkipped.statements += 1;
+          ownersSkipped.roles.add(skippedOwner);
+          continue;
+        }
         if (inTransaction && item.kind === 'statement' && opensOrCommits(item.sql)) {
           // The script's own BEGIN/COMMIT (pg_dump's around large objects' contents) would end the
           // restore's one transaction early, as it does under psql --single-transaction: the
@@ -320,6 +342,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       checkedAgainstManifest,
       durationMs: Date.now() - started,
       ...(parallel === undefined ? {} : { parallel: { ...parallel.stats } }),
+      ...(options.noOwner === true ? { ownersSkipped: { statements: ownersSkipped.statements, roles: [...ownersSkipped.roles].sort(), restoringUser } } : {}),
     };
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
@@ -348,6 +371,18 @@ async function existingForeignKeys(client: pg.ClientBase): Promise<Array<{ table
       WHERE f.contype = 'f'`,
   );
   return rows;
+}
+
+/**
+ * The role an `ALTER <object> ... OWNER TO role` statement gives an object to (pg_dump writes one per
+ * object it dumps with owners), unquoted; undefined for any other statement. The role must end the
+ * statement: a value that merely contains the words (a default, a comment) is no ownership change.
+ */
+export function ownerChangeRole(sql: string): string | undefined {
+  const match = /^\s*ALTER\s[\s\S]*\sOWNER\s+TO\s+("(?:[^"]|"")+"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)\s*;?\s*$/i.exec(sql);
+  if (match === null) return undefined;
+  const role = match[1]!;
+  return role.startsWith('"') ? role.slice(1, -1).replaceAll('""', '"') : role.toLowerCase();
 }
 
 /** BEGIN / START TRANSACTION or COMMIT / END: a script's own transaction around some of its statements. */
