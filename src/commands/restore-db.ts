@@ -1,5 +1,5 @@
 import { dumpSettingSchemas, loadDatabaseConfig } from '../config.ts';
-import { ExitCode, UserError } from '../errors.ts';
+import { ExitCode, UserError, errorMessage } from '../errors.ts';
 import { maintenanceModeInDatabase } from '../immich/maintenance-db.ts';
 import { immichRestoreNotes } from '../immich/restore-check.ts';
 import { restoreDatabase } from '../postgres/restore.ts';
@@ -67,6 +67,12 @@ const command: Command = {
       noOwner: booleanOption(values, 'no-owner'),
       signal,
       log,
+    }).catch((error: unknown) => {
+      // A new stack restoring into a database of another name (--database) that nobody created yet.
+      const missing = error instanceof UserError ? /database "(.+)" does not exist/.exec(errorMessage(error.cause))?.[1] : undefined;
+      if (missing === undefined) throw error;
+      const user = 'user' in connection && typeof connection.user === 'string' ? connection.user : '<DB_USERNAME>';
+      throw new UserError(`${errorMessage(error)}: nothing was restored; create it first (in Immich's stack: docker compose exec database createdb -U ${user} ${missing}), then restore again`, { cause: error });
     });
     log.info({ ...result }, 'restore finished');
     stdout.write(

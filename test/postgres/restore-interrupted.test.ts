@@ -66,5 +66,5 @@ test('SIGTERM during restore-db --clean (one transaction): interrupted, rolled b
 test('restore-db into a database that does not exist: refused naming it and how to create it', async () => {
   const result = await runCli(['restore-db', '--input', dump, '--database', 'no_such_db'], env);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, /no_such_db/);
+  assert.match(result.stderr, /database "no_such_db" does not exist: nothing was restored; create it first \(in Immich's stack: docker compose exec database createdb -U postgres no_such_db\)/);
 });
