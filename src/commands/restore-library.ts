@@ -79,7 +79,7 @@ const command: Command = {
       ];
       for (const note of notes) log.warn({ snapshot: snapshot.id }, note);
       if (subPath !== '' && (await client.listDirectory(snapshot.rootID, subPath)) === undefined) {
-        throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}`, { exitCode: 2 });
+        throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}${await foldersBeside(client, snapshot.rootID, subPath)}`, { exitCode: 2 });
       }
       log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target, source }, 'restore started');
       const logProgress = throttleProgress(10_000, (progress: Progress) => log.info(progress, 'library restore progress'), { immediateFirst: true });
@@ -145,6 +145,20 @@ async function markerNotes(client: KopiaClient, rootId: string, subPath: string)
     }
   }
   return notes;
+}
+
+/** Folders shown when --path names none: a user's folder is named by storage label or by id, and which one is not obvious. */
+const shownFolders = 20;
+
+/** The folders the snapshot has where `subPath` was looked for, to pick the right name from. */
+async function foldersBeside(client: KopiaClient, rootId: string, subPath: string): Promise<string> {
+  const parts = subPath.split('/').filter((part) => part !== '' && part !== '.');
+  const parent = parts.slice(0, -1).join('/');
+  const names = (await client.listDirectory(rootId, parent))?.filter((entry) => entry.type === 'd').map((entry) => entry.name) ?? [];
+  if (names.length === 0) return '';
+  const listed = names.slice(0, shownFolders).join(', ') + (names.length > shownFolders ? `, and ${names.length - shownFolders} more` : '');
+  const naming = parts[0] === 'library' && parts.length === 2 ? " (Immich names a user's folder there by storage label when one is set, else by user id)" : '';
+  return `; ${parent === '' ? 'its top' : parent} has the folders: ${listed}${naming}`;
 }
 
 async function resolveFolder(client: KopiaClient, rootId: string, subPath: string): Promise<string> {

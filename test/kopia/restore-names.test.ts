@@ -47,5 +47,5 @@ test('a folder name that is not in the snapshot is refused naming it, nothing re
   const target = join(work, 'restored-missing');
   const result = await runCli(['restore-library', '--target', target, '--path', 'library/Jöhn Doe'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
   assert.equal(result.code, 2, result.stderr);
-  assert.match(result.stderr, /has no folder library\/Jöhn Doe/);
+  assert.match(result.stderr, /has no folder library\/Jöhn Doe; library has the folders: (Jöhn Dœ 李 2024, other-user|other-user, Jöhn Dœ 李 2024) \(Immich names a user's folder there by storage label when one is set, else by user id\)/);
 });
