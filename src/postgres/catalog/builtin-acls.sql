@@ -10,36 +10,37 @@
 WITH objects AS (
   SELECT 'pg_proc' AS classid, p.oid, 0 AS subid, CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END AS kind,
          pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')' AS target,
-         NULL::text AS "column", p.proacl AS acl, pg_catalog.acldefault('f', p.proowner) AS defaults, p.proowner AS owner
+         NULL::text AS "column", p.proacl AS acl, pg_catalog.acldefault('f', p.proowner) AS defaults, p.proowner AS owner,
+         p.pronamespace AS namespace
     FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
   UNION ALL
   SELECT 'pg_class', c.oid, 0, CASE WHEN c.relkind = 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
          pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), NULL, c.relacl,
-         pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner), c.relowner
+         pg_catalog.acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner), c.relowner, c.relnamespace
     FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
   UNION ALL
   SELECT 'pg_class', c.oid, a.attnum, 'TABLE', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), a.attname,
-         a.attacl, NULL, c.relowner
+         a.attacl, NULL, c.relowner, c.relnamespace
     FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   UNION ALL
   SELECT 'pg_type', t.oid, 0, 'TYPE', pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(t.typname), NULL, t.typacl,
-         pg_catalog.acldefault('T', t.typowner), t.typowner
+         pg_catalog.acldefault('T', t.typowner), t.typowner, t.typnamespace
     FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
    WHERE NOT (t.typelem <> 0 AND t.typsubscript = 'pg_catalog.array_subscript_handler'::pg_catalog.regproc)
   UNION ALL
-  SELECT 'pg_namespace', n.oid, 0, 'SCHEMA', pg_catalog.quote_ident(n.nspname), NULL, n.nspacl, pg_catalog.acldefault('n', n.nspowner), n.nspowner
+  SELECT 'pg_namespace', n.oid, 0, 'SCHEMA', pg_catalog.quote_ident(n.nspname), NULL, n.nspacl, pg_catalog.acldefault('n', n.nspowner), n.nspowner, n.oid
     FROM pg_catalog.pg_namespace n
   UNION ALL
-  SELECT 'pg_language', l.oid, 0, 'LANGUAGE', pg_catalog.quote_ident(l.lanname), NULL, l.lanacl, pg_catalog.acldefault('l', l.lanowner), l.lanowner
+  SELECT 'pg_language', l.oid, 0, 'LANGUAGE', pg_catalog.quote_ident(l.lanname), NULL, l.lanacl, pg_catalog.acldefault('l', l.lanowner), l.lanowner, 0
     FROM pg_catalog.pg_language l
   UNION ALL
   SELECT 'pg_foreign_data_wrapper', w.oid, 0, 'FOREIGN DATA WRAPPER', pg_catalog.quote_ident(w.fdwname), NULL, w.fdwacl,
-         pg_catalog.acldefault('F', w.fdwowner), w.fdwowner
+         pg_catalog.acldefault('F', w.fdwowner), w.fdwowner, 0
     FROM pg_catalog.pg_foreign_data_wrapper w
   UNION ALL
   SELECT 'pg_foreign_server', s.oid, 0, 'FOREIGN SERVER', pg_catalog.quote_ident(s.srvname), NULL, s.srvacl,
-         pg_catalog.acldefault('S', s.srvowner), s.srvowner
+         pg_catalog.acldefault('S', s.srvowner), s.srvowner, 0
     FROM pg_catalog.pg_foreign_server s
 )
 SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o."column", pg_catalog.pg_get_userbyid(o.owner) AS owner,
@@ -63,4 +64,7 @@ SELECT o.classid, o.oid::int AS oid, o.subid::int AS subid, o.kind, o.target, o.
  WHERE (o.oid < 16384 OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
                                   WHERE e.classid = o.classid::pg_catalog.regclass AND e.objid = o.oid AND e.deptype = 'e'))
    AND COALESCE(o.acl, o.defaults) IS DISTINCT FROM COALESCE(ip.initprivs, o.defaults)
+   -- information_schema is made after initdb records pg_init_privs, so its views' grants to PUBLIC
+   -- always look changed; pg_dump leaves that schema out altogether, its privileges too.
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace x WHERE x.oid = o.namespace AND x.nspname = 'information_schema')
  ORDER BY o.classid, o.target, o.subid
