@@ -17,7 +17,7 @@ const command: Command = {
     '                       stopped half-way): its manifest id (as in the',
     '                       notifications, `kopia snapshot list -m`) or its root object id (`kopia snapshot list`)',
     '--target DIR           where to restore, as the Kopia server sees it (it writes the files)',
-    '--path SUBPATH         only this folder of the library, e.g. library/<user id>',
+    '--path SUBPATH         only this folder of the library, e.g. library/<storage label, or user id without one>',
     '--chown UID:GID        give the restored files to this owner (DIR must be visible and writable here too, e.g.',
     '                       with compose.restore.yml, and this command must run as root: docker compose exec -u 0).',
     '                       Checked before anything is restored. Without it files get their owners from the snapshot.',
@@ -109,6 +109,12 @@ const command: Command = {
         `restored ${result.files} files (${formatBytes(result.bytes)}) in ${result.directories} folders from snapshot ${snapshot.id} (${snapshot.startTime}) into ${target}\n`,
       );
       for (const note of notes) stdout.write(`${note}\n`);
+      // Kopia restores into what is there: nothing is deleted (deleteExtra is off, as Kopia's own default).
+      if (force) {
+        stdout.write(
+          `note: --force: files of the snapshot replaced those of the same name in ${target}; files it does not have (added after it) were left there, unknown to a database restored from the same night\n`,
+        );
+      }
       if (source === 'library') {
         for (const line of await markerNotes(client, snapshot.rootID, subPath)) stdout.write(`${line}\n`);
       }

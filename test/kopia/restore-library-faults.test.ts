@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -82,4 +82,16 @@ test('SIGTERM during restore-library: the Kopia server\'s restore is cancelled, 
   } finally {
     await transport.close();
   }
+});
+
+test('restore-library --force over a folder with files: the snapshot\'s replace them, the others stay, and the output says both', async () => {
+  const target = join(work, 'restored-over', 'library', 'admin');
+  mkdirSync(target, { recursive: true });
+  writeFileSync(join(target, 'IMG_0001.jpg'), 'edited after the snapshot\n');
+  writeFileSync(join(target, 'IMG_0002.jpg'), 'uploaded after the snapshot\n');
+  const result = await runCli(['restore-library', '--path', 'library/admin', '--target', target, '--force'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(readFileSync(join(target, 'IMG_0001.jpg'), 'utf8'), 'photo\n');
+  assert.equal(readFileSync(join(target, 'IMG_0002.jpg'), 'utf8'), 'uploaded after the snapshot\n');
+  assert.match(result.stdout, /note: --force: files of the snapshot replaced those of the same name in .*; files it does not have \(added after it\) were left there, unknown to a database restored from the same night/);
 });
