@@ -96,8 +96,14 @@ const command: Command = {
         onProgress: logProgress,
       })).catch((error: unknown) => {
         // What is left in the target is what matters to whoever stopped it, not "aborted".
-        if (signal?.aborted !== true) throw error;
-        throw new UserError(`${errorMessage(signal.reason)}: the restore into ${target} was cancelled; what it had written so far is there, INCOMPLETE (restore again with --force to complete it)`, { cause: error });
+        if (signal?.aborted === true) {
+          throw new UserError(`${errorMessage(signal.reason)}: the restore into ${target} was cancelled; what it had written so far is there, INCOMPLETE (restore again with --force to complete it)`, { cause: error });
+        }
+        // A disk that filled up, a server that died: part of the files may be there, and must not pass for a restore.
+        throw new UserError(`${errorMessage(error)}; ${target} may hold part of the snapshot: it is INCOMPLETE (fix the cause, then restore again with --force)`, {
+          cause: error,
+          exitCode: error instanceof UserError ? error.exitCode : 1,
+        });
       });
       if (owner !== undefined) await chownTree(target, owner.uid, owner.gid);
       if (source === 'backups') {

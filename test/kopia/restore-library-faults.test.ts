@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,12 @@ const work = mkdtempSync(join(tmpdir(), 'immich-backup-restore-faults-'));
 const library = join(work, 'library');
 // A file outside the library that a link inside it points at: root's, and must stay root's.
 const outside = join(work, 'outside-the-library.conf');
+// A target on a small disk (mounted before the Kopia server starts, so that it sees it): it fills up mid-restore.
+const smallDisk = join(work, 'small-disk');
 
 before(async () => {
+  mkdirSync(smallDisk);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', smallDisk], { stdio: 'pipe' });
   server = await startKopiaServer();
   client = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
   const folder = join(library, 'library', 'admin');
@@ -40,6 +45,7 @@ before(async () => {
 after(async () => {
   await client?.close();
   await server?.destroy();
+  execFileSync('umount', [smallDisk], { stdio: 'pipe' });
 });
 
 test('restore-library --chown gives the links themselves to the owner: never what they point at, and a dangling link is no failure', async () => {
@@ -94,4 +100,12 @@ test('restore-library --force over a folder with files: the snapshot\'s replace 
   assert.equal(readFileSync(join(target, 'IMG_0001.jpg'), 'utf8'), 'photo\n');
   assert.equal(readFileSync(join(target, 'IMG_0002.jpg'), 'utf8'), 'uploaded after the snapshot\n');
   assert.match(result.stdout, /note: --force: files of the snapshot replaced those of the same name in .*; files it does not have \(added after it\) were left there, unknown to a database restored from the same night/);
+});
+
+test('a disk that fills up during restore-library: failed, never reported restored, the target named INCOMPLETE', async () => {
+  const target = join(smallDisk, 'library');
+  const result = await runCli(['restore-library', '--target', target], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.notEqual(result.code, 0, result.stdout);
+  assert.doesNotMatch(result.stdout, /restored \d+ files/);
+  assert.match(result.stderr, /the restore into .*small-disk\/library failed: .*no space left on device; .*small-disk\/library may hold part of the snapshot: it is INCOMPLETE/);
 });
