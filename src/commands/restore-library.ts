@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { access, chown, lchown, readdir, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { loadKopiaRestoreConfig } from '../config.ts';
 import { KopiaClient, type Progress } from '../kopia/client.ts';
 import { ExitCode, UserError, errorMessage } from '../errors.ts';
@@ -45,6 +45,11 @@ const command: Command = {
     const force = booleanOption(values, 'force');
     const source = stringOption(values, 'source') ?? 'library';
     if (source !== 'library' && source !== 'backups') throw new UserError('--source is library or backups', { exitCode: ExitCode.usage });
+    // The Kopia server writes the library: a relative path would be resolved in its own working
+    // folder, inside its container, where the files are lost with the container.
+    if (source === 'library' && !isAbsolute(target)) {
+      throw new UserError(`--target ${target}: give the full path as the Kopia server sees it (e.g. /library): nothing was restored`, { exitCode: ExitCode.usage });
+    }
     if (!force && (await isNonEmptyDirectory(target))) {
       throw new UserError(`${target} is not empty: nothing was restored (use --force to restore over it)`);
     }

@@ -49,3 +49,9 @@ test('a folder name that is not in the snapshot is refused naming it, nothing re
   assert.equal(result.code, 2, result.stderr);
   assert.match(result.stderr, /has no folder library\/Jöhn Doe; library has the folders: (Jöhn Dœ 李 2024, other-user|other-user, Jöhn Dœ 李 2024) \(Immich names a user's folder there by storage label when one is set, else by user id\)/);
 });
+
+test('a relative --target is refused before anything is restored: the Kopia server would resolve it in its own working folder, inside its container', async () => {
+  const result = await runCli(['restore-library', '--target', 'restored-here', '--path', `library/${user}`], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.equal(result.code, 64, result.stderr);
+  assert.match(result.stderr, /--target restored-here: give the full path as the Kopia server sees it \(e\.g\. \/library\): nothing was restored/);
+});
