@@ -176,6 +176,9 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
       report.immich = { version: check.version, migration: null };
       if (check.maintenance) throw new RunSkipped(maintenanceSkipReason(check));
     }
+    // Nor while restore-db restores into the database: its half would be taken for a good backup.
+    const restoring = await steps.checkRestoring?.(context('dump'));
+    if (restoring !== undefined) throw new RunSkipped(restoring);
 
     // 2. The local part; the folder gets its name in the manifest step.
     const partial = join(options.backupDir, partialFolderName(runId));

@@ -9,7 +9,7 @@ import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { throttleProgress } from '../progress.ts';
 import { DumpInputError, WatchedDumpInput, checkDumpInput, readChunkBytes } from './dump-input.ts';
-import { describeServer, openClient } from './connection.ts';
+import { closeClient, describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
 import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
@@ -120,6 +120,39 @@ async function refuseOtherConnections(client: pg.ClientBase, database: string): 
   );
 }
 
+/** How long a backup run's look for a restore in progress may take. */
+const restoreCheckTimeoutMs = 10_000;
+
+/** Application name of restore-db's connections (leader, workers): a backup run looks for them. */
+const restoreApplicationName = 'immich-backup restore';
+
+/**
+ * The connections of a restore-db restoring into the database `connection` names right now (0:
+ * none). What a dump would see of such a database is half of a restore (its pieces commit as they
+ * load), which must not pass for a backup. Undefined when it cannot be asked (the dump then says why).
+ */
+export async function restoreConnectionsInto(connection: pg.ClientConfig, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+  // A look before the dump, bounded whole: a server that does not answer is the dump's to report, with its own limits.
+  const limit = AbortSignal.timeout(restoreCheckTimeoutMs);
+  const signal = options.signal === undefined ? limit : AbortSignal.any([options.signal, limit]);
+  const connectTimeout = Math.min(connection.connectionTimeoutMillis ?? restoreCheckTimeoutMs, restoreCheckTimeoutMs);
+  try {
+    const client = await openClient({ ...connection, connectionTimeoutMillis: connectTimeout }, { applicationName: 'immich-backup backup check', signal });
+    try {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_catalog.pg_stat_activity
+          WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_pid() AND application_name LIKE $1`,
+        [`${restoreApplicationName}%`],
+      );
+      return rows[0]!.n;
+    } finally {
+      await closeClient(client);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Restore connections by default: one per core, at most 4. Unlike the dump's connections, which wait
  * on their gzip work, each restore connection keeps a server backend busy parsing COPY text: more of
@@ -143,7 +176,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   const jobs = singleTransaction ? 1 : Math.max(1, Math.trunc(options.jobs ?? defaultRestoreJobs()));
   // Connect timeout (DB_CONNECT_TIMEOUT), and SIGTERM cuts the connection in any phase.
   const client = await openClient(options.connection, {
-    applicationName: 'immich-backup restore',
+    applicationName: restoreApplicationName,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
@@ -242,7 +275,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
             bufferBytes: options.pieceBytes ?? restorePieceBytes,
             connect: () =>
               openClient(options.connection, {
-                applicationName: 'immich-backup restore worker',
+                applicationName: `${restoreApplicationName} worker`,
                 ...(options.signal === undefined ? {} : { signal: options.signal }),
                 ...(options.log === undefined ? {} : { log: options.log }),
               }),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -29,17 +29,22 @@ after(async () => {
   await postgres?.stop();
 });
 
-async function stopWhileCopying(target: string, extra: string[]) {
+async function startCopying(target: string, extra: string[]) {
   await postgres.createDatabase(target);
   const running = startCli(['restore-db', '--input', dump, '--database', target, ...extra], env);
   const deadline = Date.now() + 60_000;
-  // Signal once the table's data is flowing.
   for (;;) {
     const copying = await postgres.query('postgres', `SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'COPY %'`, [target]);
     if (copying.length > 0) break;
     assert.ok(Date.now() < deadline, 'the restore never started copying');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+  return running;
+}
+
+async function stopWhileCopying(target: string, extra: string[]) {
+  // Signal once the table's data is flowing.
+  const running = await startCopying(target, extra);
   const signalled = Date.now();
   running.child.kill('SIGTERM');
   const result = await running.exited;
@@ -67,4 +72,24 @@ test('restore-db into a database that does not exist: refused naming it and how 
   const result = await runCli(['restore-db', '--input', dump, '--database', 'no_such_db'], env);
   assert.equal(result.code, 1);
   assert.match(result.stderr, /database "no_such_db" does not exist: nothing was restored; create it first \(in Immich's stack: docker compose exec database createdb -U postgres no_such_db\)/);
+});
+
+test('a backup run while restore-db restores into its database is skipped (75): it would take the half-restored database for a good backup', { timeout: 120_000 }, async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'immich-backup-during-restore-'));
+  const restoring = await startCopying('being_restored', ['--jobs', '2']);
+  try {
+    const backup = await runCli(['backup'], {
+      ...postgres.env('being_restored'),
+      BACKUP_DIR: backupDir,
+      KOPIA_ENABLED: 'false',
+      IMMICH_URL: 'off',
+      CONFIG_FILES: dump,
+    });
+    assert.equal(backup.code, 75, `${backup.stdout}\n${backup.stderr}`);
+    assert.match(backup.stdout + backup.stderr, /restore-db is restoring into database postgres@localhost:\d+\/being_restored \(\d+ connection\(s\)\): no backup is taken of a database half-restored/);
+    assert.deepEqual(readdirSync(backupDir).filter((name) => name.startsWith('immich-')), [], 'no run folder');
+  } finally {
+    restoring.child.kill('SIGTERM');
+    await restoring.exited;
+  }
 });

@@ -7,6 +7,7 @@ import type { SidecarConfig } from '../../config.ts';
 import { describeServer } from '../../postgres/connection.ts';
 import { withServerNamed } from '../../postgres/connection-loss.ts';
 import { dumpToFile } from '../../postgres/dump.ts';
+import { restoreConnectionsInto } from '../../postgres/restore.ts';
 import type { StoredFingerprint } from '../../postgres/fingerprint.ts';
 import { dumpFileName, type Manifest, type ObjectRef, type TableSummary } from '../manifest.ts';
 import type { DumpFigures } from '../../report.ts';
@@ -43,6 +44,19 @@ export function dumpStep(config: SidecarConfig) {
     }).catch((error: unknown) => {
       throw withServerNamed(error, describeServer(config.database.connection));
     });
+}
+
+/**
+ * Before the dump: a restore-db restoring into Immich's database (a new stack being set up at night,
+ * with the sidecar running) would be dumped half-restored and kept as a good backup. Such a run is
+ * skipped, as during Immich's own restore (maintenance mode).
+ */
+export function restoringCheck(config: SidecarConfig) {
+  return async (context: StepContext): Promise<string | undefined> => {
+    const connections = await restoreConnectionsInto(config.database.connection, { signal: context.signal });
+    if (connections === undefined || connections === 0) return undefined;
+    return `restore-db is restoring into database ${config.database.description} (${connections} connection(s)): no backup is taken of a database half-restored; the next run backs up the restored one`;
+  };
 }
 
 /** The dump as the run report, notifications and metrics show it. */

@@ -18,7 +18,7 @@ import type { ImmichCheck } from '../../immich/api.ts';
 import type { Logger } from '../../log.ts';
 import type { SnapshotRef } from '../../report.ts';
 import { copyConfigFiles, type ConfigCopyResult } from './config-copy.ts';
-import { dumpStep, type DumpStepResult } from './dump.ts';
+import { dumpStep, restoringCheck, type DumpStepResult } from './dump.ts';
 import { immichCopyStep, type ImmichCopySource } from './immich-copy.ts';
 import { immichStep } from './immich.ts';
 import { createKopiaBackupClient, kopiaSteps, type RepositoryCheck } from './kopia.ts';
@@ -41,6 +41,8 @@ export interface BackupSteps {
   checkRepository?(context: StepContext): Promise<RepositoryCheck>;
   /** Immich's version and maintenance mode, asked before the dump. */
   checkImmich?(context: StepContext): Promise<ImmichCheck>;
+  /** Why no dump may be taken now (restore-db is restoring into the database), or undefined. */
+  checkRestoring?(context: StepContext): Promise<string | undefined>;
   /** Places a copy of the dump in Immich's backups folder; returns its path. */
   placeImmichCopy?(source: ImmichCopySource, context: StepContext): Promise<string>;
   snapshotBackups?(context: StepContext): Promise<SnapshotRef>;
@@ -57,6 +59,7 @@ export function createSteps(config: SidecarConfig, log: Logger, signal?: AbortSi
     checkLibrary: () => checkLibrary(config.libraryPath),
     copyConfig: (folder) => copyConfigFiles(config.configFiles, folder, config.configFilesOptional),
     retention: retentionStep(config, log),
+    checkRestoring: restoringCheck(config),
   };
   if (config.immich.url !== undefined) steps.checkImmich = immichStep(config, config.immich.url);
   if (config.immich.backupsPath !== undefined) steps.placeImmichCopy = immichCopyStep(config.immich.backupsPath);
