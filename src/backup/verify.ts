@@ -141,7 +141,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       await client.end().catch(() => undefined);
     }
   } catch (error) {
-    problems.push(`restore test failed: ${errorMessage(error)}`);
+    problems.push(`restore test failed: ${errorMessage(error)}${privilegeHint(error, options)}`);
   } finally {
     // Whatever happened, the scratch database goes.
     if (adminClient !== undefined) await dropScratch(adminClient, scratch, problems);
@@ -149,6 +149,20 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files });
   options.log?.[outcome.ok ? 'info' : 'error']({ ...outcome, problems: outcome.problems.slice(0, 20) }, outcome.ok ? 'verify passed' : 'verify FAILED');
   return outcome;
+}
+
+/**
+ * A role that may not create the scratch database or the dump's extensions in it (Immich's
+ * documented setup without superuser) fails every restore test: what it needs, and the way around.
+ */
+function privilegeHint(error: unknown, options: VerifyOptions): string {
+  let cause: unknown = error;
+  while (cause instanceof Error && (cause as { code?: unknown }).code !== '42501') cause = cause.cause;
+  if (!(cause instanceof Error)) return '';
+  const role = 'user' in options.database && typeof options.database.user === 'string' ? options.database.user : 'the database user';
+  return options.scratchServerUrl === undefined
+    ? `; the restore test makes a scratch database and restores the dump into it, extensions included: give ${role} CREATEDB (and the right to create those extensions), or set VERIFY_DATABASE_URL to a superuser's URL on this server or another`
+    : '; the restore test makes a scratch database and restores the dump into it, extensions included: VERIFY_DATABASE_URL must name a role allowed to (a superuser)';
 }
 
 /** Scratch databases are named this, then the time they were made (ms since 1970). */

@@ -61,3 +61,22 @@ test('Immich migrated since the backup (new tables, a newer migration): verify p
   const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { lastVerify: { ok: boolean } | null };
   assert.equal(status.lastVerify?.ok, true);
 });
+
+test('a database role that may not create databases (Immich without superuser): the failed restore test says what it needs and VERIFY_DATABASE_URL', async () => {
+  await postgres.query('postgres', `CREATE ROLE immich_owner LOGIN PASSWORD 'owner-password'`);
+  await postgres.query('postgres', 'CREATE DATABASE immich_plain OWNER immich_owner');
+  await postgres.psql('immich_plain', 'SET ROLE immich_owner; CREATE TABLE public.asset (id int PRIMARY KEY); INSERT INTO public.asset VALUES (1);');
+  const roleBackups = mkdtempSync(join(tmpdir(), 'immich-backup-verify-role-'));
+  const roleEnv = { ...env, BACKUP_DIR: roleBackups, DB_USERNAME: 'immich_owner', DB_PASSWORD: 'owner-password', DB_DATABASE_NAME: 'immich_plain' };
+  const backup = await runCli(['backup'], roleEnv);
+  assert.equal(backup.code, 0, `${backup.stdout}\n${backup.stderr}`);
+  const refused = await runCli(['verify'], roleEnv);
+  assert.equal(refused.code, 1, `${refused.stdout}\n${refused.stderr}`);
+  assert.match(
+    refused.stdout,
+    /problem: restore test failed: permission denied to create database; the restore test makes a scratch database and restores the dump into it, extensions included: give immich_owner CREATEDB .*or set VERIFY_DATABASE_URL to a superuser's URL/,
+  );
+  const scratchServer = `postgresql://${postgres.user}:${postgres.password}@${postgres.host}:${postgres.port}/postgres`;
+  const passed = await runCli(['verify'], { ...roleEnv, VERIFY_DATABASE_URL: scratchServer });
+  assert.equal(passed.code, 0, `${passed.stdout}\n${passed.stderr}`);
+});
