@@ -30,6 +30,8 @@ export interface PostgresServer {
   psql(database: string, input: string | Buffer | NodeJS.ReadableStream, extraArgs?: string[]): Promise<CommandOutput>;
   /** Runs pg_dump (of the server's version, or the client image's) against `database` and returns its stdout. */
   pgDump(database: string, extraArgs?: string[]): Promise<string>;
+  /** Whether that pg_dump is at least as new as the server (pg_dump refuses a newer one). */
+  pgDumpReadsServer: boolean;
   /** Runs psql or pg_dump (in Docker, see above) as `login` (default: the superuser); resolves with any exit code. */
   runClient(program: 'psql' | 'pg_dump', args: string[], input?: string | Buffer | NodeJS.ReadableStream, login?: { user: string; password: string }): Promise<CommandOutput>;
   /** Runs a bash script from a host folder (mounted read-only at /scripts) with psql on PATH and PG* set. */
@@ -90,6 +92,7 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
     program === 'pg_dump' && hostDump !== undefined
       ? runCommand(hostDump.path, args, input, { env: { ...process.env, PGHOST: host, PGPORT: String(port), PGUSER: login.user, PGPASSWORD: login.password } })
       : tools.run([program, ...args], input, login, program === 'pg_dump' ? { outputFolders: outputFoldersOf(args) } : {});
+  const dumper = hostDump === undefined ? tools : { major: hostDump.major, where: hostDump.path };
   const runClientScript = (hostFolder: string, script: string, args: string[], login = { user, password }) =>
     tools.run(['bash', `/scripts/${script}`, ...args], undefined, login, { scripts: hostFolder });
 
@@ -122,8 +125,8 @@ export async function startPostgres(version: string = defaultPostgresVersion): P
       if (output.code !== 0) throw new Error(`psql exited ${output.code}: ${output.stderr.trim()}`);
       return output;
     },
+    pgDumpReadsServer: dumper.major >= Number(version),
     pgDump: async (database, extraArgs = []) => {
-      const dumper = hostDump === undefined ? tools : { major: hostDump.major, where: hostDump.path };
       if (dumper.major < Number(version)) throw new Error(`pg_dump ${dumper.major} (${dumper.where}) cannot dump a PostgreSQL ${version} server`);
       const output = await runClient('pg_dump', ['-d', database, ...extraArgs]);
       if (output.code !== 0) throw new Error(`pg_dump exited ${output.code}: ${output.stderr.trim()}`);
