@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, chown, lchown, readdir, stat } from 'node:fs/promises';
+import { access, chown, lchown, lstat, readdir, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { loadKopiaRestoreConfig } from '../config.ts';
 import { KopiaClient, type Progress } from '../kopia/client.ts';
@@ -128,6 +128,10 @@ const command: Command = {
       }
       if (source === 'library') {
         for (const line of await markerNotes(client, snapshot.rootID, subPath)) stdout.write(`${line}\n`);
+        if (owner === undefined) {
+          const ownersWarning = await restoredOwnersWarning(client, snapshot.rootID, subPath, target);
+          if (ownersWarning !== undefined) stdout.write(`${ownersWarning}\n`);
+        }
       }
       return ExitCode.ok;
     } finally {
@@ -162,6 +166,34 @@ async function markerNotes(client: KopiaClient, rootId: string, subPath: string)
     }
   }
   return notes;
+}
+
+/** Entries of the restored folder whose owners are compared with the snapshot's. */
+const checkedOwners = 50;
+
+/**
+ * A Kopia server that may not change owners (run as a user, or without CAP_CHOWN) restores every
+ * file as its own and reports success: the restore ignores permission errors, so as not to fail on
+ * them. Where this command sees the target (compose.restore.yml), the first entries restored are
+ * compared with the snapshot's owners.
+ */
+async function restoredOwnersWarning(client: KopiaClient, rootId: string, subPath: string, target: string): Promise<string | undefined> {
+  const entries = (await client.listDirectory(rootId, subPath)) ?? [];
+  let checked = 0;
+  const differing: string[] = [];
+  const wanted = new Set<string>();
+  for (const entry of entries.slice(0, checkedOwners)) {
+    const info = await lstat(join(target, entry.name)).catch(() => undefined);
+    if (info === undefined) continue;
+    checked += 1;
+    const [uid, gid] = [entry.uid ?? 0, entry.gid ?? 0];
+    if (info.uid === uid && info.gid === gid) continue;
+    differing.push(`${entry.name}: ${info.uid}:${info.gid}, in the snapshot ${uid}:${gid}`);
+    wanted.add(`${uid}:${gid}`);
+  }
+  if (differing.length === 0) return undefined;
+  const fix = wanted.size === 1 ? `restore again with --force --chown ${[...wanted][0]!} (as root: docker compose exec -u 0 …)` : 'give them their owners (--chown UID:GID)';
+  return `warning: the Kopia server could not give the restored files their owners (${differing.length} of ${checked} checked differ, e.g. ${differing[0]!}): it does not run as root or lacks CAP_CHOWN; Immich may not read them: ${fix}`;
 }
 
 /** Folders shown when --path names none: a user's folder is named by storage label or by id, and which one is not obvious. */

@@ -116,6 +116,9 @@ export const dirEntrySchema = z.looseObject({
   type: z.string(),
   size: z.number().optional(),
   obj: z.string(),
+  /** Owner in the snapshot; Kopia leaves out a 0 (root). */
+  uid: z.number().optional(),
+  gid: z.number().optional(),
 });
 export type DirEntry = z.infer<typeof dirEntrySchema>;
 

@@ -53,6 +53,8 @@ export interface KopiaServerOptions {
    * CAP_DAC_READ_SEARCH): a file at mode 000 is unreadable to it, as to a non-root kopia service.
    */
   obeyFileModes?: boolean;
+  /** The server may not change files' owners (no CAP_CHOWN), as a kopia service not run as root. */
+  cannotChown?: boolean;
 }
 
 export async function startKopiaServer(options: KopiaServerOptions = {}): Promise<KopiaServer> {
@@ -67,7 +69,7 @@ export async function startKopiaServer(options: KopiaServerOptions = {}): Promis
       .withEnvironment(serverEnv)
       .withNetworkMode('host')
       .withBindMounts([{ source: shared, target: shared, mode: 'rw' }])
-      .withDroppedCapabilities(...(options.obeyFileModes === true ? ['DAC_OVERRIDE', 'DAC_READ_SEARCH'] : []))
+      .withDroppedCapabilities(...(options.obeyFileModes === true ? ['DAC_OVERRIDE', 'DAC_READ_SEARCH'] : []), ...(options.cannotChown === true ? ['CHOWN'] : []))
       .withStartupTimeout(120_000);
   /** The kopia CLI in a container of its own, when no server container runs to exec it in. */
   const once = async (args: string[]) => {
