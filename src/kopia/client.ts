@@ -498,7 +498,11 @@ export class KopiaClient {
           overwriteFiles: overwrite,
           overwriteSymlinks: overwrite,
           ignorePermissionErrors: true,
-          writeFilesAtomically: true,
+          // Not atomically: Kopia would write each file under its name plus up to 10 digits first, and a
+          // name of more than 245 bytes (a long upload name; 255 is the limit) failed the whole restore
+          // with 'file name too long'. A restore that stops part-way is reported INCOMPLETE instead,
+          // and restoring again with --force rewrites every file.
+          writeFilesAtomically: false,
           skipOwners: false,
           skipPermissions: false,
           skipTimes: false,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +21,8 @@ const work = mkdtempSync(join(tmpdir(), 'immich-backup-restore-faults-'));
 const library = join(work, 'library');
 // A file outside the library that a link inside it points at: root's, and must stay root's.
 const outside = join(work, 'outside-the-library.conf');
+const oddNames = ['line\nbreak.jpg', ' leading and trailing spaces .jpg', `${'ü'.repeat(125)}.jpg`, 'tab\there;$(rm -rf ~).jpg'];
+const photoTime = new Date('2019-07-14T10:00:00Z');
 // A target on a small disk (mounted before the Kopia server starts, so that it sees it): it fills up mid-restore.
 const smallDisk = join(work, 'small-disk');
 
@@ -32,6 +34,10 @@ before(async () => {
   const folder = join(library, 'library', 'admin');
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'IMG_0001.jpg'), 'photo\n');
+  // Odd names a library can hold (an upload's own name), and a mode and time to keep.
+  for (const name of oddNames) writeFileSync(join(folder, name), `odd ${name.length}\n`);
+  chmodSync(join(folder, 'IMG_0001.jpg'), 0o640);
+  utimesSync(join(folder, 'IMG_0001.jpg'), photoTime, photoTime);
   writeFileSync(outside, 'not the library\n');
   symlinkSync(outside, join(folder, 'link-out'));
   symlinkSync(join(work, 'gone'), join(folder, 'dangling'));
@@ -48,7 +54,7 @@ after(async () => {
   execFileSync('umount', [smallDisk], { stdio: 'pipe' });
 });
 
-test('restore-library --chown gives the links themselves to the owner: never what they point at, and a dangling link is no failure', async () => {
+test('restore-library --chown gives the links themselves to the owner (never what they point at; a dangling link is no failure); names up to 254 bytes, with newlines, tabs, spaces, restored; modes and times kept', async () => {
   const target = join(work, 'restored-chown');
   const result = await runCli(['restore-library', '--target', target, '--chown', '1234:2345'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
   assert.equal(result.code, 0, result.stderr);
@@ -58,6 +64,10 @@ test('restore-library --chown gives the links themselves to the owner: never wha
     assert.deepEqual([info.uid, info.gid], [1234, 2345], path);
   }
   assert.equal(readlinkSync(join(folder, 'link-out')), outside);
+  for (const name of oddNames) assert.equal(readFileSync(join(folder, name), 'utf8'), `odd ${name.length}\n`, JSON.stringify(name));
+  const photo = statSync(join(folder, 'IMG_0001.jpg'));
+  assert.equal(photo.mode & 0o7777, 0o640, 'mode kept');
+  assert.equal(photo.mtime.getTime(), photoTime.getTime(), 'modification time kept');
   const untouched = statSync(outside);
   assert.deepEqual([untouched.uid, untouched.gid], [0, 0], 'the file a restored link points at keeps its owner');
 });
