@@ -221,6 +221,8 @@ export const operatorMembersQuery = catalogQuery('operator-members');
 export interface FunctionRow {
   oid: number; schema: string; name: string; kind: string; identityArgs: string; definition: string; owner: string;
   acl: AclPrivilege[] | null; comment: string | null;
+  /** The $n that the definition's "" stands for (see functions.sql), or null. */
+  unnamedParameter: number | null;
 }
 export const functionsQuery = catalogQuery('functions');
 

@@ -94,17 +94,18 @@ export const inventoryQueries: KindQuery[] = [
          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co WHERE co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))`,
   },
   {
-    kinds: ['function', 'procedure', 'aggregate', 'window function', 'routine whose SQL body uses an unnamed parameter'],
+    kinds: ['function', 'procedure', 'aggregate', 'window function', 'routine whose SQL body uses unnamed parameters'],
     sql: () => `
       SELECT CASE
-                  -- PostgreSQL (14 to 18.4 at least) prints a parameter without a name as "" in a SQL-standard
+                  -- PostgreSQL (14 to 18 at least) prints a parameter without a name as "" in a SQL-standard
                   -- body (BEGIN ATOMIC / RETURN) when another parameter has one (RETURNS TABLE columns count),
-                  -- so pg_get_functiondef's text, and pg_dump's, fails the restore. The body's "" marks it.
+                  -- so pg_get_functiondef's text, and pg_dump's, fails the restore. The dump puts back the
+                  -- only unnamed input parameter (ddl/function.ts); of two or more, which "" is which is lost.
                   WHEN p.prosqlbody IS NOT NULL
-                       AND EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proargnames) WITH ORDINALITY AS a(name, position)
-                                    WHERE a.name = '' AND COALESCE(p.proargmodes[a.position], 'i') IN ('i', 'b', 'v'))
+                       AND (SELECT pg_catalog.count(*) FROM pg_catalog.unnest(p.proargnames) WITH ORDINALITY AS a(name, position)
+                             WHERE a.name = '' AND COALESCE(p.proargmodes[a.position], 'i') IN ('i', 'b', 'v')) > 1
                        AND pg_catalog.strpos(pg_catalog.pg_get_function_sqlbody(p.oid), '""') > 0
-                       THEN 'routine whose SQL body uses an unnamed parameter'
+                       THEN 'routine whose SQL body uses unnamed parameters'
                   ELSE CASE p.prokind WHEN 'f' THEN 'function' WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'window function' END END,
              n.nspname, p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')', NULL, 'pg_proc', p.oid
         FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace

@@ -15,7 +15,7 @@ let server: PostgresServer;
 const directory = mkdtempSync(join(tmpdir(), 'immich-backup-unsupported-'));
 const expectedUnsupported = [
   'inheritance child with generated columns public.tripled',
-  'routine whose SQL body uses an unnamed parameter public.keeper_labels(integer)',
+  'routine whose SQL body uses unnamed parameters public.keeper_labels(integer, integer)',
 ];
 
 before(async () => {
@@ -78,7 +78,7 @@ test('with --allow-unsupported the dump succeeds, lists what it skipped, and the
   assert.ok(!skipped.includes('table public.keeper'));
   assert.ok(!skipped.some((name) => name.includes('keeper_second')), 'a function not using its unnamed parameter is written');
   assert.ok(
-    skipped.includes('view public.keeper_first_label (depends on routine whose SQL body uses an unnamed parameter public.keeper_labels(integer))'),
+    skipped.includes('view public.keeper_first_label (depends on routine whose SQL body uses unnamed parameters public.keeper_labels(integer, integer))'),
     `the view on the skipped function is listed: ${skipped.join(', ')}`,
   );
   assert.ok(
