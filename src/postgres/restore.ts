@@ -96,35 +96,40 @@ async function refuseOlderServer(client: pg.ClientBase, sourceMajor: number | un
   );
 }
 
+/** Application name of restore-db's connections (leader, workers): a backup run looks for them. */
+const restoreApplicationName = 'immich-backup restore';
+
 /**
  * Restoring over a database that others are still connected to (Immich not stopped) is refused
  * before anything is touched: an open transaction of theirs holds back the DROPs for as long as it
  * lasts (the restore would wait with no limit), and a connection without one would write into
- * the database while it is being replaced. Our own connections (application name immich-backup …,
- * e.g. one still closing) do not count.
+ * the database while it is being replaced. This restore's own connections (e.g. one still closing)
+ * do not count; a backup run's dump does, as its snapshot's locks hold the DROPs back until it ends.
  */
 async function refuseOtherConnections(client: pg.ClientBase, database: string): Promise<void> {
   const { rows } = await client.query<{ name: string; n: number }>(
     `SELECT coalesce(nullif(application_name, ''), usename::text, 'unnamed') AS name, count(*)::int AS n
        FROM pg_catalog.pg_stat_activity
       WHERE datname = pg_catalog.current_database() AND pid <> pg_catalog.pg_backend_pid()
-        AND backend_type = 'client backend' AND application_name NOT LIKE 'immich-backup%'
+        AND backend_type = 'client backend' AND application_name NOT LIKE $1
       GROUP BY 1 ORDER BY 1`,
+    [`${restoreApplicationName}%`],
   );
   const total = rows.reduce((sum, row) => sum + row.n, 0);
   if (total === 0) return;
   const names = rows.map((row) => (row.n > 1 ? `${row.name} ×${row.n}` : row.name)).join(', ');
+  // A backup run's dump holds every table's lock until it ends: the DROPs would wait that long, unsaid.
+  const dumping = rows.some((row) => row.name.startsWith('immich-backup dump'))
+    ? '; a backup run is dumping it: wait for it to end (immich-backup status)'
+    : '';
   throw new UserError(
     `database ${database} has ${total} other connection(s) (${names}): nothing was restored. Stop Immich first ` +
-      '(docker compose stop immich-server immich-machine-learning) and close the other connections, then restore again',
+      `(docker compose stop immich-server immich-machine-learning) and close the other connections, then restore again${dumping}`,
   );
 }
 
 /** How long a backup run's look for a restore in progress may take. */
 const restoreCheckTimeoutMs = 10_000;
-
-/** Application name of restore-db's connections (leader, workers): a backup run looks for them. */
-const restoreApplicationName = 'immich-backup restore';
 
 /**
  * The connections of a restore-db restoring into the database `connection` names right now (0:

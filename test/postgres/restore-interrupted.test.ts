@@ -93,3 +93,22 @@ test('a backup run while restore-db restores into its database is skipped (75): 
     await restoring.exited;
   }
 });
+
+test('restore-db --clean while a backup run dumps the database: refused at once naming the dump, not left waiting for it behind its locks', { timeout: 120_000 }, async () => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'immich-backup-restore-during-dump-'));
+  const backup = startCli(['backup'], { ...env, BACKUP_DIR: backupDir, KOPIA_ENABLED: 'false', IMMICH_URL: 'off', CONFIG_FILES: dump, DUMP_JOBS: '1', DUMP_COMPRESSION_LEVEL: '9' });
+  try {
+    const deadline = Date.now() + 60_000;
+    while ((await postgres.query('postgres', `SELECT 1 FROM pg_stat_activity WHERE datname = 'immich' AND application_name LIKE 'immich-backup dump%'`)).length === 0) {
+      assert.ok(Date.now() < deadline, 'the dump never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const started = Date.now();
+    const result = await runCli(['restore-db', '--input', dump, '--clean'], env);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /database immich has \d+ other connection\(s\) \(immich-backup dump\): nothing was restored\. .*a backup run is dumping it: wait for it to end/);
+    assert.ok(Date.now() - started < 10_000);
+  } finally {
+    await backup.exited;
+  }
+});
