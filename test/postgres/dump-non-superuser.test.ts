@@ -36,7 +36,7 @@ function fixtureForRole(): string {
   return `SET ROLE ${role};\n${body}`;
 }
 
-for (const version of ['14', '17']) {
+for (const version of ['14', '17', '18']) {
  suite(`PG ${version}`, () => {
   let server: PostgresServer;
   const directory = mkdtempSync(join(tmpdir(), `immich-backup-non-superuser-${version}-`));
