@@ -300,6 +300,12 @@ export interface ColumnRow {
   inheritedNotNull: boolean;
   /** Some parent has a DEFAULT on this column (a child created with INHERITS takes it). */
   inheritedDefault: boolean;
+  /**
+   * A generated column that some parent generates by the same expression and none by another:
+   * INHERITS gives the child that expression. Otherwise (16+ lets a child have its own) the child's
+   * is written, as pg_dump does.
+   */
+  generationFromParent: boolean;
   acl: AclPrivilege[] | null;
   /** 18+: the column's NOT NULL constraint (pg_constraint contype 'n'); null before 18 or without one. */
   notNullConstraint: NotNullConstraint | null;

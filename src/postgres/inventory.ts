@@ -55,7 +55,7 @@ export const inventoryQueries: KindQuery[] = [
   },
   {
     kinds: ['table', 'partitioned table', 'partition', 'foreign table partition',
-      'partition being detached', 'inheritance child', 'inheritance child with generated columns', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
+      'partition being detached', 'inheritance child', 'typed table', 'view', 'materialized view', 'sequence', 'foreign table'],
     sql: () => `
       SELECT CASE
                   WHEN c.relkind = 'p' THEN 'partitioned table'
@@ -66,17 +66,6 @@ export const inventoryQueries: KindQuery[] = [
                        THEN 'partition being detached'
                   WHEN c.relispartition THEN 'partition'
                   WHEN c.relkind = 'r' AND c.reloftype <> 0 THEN 'typed table'
-                  -- A child's generated column it shares with a parent is written plain (it takes the parent's
-                  -- expression on restore): one whose expression differs from every parent's could not come back.
-                  WHEN c.relkind = 'r' AND EXISTS (
-                         SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                          WHERE a.attrelid = c.oid AND a.attgenerated <> '' AND NOT a.attisdropped AND a.attinhcount > 0
-                            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
-                                              JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND pa.attgenerated = a.attgenerated
-                                              JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
-                                             WHERE i.inhrelid = c.oid
-                                               AND pg_catalog.pg_get_expr(pd.adbin, pd.adrelid) = pg_catalog.pg_get_expr(d.adbin, d.adrelid)))
-                       THEN 'inheritance child with generated columns'
                   WHEN c.relkind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid) THEN 'inheritance child'
                   ELSE CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
                                       WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' END END,

@@ -20,6 +20,13 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
                 WHERE i.inhrelid = a.attrelid AND pa.attnotnull AND NOT pa.attisdropped) AS "inheritedNotNull",
        EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
                 WHERE i.inhrelid = a.attrelid AND pa.atthasdef AND NOT pa.attisdropped) AS "inheritedDefault",
+       -- Every parent generating the column does it by the child's expression (pg_dump's test for leaving the child's out).
+       (a.attgenerated <> '' AND COALESCE((
+          SELECT pg_catalog.bool_and(pg_catalog.pg_get_expr(pd.adbin, pd.adrelid) = pg_catalog.pg_get_expr(d.adbin, d.adrelid))
+            FROM pg_catalog.pg_inherits i
+            JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND pa.attgenerated <> '' AND NOT pa.attisdropped
+            JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+           WHERE i.inhrelid = a.attrelid), false)) AS "generationFromParent",
        (SELECT pg_catalog.json_build_object('oid', nn.oid::int, 'name', nn.conname, 'local', nn.conislocal,
                   'inherited', nn.coninhcount > 0, 'validated', nn.convalidated, 'noInherit', nn.connoinherit,
                   'comment', pg_catalog.obj_description(nn.oid, 'pg_constraint'))

@@ -73,11 +73,12 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
   // A typed table's columns come from its type: only what a column adds to it is written (and a
   // column adding nothing is left out), as pg_dump writes them.
   const isTyped = relation.ofType !== null;
-  // A generated column an INHERITS child shares with a parent takes the parent's expression: the
-  // child's own is refused ("child column specifies generation expression"), so it is written plain,
-  // as pg_dump does (the inventory leaves out a child whose expression differs from its parent's).
+  // A generated column an INHERITS child shares with its parents takes their expression: up to 15
+  // the child's own is refused ("child column specifies generation expression"), so it is written
+  // plain, as pg_dump does. From 16 a child may have an expression of its own (up to 15 no child
+  // can differ from its parents), which is written, as pg_dump 16+ does.
   const inheritsGeneration = (column: ColumnRow) =>
-    column.generated !== '' && column.inheritedDefault && !isPartition && !inheritAfterCreate && (relation.parents ?? []).length > 0;
+    column.generationFromParent && !isPartition && !inheritAfterCreate && (relation.parents ?? []).length > 0;
   for (const column of columns.filter(isPrinted)) {
     const start = `    ${q.ident(column.name)}`;
     let line = isTyped ? start : `${start} ${column.type}`;
