@@ -288,6 +288,21 @@ test("Immich's API away (it restarts into maintenance mode) but its database rec
   }
 });
 
+test("Immich 2.4 or older: no copy is placed, as a later Immich's web restore takes a file named -v2.4…- for a pg_dumpall cluster dump", async () => {
+  const copiesBefore = copies();
+  immichState.version = { major: 2, minor: 4, patch: 1 };
+  try {
+    const result = await runCli(['backup', '--json'], env());
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    const report = JSON.parse(result.stdout) as { warnings: string[]; immich: { version: string } };
+    assert.equal(report.immich.version, '2.4.1');
+    assert.match(report.warnings.join('\n'), /not copied to Immich's backups folder: Immich v2\.4\.1 has no web restore \(2\.5\.0 and later\), and theirs would take a copy named -v2\.4\.1- for a pg_dumpall cluster dump/);
+    assert.deepEqual(copies(), copiesBefore);
+  } finally {
+    immichState.version = { major: 2, minor: 5, patch: 6 };
+  }
+});
+
 test('Immich unreachable: the run succeeds with a warning, and no copy is placed without a version; retention prunes the copies with their folders', async () => {
   const deadUrl = await unreachableUrl();
   const copiesBefore = copies();

@@ -38,6 +38,15 @@ export function immichCopySource(runId: string, folder: string, dump: DumpFigure
   if (immichVersion === null) {
     throw new Error("not placed in Immich's backups folder: Immich's version is unknown, and its web restore reads the version from the name");
   }
+  // Immich's web restore (2.5.0+) takes a file whose name says 2.4 or older for a pg_dumpall cluster
+  // dump: it would \c postgres first and restore ours there, not into Immich's database. Such a copy,
+  // listed for days after an upgrade, could only restore wrong.
+  const [major = 0, minor = 0] = immichVersion.split('.').map(Number);
+  if (major < 2 || (major === 2 && minor <= 4)) {
+    throw new Error(
+      `Immich v${immichVersion} has no web restore (2.5.0 and later), and theirs would take a copy named -v${immichVersion}- for a pg_dumpall cluster dump and restore it into the postgres database`,
+    );
+  }
   return { runId, dumpPath: join(folder, dumpFileName), sha256: dump.sha256, size: dump.size, immichVersion, postgresVersion: dump.serverVersion };
 }
 
