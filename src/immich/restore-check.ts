@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { DatabaseConfig } from '../config.ts';
 import { manifestFileName } from '../postgres/dump-manifest.ts';
+import { describeObject } from '../postgres/inventory.ts';
 import { closeClient, openClient } from '../postgres/connection.ts';
 import { compareMigrations, newestImmichMigration } from '../postgres/immich-migrations.ts';
 
@@ -11,7 +12,17 @@ import { compareMigrations, newestImmichMigration } from '../postgres/immich-mig
  * here (backup/manifest.ts builds the whole manifest with it, so the two cannot drift apart).
  */
 export const manifestImmichSchema = z.object({ version: z.string().nullable(), migration: z.string().nullable() });
-const manifestWithImmichSchema = z.object({ immich: manifestImmichSchema.optional() });
+const manifestWithImmichSchema = z.object({
+  immich: manifestImmichSchema.optional(),
+  // What a dump made with DUMP_ALLOW_UNSUPPORTED left out (as describeObject names them).
+  database: z
+    .object({ unsupportedObjects: z.array(z.object({ kind: z.string(), schema: z.string().nullable(), name: z.string(), table: z.string().optional(), reason: z.string().optional() })).default([]) })
+    .nullable()
+    .optional(),
+});
+
+/** Objects named in the warning about what a backup does not hold; the rest are counted. */
+const shownLeftOut = 5;
 
 export interface ImmichRestoreNotes {
   /** What the backup says about its Immich (from the manifest beside the dump), if anything. */
@@ -32,11 +43,13 @@ export interface ImmichRestoreNotes {
  */
 export async function immichRestoreNotes(input: string, connection: DatabaseConfig['connection']): Promise<ImmichRestoreNotes> {
   let backup: ImmichRestoreNotes['backup'] = null;
+  let leftOut: string[] = [];
   const manifestPath = join(dirname(input), manifestFileName);
   if (existsSync(manifestPath)) {
     try {
       const parsed = manifestWithImmichSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
       if (parsed.success) backup = parsed.data.immich ?? null;
+      if (parsed.success) leftOut = (parsed.data.database?.unsupportedObjects ?? []).map((object) => describeObject(object));
     } catch {
       // An unreadable manifest is the restore's own check to report (it refuses the dump).
     }
@@ -70,6 +83,13 @@ export async function immichRestoreNotes(input: string, connection: DatabaseConf
     lines.push(
       `backup: made with Immich ${backup.version === null ? '(version unknown)' : `v${backup.version}`}` +
         `${backup.migration === null ? '' : `, newest migration ${backup.migration}`}${fromName ? ' (from its file name)' : ''}`,
+    );
+  }
+  if (leftOut.length > 0) {
+    // Known when the backup was made (and in its notifications), but news on the day it is restored.
+    const more = leftOut.length > shownLeftOut ? `, and ${leftOut.length - shownLeftOut} more (manifest.json: database.unsupportedObjects)` : '';
+    lines.push(
+      `warning: this backup does not hold ${leftOut.length} object(s) its dump could not write (made with DUMP_ALLOW_UNSUPPORTED), so neither does the restored database: ${leftOut.slice(0, shownLeftOut).join(', ')}${more}`,
     );
   }
   const targetOlder = backup?.migration != null && target !== null && compareMigrations(target, backup.migration) < 0;

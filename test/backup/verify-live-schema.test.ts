@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -79,4 +79,27 @@ test('a database role that may not create databases (Immich without superuser): 
   const scratchServer = `postgresql://${postgres.user}:${postgres.password}@${postgres.host}:${postgres.port}/postgres`;
   const passed = await runCli(['verify'], { ...roleEnv, VERIFY_DATABASE_URL: scratchServer });
   assert.equal(passed.code, 0, `${passed.stdout}\n${passed.stderr}`);
+});
+
+test('restore-db of a backup made with DUMP_ALLOW_UNSUPPORTED names what it does not hold', async () => {
+  const folder = join(backupDir, readdirSync(backupDir).find((name) => /^immich-\d{8}_\d{6}$/.test(name))!);
+  const manifestPath = join(folder, 'manifest.json');
+  const original = readFileSync(manifestPath, 'utf8');
+  try {
+    const manifest = JSON.parse(original) as { database: { unsupportedObjects: unknown[] } };
+    manifest.database.unsupportedObjects = [
+      { kind: 'routine whose SQL body uses unnamed parameters', schema: 'public', name: 'first_positive(integer, integer)' },
+      { kind: 'view', schema: 'public', name: 'first_labels', reason: 'depends on routine whose SQL body uses unnamed parameters public.first_positive(integer, integer)' },
+    ];
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    await postgres.createDatabase('restored_partial');
+    const result = await runCli(['restore-db', '--input', join(folder, 'dump.sql.gz')], { ...env, DB_DATABASE_NAME: 'restored_partial' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /warning: this backup does not hold 2 object\(s\) its dump could not write \(made with DUMP_ALLOW_UNSUPPORTED\), so neither does the restored database: routine whose SQL body uses unnamed parameters public\.first_positive\(integer, integer\), view public\.first_labels \(depends on /,
+    );
+  } finally {
+    writeFileSync(manifestPath, original);
+  }
 });
