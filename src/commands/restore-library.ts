@@ -104,6 +104,13 @@ const command: Command = {
         if (signal?.aborted === true) {
           throw new UserError(`${errorMessage(signal.reason)}: the restore into ${target} was cancelled; what it had written so far is there, INCOMPLETE (restore again with --force to complete it)`, { cause: error });
         }
+        // The normal layout mounts the upload location read-only in the kopia service: nothing was written.
+        if (/read-only file system/i.test(errorMessage(error))) {
+          throw new UserError(
+            `${errorMessage(error)}: the Kopia server sees ${target} read-only: nothing could be written there. Restore with compose.restore.yml, which mounts Immich's upload location read-write in the kopia service (see README, Restore)`,
+            { cause: error, exitCode: error instanceof UserError ? error.exitCode : 1 },
+          );
+        }
         // A disk that filled up, a server that died: part of the files may be there, and must not pass for a restore.
         throw new UserError(`${errorMessage(error)}; ${target} may hold part of the snapshot: it is INCOMPLETE (fix the cause, then restore again with --force)`, {
           cause: error,

@@ -25,10 +25,14 @@ const oddNames = ['line\nbreak.jpg', ' leading and trailing spaces .jpg', `${'ü
 const photoTime = new Date('2019-07-14T10:00:00Z');
 // A target on a small disk (mounted before the Kopia server starts, so that it sees it): it fills up mid-restore.
 const smallDisk = join(work, 'small-disk');
+// The upload location as the normal layout mounts it in the kopia service: read-only.
+const readOnly = join(work, 'read-only');
 
 before(async () => {
   mkdirSync(smallDisk);
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', smallDisk], { stdio: 'pipe' });
+  mkdirSync(readOnly);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', readOnly], { stdio: 'pipe' });
   server = await startKopiaServer();
   client = new KopiaClient(server.connection(), { pollIntervalMs: 100 });
   const folder = join(library, 'library', 'admin');
@@ -52,6 +56,7 @@ after(async () => {
   await client?.close();
   await server?.destroy();
   execFileSync('umount', [smallDisk], { stdio: 'pipe' });
+  execFileSync('umount', [readOnly], { stdio: 'pipe' });
 });
 
 test('restore-library --chown gives the links themselves to the owner (never what they point at; a dangling link is no failure); names up to 254 bytes, with newlines, tabs, spaces, restored; modes and times kept', async () => {
@@ -118,4 +123,11 @@ test('a disk that fills up during restore-library: failed, never reported restor
   assert.notEqual(result.code, 0, result.stdout);
   assert.doesNotMatch(result.stdout, /restored \d+ files/);
   assert.match(result.stderr, /the restore into .*small-disk\/library failed: .*no space left on device; .*small-disk\/library may hold part of the snapshot: it is INCOMPLETE/);
+});
+
+test('a target the Kopia server sees read-only (the normal layout): the failure says to restore with compose.restore.yml, and that nothing was written', async () => {
+  const result = await runCli(['restore-library', '--target', join(readOnly, 'library'), '--path', 'library/admin'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  assert.notEqual(result.code, 0, result.stdout);
+  assert.match(result.stderr, /read-only file system.*: the Kopia server sees .*read-only\/library read-only: nothing could be written there\. Restore with compose\.restore\.yml/);
+  assert.doesNotMatch(result.stderr, /INCOMPLETE/);
 });
