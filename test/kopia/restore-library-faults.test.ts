@@ -131,3 +131,26 @@ test('a target the Kopia server sees read-only (the normal layout): the failure 
   assert.match(result.stderr, /read-only file system.*: the Kopia server sees .*read-only\/library read-only: nothing could be written there\. Restore with compose\.restore\.yml/);
   assert.doesNotMatch(result.stderr, /INCOMPLETE/);
 });
+
+test('the Kopia server killed and restarted mid-restore: failed, never reported restored, the target named INCOMPLETE', { timeout: 180_000 }, async () => {
+  const target = join(work, 'restored-server-killed');
+  const transport = new KopiaTransport(server.connection(), { pollIntervalMs: 50 });
+  try {
+    const running = startCli(['restore-library', '--target', target], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+    const deadline = Date.now() + 60_000;
+    const restoring = async () =>
+      ((await transport.call('GET', '/api/v1/tasks', tasksResponseSchema)).tasks ?? []).some((task) => task.kind === 'Restore' && task.description.includes(target) && task.status === 'RUNNING');
+    while (!(await restoring())) {
+      assert.ok(Date.now() < deadline, 'the restore never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await server.stop({ kill: true });
+    await server.restart();
+    const result = await running.exited;
+    assert.notEqual(result.code, 0, result.stdout);
+    assert.doesNotMatch(result.stdout, /restored \d+ files/);
+    assert.match(result.stderr, /restarted or lost the task during the restore into .*: it did not finish; .* may hold part of the snapshot: it is INCOMPLETE/);
+  } finally {
+    await transport.close();
+  }
+});
