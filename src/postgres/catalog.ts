@@ -338,6 +338,18 @@ export interface ConstraintRow {
   /** The backing index (PK / UNIQUE / EXCLUDE): what pg_get_constraintdef leaves out of the constraint's text. */
   index: BackingIndex | null;
 }
+
+/**
+ * PostgreSQL (17 and 18, which allow them on partitioned tables) cannot attach a partition's
+ * EXCLUDE constraint or key WITHOUT OVERLAPS to its parent's (ALTER INDEX ... ATTACH PARTITION:
+ * "index definitions do not match"; ATTACH PARTITION of a table that has one: "multiple primary
+ * keys"): their indexes use exclusion operators, which the match does not accept. So pg_dump's way,
+ * the parent's with ONLY, each partition's and their INDEX ATTACHes, fails to restore. A source can
+ * only have made them from the parent's, so the dump does the same: the partitioned table's is added
+ * without ONLY, which makes every partition's (no INDEX ATTACH is written for them), and each
+ * partition's gets its source name back.
+ */
+export const isMadeByParentKey = (row: ConstraintRow) => row.exclusionIndex && row.parentKey !== null;
 /** Properties of an index that are not part of its definition text: storage parameters, tablespace, CLUSTER, etc. */
 export interface IndexProperties {
   options: string[] | null; tablespace: string | null; clustered: boolean; replident: boolean;

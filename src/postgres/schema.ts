@@ -67,6 +67,7 @@ import {
   type ViewRuleRow,
   type ColumnRow,
   type ConstraintRow,
+  isMadeByParentKey,
   type DatabaseSettingRow,
   type DefaultAclRow,
   type DependencyRow,
@@ -105,7 +106,6 @@ import {
   type UserMappingRow,
 } from './catalog.ts';
 import { Priority, shellTypeId, type DdlOptions, type Entry } from './ddl.ts';
-import { isMadeByParentKey } from './ddl/constraint.ts';
 import type { TableParts } from './ddl/table.ts';
 import { ddlWriters as ddl } from './ddl/writers.ts';
 import { IdentifierQuoter } from './quote.ts';

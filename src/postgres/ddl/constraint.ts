@@ -1,4 +1,4 @@
-import type { ColumnRow, ConstraintRow, RelationRow } from '../catalog.ts';
+import { isMadeByParentKey, type ColumnRow, type ConstraintRow, type RelationRow } from '../catalog.ts';
 import type { IdentifierQuoter } from '../quote.ts';
 import { type Entry, Priority } from '../ddl.ts';
 import { quoteLiteral } from '../quote.ts';
@@ -39,17 +39,6 @@ function withIndexOptions(definition: string, indexOptions: string[] | null): st
   return `${definition.slice(0, at)}${options}${definition.slice(at)}`;
 }
 
-/**
- * PostgreSQL (17 and 18, which allow them on partitioned tables) cannot attach a partition's
- * EXCLUDE constraint or key WITHOUT OVERLAPS to its parent's (ALTER INDEX ... ATTACH PARTITION:
- * "index definitions do not match"; ATTACH PARTITION of a table that has one: "multiple primary
- * keys"): their indexes use exclusion operators, which the match does not accept. So pg_dump's way,
- * the parent's with ONLY, each partition's and their INDEX ATTACHes, fails to restore. A source can
- * only have made them from the parent's, so the dump does the same: the partitioned table's is added
- * without ONLY, which makes every partition's (no INDEX ATTACH is written for them), and each
- * partition's gets its source name back.
- */
-export const isMadeByParentKey = (row: ConstraintRow) => row.exclusionIndex && row.parentKey !== null;
 
 /**
  * The name the server gave a partition's EXCLUDE or key WITHOUT OVERLAPS when its parent's made it (see
