@@ -214,7 +214,14 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       owner !== undefined && (error as { code?: unknown } | undefined)?.code === '42704'
         ? `; the dump gives its objects to role ${owner}, which this server does not have: restore with --no-owner (they then belong to ${restoringUser}), or create the role first`
         : '';
-    return new UserError(`restore failed${where}: ${message}${partlyRestored()}${missingOwner}`, { cause: error });
+    const extension = /^\s*CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[^\s;]+)/i.exec(sql)?.[1];
+    const extensionNeedsSuperuser =
+      extension !== undefined && (error as { code?: unknown } | undefined)?.code === '42501'
+        ? `; creating extension ${extension.replace(/^"|"$/g, '')} needs a superuser${dropped.length > 0 ? ", and --clean dropped the target's with its schema" : ''}: ` +
+          'restore as the superuser (the postgres container\'s POSTGRES_USER, e.g. with DB_USERNAME/DB_PASSWORD or DB_URL set for this command) ' +
+          'or into a new database where a superuser created the extensions first, without --clean'
+        : '';
+    return new UserError(`restore failed${where}: ${message}${partlyRestored()}${missingOwner}${extensionNeedsSuperuser}`, { cause: error });
   };
   let partlyRestored = () =>
     dropped.length > 0 ? ` (--clean without a transaction already dropped schema(s) ${dropped.join(', ')}: the database is partly restored)` : '';
