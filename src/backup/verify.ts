@@ -112,7 +112,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       }
       for (const [root, tables] of viaRoot) {
         const copies = [];
-        for (const table of tables) copies.push(await recopy(client, table.schema, table.name, new RowSetHasher()));
+        // In the root's column order, as the dump copied them (the partitions' own orders may differ).
+        for (const table of tables) copies.push(await recopy(client, table.schema, table.name, new RowSetHasher(), table.loadedViaRoot));
         tablesChecked += tables.length;
         const rows = copies.reduce((sum, copied) => sum + copied.rows, 0);
         rowsChecked += rows;
@@ -216,14 +217,21 @@ function withDatabase(url: string, database: string): { connectionString: string
 /**
  * COPYs a restored table out exactly as the dump did (same column list and settings) and hashes it
  * with `hasher`, which must be the dump's kind (cut into the same pieces, for a table the dump
- * copied in pieces; a row-set digest for a partition loaded through its root).
+ * copied in pieces; a row-set digest for a partition loaded through its root). `columnOrder`: the
+ * table whose column order the COPY lists (the root, for a partition loaded through it); default its own.
  */
-async function recopy(client: pg.ClientBase, schema: string, name: string, hasher: CopyTextHasher): Promise<{ rows: number; sha256: string }> {
+async function recopy(
+  client: pg.ClientBase,
+  schema: string,
+  name: string,
+  hasher: CopyTextHasher,
+  columnOrder: { schema: string; name: string } = { schema, name },
+): Promise<{ rows: number; sha256: string }> {
   const { rows: columns } = await client.query<{ name: string }>(
     `SELECT pg_catalog.quote_ident(a.attname) AS name FROM pg_catalog.pg_attribute a
       WHERE a.attrelid = (pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2))::pg_catalog.regclass
         AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum`,
-    [schema, name],
+    [columnOrder.schema, columnOrder.name],
   );
   // An extension's configuration table: the dump wrote the rows its extension's condition picks, and
   // the restored table also holds those CREATE EXTENSION inserted.

@@ -301,12 +301,16 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         }
         if (relation.relkind === 'r') {
           const root = relation.loadViaRoot === null ? undefined : relationsByOid.get(relation.loadViaRoot);
+          // Rows loaded through the root are copied in the root's column order: a partition attached
+          // with its columns in another order would otherwise give a row other text (so another
+          // row digest) in whichever partition the restore routes it to, and verify would fail a good backup.
+          const copyColumns = root === undefined ? relationColumns : (columnsByRelation.get(root.oid) ?? relationColumns);
           dataTables.push({
             oid: relation.oid,
             schema: relation.schema,
             name: relation.name,
             owner: relation.owner,
-            columns: relationColumns.filter((c) => c.generated === '').map((c) => c.name),
+            columns: copyColumns.filter((c) => c.generated === '').map((c) => c.name),
             ...(root === undefined ? {} : { loadViaRoot: { schema: root.schema, name: root.name } }),
           });
         }
