@@ -87,11 +87,11 @@ const command: Command = {
         throw new UserError(`snapshot ${snapshot.id} has no folder ${subPath}${await foldersBeside(client, snapshot.rootID, subPath)}`, { exitCode: 2 });
       }
       log.info({ snapshot: snapshot.id, startTime: snapshot.startTime, subPath, target, source }, 'restore started');
-      const logProgress = throttleProgress(10_000, (progress: Progress) => log.info(progress, 'library restore progress'), { immediateFirst: true });
+      const logProgress = throttleProgress(10_000, (progress: Progress) => log.info(progress, `${source} restore progress`), { immediateFirst: true });
       const result = await (source === 'backups' ? client.downloadTree(
         subPath === '' ? snapshot.rootID : (await resolveFolder(client, snapshot.rootID, subPath)),
         target,
-        { overwrite: force, signal },
+        { overwrite: force, signal, onProgress: logProgress },
       ) : client.restore({
         snapshotId: snapshot.id,
         subPath,

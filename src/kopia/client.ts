@@ -422,8 +422,14 @@ export class KopiaClient {
    * (folders 0700, files 0600: dumps and .env are secrets), whoever the Kopia server runs as. Meant
    * for the small backups snapshot; each file is written as `.partial` and renamed when complete.
    */
-  async downloadTree(rootId: string, targetPath: string, options: { overwrite?: boolean; signal?: AbortSignal } = {}): Promise<RestoreResult> {
+  async downloadTree(
+    rootId: string,
+    targetPath: string,
+    options: { overwrite?: boolean; signal?: AbortSignal; onProgress?: (progress: Progress) => void } = {},
+  ): Promise<RestoreResult> {
     const result: RestoreResult = { files: 0, directories: 0, bytes: 0, errors: 0 };
+    // Bytes of the file being copied count too: a dump is most of the backups folder, and takes minutes.
+    const progress = (bytesOfCurrentFile: number) => options.onProgress?.({ files: result.files, bytes: result.bytes + bytesOfCurrentFile });
     const walk = async (objectId: string, directory: string): Promise<void> => {
       await mkdir(directory, { recursive: true, mode: 0o700 });
       result.directories += 1;
@@ -436,10 +442,11 @@ export class KopiaClient {
         if (entry.type === 'd') {
           await walk(entry.obj, path);
         } else if (entry.type === 'f') {
-          const bytes = await this.#download(entry.obj, path, options.overwrite ?? false, options.signal);
+          const bytes = await this.#download(entry.obj, path, options.overwrite ?? false, options.signal, progress);
           if (bytes !== (entry.size ?? 0)) throw new KopiaError(`${path}: got ${bytes} bytes from the Kopia server, the snapshot says ${entry.size ?? 0}`);
           result.files += 1;
           result.bytes += bytes;
+          progress(0);
         }
       }
     };
@@ -447,13 +454,14 @@ export class KopiaClient {
     return result;
   }
 
-  async #download(objectId: string, path: string, overwrite: boolean, signal: AbortSignal | undefined): Promise<number> {
+  async #download(objectId: string, path: string, overwrite: boolean, signal: AbortSignal | undefined, onBytes: (bytes: number) => void): Promise<number> {
     const partial = `${path}.partial`;
     try {
       const content = await this.#transport.stream(`/api/v1/objects/${encodeURIComponent(objectId)}`, signal);
       let bytes = 0;
       content.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
+        onBytes(bytes);
       });
       await pipeline(content, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
       // On disk before it gets its name, as the dump and Immich's copy: a restored file is whole or absent.

@@ -55,3 +55,11 @@ test('a relative --target is refused before anything is restored: the Kopia serv
   assert.equal(result.code, 64, result.stderr);
   assert.match(result.stderr, /--target restored-here: give the full path as the Kopia server sees it \(e\.g\. \/library\): nothing was restored/);
 });
+
+test('restore-library --source backups logs its progress (a dump takes minutes to copy)', async () => {
+  const target = join(work, 'restored-backups');
+  const result = await runCli(['restore-library', '--source', 'backups', '--target', target], { ...server.env(), KOPIA_BACKUPS_PATH: library });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /"files":\d+,"bytes":\d+,"msg":"backups restore progress"/);
+  assert.deepEqual(hashTree(target), hashTree(library));
+});
