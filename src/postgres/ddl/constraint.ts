@@ -49,13 +49,24 @@ function withIndexOptions(definition: string, indexOptions: string[] | null): st
 function renameMadeKey(row: ConstraintRow, q: IdentifierQuoter): string {
   const parent = row.parentKey!;
   const table = quoteLiteral(q.qualified(row.schema, row.table));
-  return `DO $immich_backup$\nDECLARE\n    made name;\nBEGIN\n` +
+  const name = quoteLiteral(row.name);
+  // The source's name may be held for now by the index of another partition's key made the same
+  // way, whose own rename comes later (partitions renamed, as when an old one is renamed and a new
+  // one takes its name): that index (and its key) moves aside to a name of its own first, and its
+  // own block, which finds it by its parent key, gives it its source name afterwards.
+  return `DO $immich_backup$\nDECLARE\n    made name;\n    holder pg_catalog.oid;\nBEGIN\n` +
     `    SELECT c.conname INTO STRICT made FROM pg_catalog.pg_constraint c\n` +
     `     WHERE c.conrelid = ${table}::pg_catalog.regclass\n` +
     `       AND c.conparentid = (SELECT p.oid FROM pg_catalog.pg_constraint p\n` +
     `                             WHERE p.conrelid = ${quoteLiteral(q.qualified(parent.schema, parent.table))}::pg_catalog.regclass AND p.conname = ${quoteLiteral(parent.name)});\n` +
-    `    IF made <> ${quoteLiteral(row.name)} THEN\n` +
-    `        EXECUTE pg_catalog.format('ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I', ${table}, made, ${quoteLiteral(row.name)});\n` +
+    `    IF made <> ${name} THEN\n` +
+    `        SELECT i.oid INTO holder FROM pg_catalog.pg_class i JOIN pg_catalog.pg_constraint k ON k.conindid = i.oid\n` +
+    `         WHERE i.relname = ${name} AND k.conparentid <> 0 AND k.conexclop IS NOT NULL\n` +
+    `           AND i.relnamespace = (SELECT t.relnamespace FROM pg_catalog.pg_class t WHERE t.oid = ${table}::pg_catalog.regclass);\n` +
+    `        IF holder IS NOT NULL THEN\n` +
+    `            EXECUTE pg_catalog.format('ALTER INDEX %s RENAME TO %I', holder::pg_catalog.regclass, 'immich_backup_moved_' || holder);\n` +
+    `        END IF;\n` +
+    `        EXECUTE pg_catalog.format('ALTER TABLE ONLY %s RENAME CONSTRAINT %I TO %I', ${table}, made, ${name});\n` +
     `    END IF;\nEND\n$immich_backup$;\n`;
 }
 
