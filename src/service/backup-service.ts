@@ -41,7 +41,8 @@ export class BackupService {
   private readonly stopping = new AbortController();
   private task: Schedule | undefined;
   private verifyTask: Schedule | undefined;
-  private verifying = false;
+  /** The scheduled restore test going on: stop() waits for it to drop its scratch database. */
+  private verifying: Promise<void> | undefined;
   private checkResults: CheckResult[] = [];
   private recheckTimer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
@@ -121,11 +122,11 @@ export class BackupService {
         timeZone,
         run: () => {
           // One restore test at a time: a tick while one is still going on is skipped.
-          if (this.verifying) return;
-          this.verifying = true;
-          void verify(this.stopping.signal)
+          if (this.verifying !== undefined) return;
+          this.verifying = verify(this.stopping.signal)
+            .then(() => undefined)
             .catch((error: unknown) => this.log.error({ error: errorMessage(error) }, 'scheduled verify failed'))
-            .finally(() => (this.verifying = false));
+            .finally(() => (this.verifying = undefined));
         },
       });
       this.verifyTask.start();
@@ -169,7 +170,10 @@ export class BackupService {
     return run;
   }
 
-  /** SIGTERM: stop scheduling, abort a running run (the dump removes its partial files), close HTTP. */
+  /**
+   * SIGTERM: stop scheduling, abort a running run (the dump removes its partial files) and restore
+   * test (it drops its scratch database), wait for both, close HTTP.
+   */
   async stop(): Promise<void> {
     this.log.info('stopping: no new runs; aborting the one in progress, if any');
     this.task?.stop();
@@ -177,6 +181,7 @@ export class BackupService {
     clearTimeout(this.recheckTimer);
     this.stopping.abort(new Error('the service is stopping'));
     await this.running;
+    await this.verifying;
     await new Promise<void>((resolve) => {
       if (this.server === undefined) return resolve();
       this.server.close(() => resolve());

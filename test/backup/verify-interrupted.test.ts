@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -72,4 +73,32 @@ test('SIGTERM during the restore test: scratch database dropped, not recorded as
   assert.doesNotMatch(status.reason, /restore test/);
   assert.equal(status.healthy, true, status.reason);
   assert.deepEqual(receiver.requests.filter((request) => request.body.includes('restore-test')), [], 'no "restore test failed" notification');
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('the service stopped during its scheduled restore test: it drops the scratch database before it says it stopped, and records nothing', { timeout: 120_000 }, async () => {
+  const running = startCli(['serve'], { ...env, VERIFY_SCHEDULE: '* * * * * *', BACKUP_SCHEDULE: '0 0 1 1 *', HTTP_PORT: String(await freePort()) });
+  const deadline = Date.now() + 60_000;
+  while ((await scratchDatabases()).length === 0) {
+    assert.ok(Date.now() < deadline, 'the scheduled restore test never created its scratch database');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  running.child.kill('SIGTERM');
+  const result = await running.exited;
+  assert.equal(result.signal, null, 'the process must end by itself');
+  assert.deepEqual(await scratchDatabases(), [], 'the scratch database is dropped');
+  const interrupted = result.stderr.indexOf('restore test interrupted before it finished');
+  const stopped = result.stderr.indexOf('immich-backup service stopped');
+  assert.ok(interrupted >= 0, result.stderr);
+  assert.ok(stopped > interrupted, 'the service waits for its restore test to clean up before it says it stopped');
+  const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { lastVerify: unknown };
+  assert.equal(status.lastVerify, null);
 });
