@@ -78,7 +78,18 @@ const command: Command = {
           { exitCode: 2 },
         );
       }
+      // A run snapshots the backups, then the library: a newer backups snapshot means a later run's
+      // library snapshot is missing, and the newest dump references photos this one does not have.
+      const newerBackups =
+        source === 'library' && wanted === 'latest'
+          ? (await client.newestCompleteSnapshot(config.backupsPath).catch(() => undefined))?.snapshot
+          : undefined;
       const notes = [
+        ...(newerBackups !== undefined && Date.parse(newerBackups.startTime) > Date.parse(snapshot.startTime)
+          ? [
+              `note: the newest snapshot of the backups (${newerBackups.startTime}) is newer than this library snapshot (${snapshot.startTime}): a database restored from it may reference photos this library snapshot does not have; restore the dump of the run this snapshot belongs to, or accept missing files`,
+            ]
+          : []),
         ...(newest?.passedOver ?? []).map((s) => `note: the newer snapshot ${s.id} (${s.startTime}) is incomplete (${s.incomplete}): skipped`),
         ...(snapshot.incomplete === undefined ? [] : [`warning: snapshot ${snapshot.id} is incomplete (${snapshot.incomplete}): files it had not reached are not in it`]),
       ];

@@ -63,3 +63,22 @@ test('restore-library --source backups logs its progress (a dump takes minutes t
   assert.match(result.stderr, /"files":\d+,"bytes":\d+,"msg":"backups restore progress"/);
   assert.deepEqual(hashTree(target), hashTree(library));
 });
+
+test('restore-library of the latest library snapshot when a newer run\'s library snapshot is missing: a note says the newest database backup is newer', async () => {
+  const backups = join(work, 'backups');
+  mkdirSync(join(backups, 'immich-20261126_020000'), { recursive: true });
+  writeFileSync(join(backups, 'immich-20261126_020000', 'dump.sql.gz'), 'dump');
+  const env = { ...server.env(), KOPIA_LIBRARY_PATH: library, KOPIA_BACKUPS_PATH: backups };
+  // A later run: its backups snapshot was made, its library snapshot failed.
+  await client.ensureSource(backups);
+  await client.snapshot(backups);
+  const older = await runCli(['restore-library', '--target', join(work, 'restored-older'), '--path', `library/${user}`], env);
+  assert.equal(older.code, 0, older.stderr);
+  assert.match(older.stdout, /note: the newest snapshot of the backups \(.*\) is newer than this library snapshot \(.*\): a database restored from it may reference photos this library snapshot does not have/);
+
+  // The usual order (the backups, then the library): nothing to say.
+  await client.snapshot(library);
+  const usual = await runCli(['restore-library', '--target', join(work, 'restored-usual'), '--path', `library/${user}`], env);
+  assert.equal(usual.code, 0, usual.stderr);
+  assert.doesNotMatch(usual.stdout, /is newer than this library snapshot/);
+});
