@@ -14,7 +14,7 @@ import { connectionFor } from './round-trip.ts';
  * TABLE without ONLY, which makes every partition's, and a DO block gives each partition's its
  * source name back. The names the server picks on restore are not the source's when partitions were
  * renamed, and one partition's source name may be what the server just gave another's index (index
- * names are per schema): the renames must not collide. Names needing quotes, in another schema, 63
+ * names are per schema): the renames must not collide. A partition's own storage parameters are kept. Names needing quotes, in another schema, 63
  * bytes long and two levels down are written too. PostgreSQL 18, for keys WITHOUT OVERLAPS.
  */
 let server: PostgresServer;
@@ -56,12 +56,17 @@ ALTER TABLE levels_1 RENAME CONSTRAINT levels_1_k_j_r_excl TO "Middle";
 -- 63-byte names (the server truncates its picks).
 CREATE TABLE ${long('l')} (k int, r int4range, EXCLUDE USING gist (k WITH =, r WITH &&)) PARTITION BY LIST (k);
 CREATE TABLE ${long('m')} PARTITION OF ${long('l')} FOR VALUES IN (1);
+-- A partition's key with storage parameters of its own (the parent's key has others).
+CREATE TABLE tuned (k int, r int4range, EXCLUDE USING gist (k WITH =, r WITH &&) WITH (fillfactor = 80)) PARTITION BY LIST (k);
+CREATE TABLE tuned_1 PARTITION OF tuned FOR VALUES IN (1);
+CREATE TABLE tuned_2 PARTITION OF tuned FOR VALUES IN (2);
+ALTER INDEX tuned_1_k_r_excl SET (fillfactor = 50, buffering = 'on');
 INSERT INTO rotated VALUES (1, '[1,5)'), (2, '[1,5)');
 INSERT INTO temporal VALUES (1, '[1,5)'), (2, '[1,5)');
 `;
 
-const names = `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, c.conindid::regclass::text AS index
-                 FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+const names = `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, c.conindid::regclass::text AS index, i.reloptions AS options
+                 FROM pg_catalog.pg_class i JOIN pg_catalog.pg_constraint c ON i.oid = c.conindid JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
                 WHERE c.contype IN ('x', 'p') AND n.nspname IN ('public', 'Odd "s".x') ORDER BY 1, 2`;
 
 before(async () => {
@@ -74,14 +79,14 @@ after(async () => {
   await server?.stop();
 });
 
-test('psql --single-transaction with ON_ERROR_STOP restores every partition key under its source name', async () => {
+test('psql --single-transaction with ON_ERROR_STOP restores every partition key under its source name, with its own storage parameters', async () => {
   assert.deepEqual(dump.unsupportedObjects, []);
   await server.createDatabase('by_psql');
   await server.psql('by_psql', createReadStream(dump.path).pipe(createGunzip()), ['--single-transaction']);
   assert.deepEqual(await server.query('by_psql', names), await server.query('source', names));
 });
 
-test('restore-db --jobs 4, and --clean over it, restore them under their source names', async () => {
+test('restore-db --jobs 4, and --clean over it, restore them under their source names and storage parameters', async () => {
   await server.createDatabase('by_jobs');
   const connection = connectionFor(server, 'by_jobs');
   await restoreDatabase({ connection, input: dump.path, jobs: 4 });

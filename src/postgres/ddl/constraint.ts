@@ -2,7 +2,7 @@ import { isMadeByParentKey, type ColumnRow, type ConstraintRow, type RelationRow
 import type { IdentifierQuoter } from '../quote.ts';
 import { type Entry, Priority } from '../ddl.ts';
 import { quoteLiteral } from '../quote.ts';
-import { commentOn, withOptions } from './clauses.ts';
+import { commentOn, splitOption, withOptions } from './clauses.ts';
 import { inTablespace, indexProperties } from './index.ts';
 
 // Table constraints as post-data ALTER TABLE ... ADD CONSTRAINT (PK, UNIQUE, EXCLUDE, FK, CHECKs not
@@ -82,6 +82,13 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
   let sql = madeByParent
     ? renameMadeKey(row, q)
     : inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
+  // A key its parent's made gets the parent's storage parameters: its own (ALTER INDEX ... SET on the
+  // partition's index) are set back (no rebuild, only the catalog changes).
+  const madeOptions = madeByParent ? (row.index?.options ?? []) : [];
+  if (madeOptions.length > 0) {
+    const options = madeOptions.map((option) => splitOption(option)).map(([key, value]) => `${key}=${quoteLiteral(value)}`);
+    sql += `\nALTER INDEX ${q.qualified(row.schema, row.index!.name)} SET (${options.join(', ')});\n`;
+  }
   sql += commentOn(`CONSTRAINT ${q.ident(row.name)} ON ${table}`, row.comment);
   if (row.index !== null) sql += indexProperties(row.index, row.schema, row.index.name, table, q);
   return {
