@@ -324,8 +324,18 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
       entries.push(...ddl.sequence.write(sequence, relationsByOid.get(sequence.oid), owner, identityKind, q, options));
     }
     for (const largeObject of largeObjects) entries.push(ddl.largeObject.write(largeObject, q, options));
+    // The partitions' keys a partitioned table's EXCLUDE or key WITHOUT OVERLAPS makes, by the key they belong to.
+    const madeKeys = new Map<number, ConstraintRow[]>();
+    for (const c of constraints) if (isMadeByParentKey(c)) madeKeys.set(c.parentKey!.oid, [...(madeKeys.get(c.parentKey!.oid) ?? []), c]);
+    const madeBelow = (key: ConstraintRow): ConstraintRow[] => {
+      if (isMadeByParentKey(key)) return [];
+      const below: ConstraintRow[] = [];
+      // Level by level: a partition's key is found by its parent's name, which must be back first.
+      for (let level = madeKeys.get(key.oid) ?? []; level.length > 0; level = level.flatMap((made) => madeKeys.get(made.oid) ?? [])) below.push(...level);
+      return below;
+    };
     for (const constraint of constraints) {
-      if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q));
+      if (!inlineCheckIds.has(constraint.oid) && !isInheritedOnly(constraint)) entries.push(ddl.constraint.write(constraint, q, madeBelow(constraint)));
     }
     entries.push(...validatedInheritedCopies(relationsByOid, constraints.filter(isInheritedOnly), columnsByRelation, notValidParents, q));
     // Partitioned indexes are plain indexes or the indexes of PK / UNIQUE / EXCLUDE constraints; a

@@ -11,11 +11,13 @@ import { connectionFor } from './round-trip.ts';
 
 /**
  * A partitioned table's EXCLUDE constraint or key WITHOUT OVERLAPS is written as the parent's ALTER
- * TABLE without ONLY, which makes every partition's, and a DO block gives each partition's its
- * source name back. The names the server picks on restore are not the source's when partitions were
+ * TABLE without ONLY, which makes every partition's, and DO blocks give each partition's its source
+ * name back. The names the server picks on restore are not the source's when partitions were
  * renamed, and one partition's source name may be what the server just gave another's index (index
- * names are per schema): the renames must not collide. A partition's own storage parameters are kept. Names needing quotes, in another schema, 63
- * bytes long and two levels down are written too. PostgreSQL 18, for keys WITHOUT OVERLAPS.
+ * names are per schema), or a pick may be the source name of another table's key made later: the
+ * renames must not collide. A partition's own storage parameters are kept. Names needing quotes, in
+ * another schema, 63 bytes long and two levels down are written too. PostgreSQL 18, for keys
+ * WITHOUT OVERLAPS.
  */
 let server: PostgresServer;
 let dump: DumpFileResult;
@@ -56,6 +58,12 @@ ALTER TABLE levels_1 RENAME CONSTRAINT levels_1_k_j_r_excl TO "Middle";
 -- 63-byte names (the server truncates its picks).
 CREATE TABLE ${long('l')} (k int, r int4range, EXCLUDE USING gist (k WITH =, r WITH &&)) PARTITION BY LIST (k);
 CREATE TABLE ${long('m')} PARTITION OF ${long('l')} FOR VALUES IN (1);
+-- The server's pick for a renamed partition's key is the source name of another table's key, which
+-- the script makes after the partitioned table's.
+CREATE TABLE a_picked (k int, r int4range, EXCLUDE USING gist (k WITH =, r WITH &&)) PARTITION BY LIST (k);
+CREATE TABLE a_picked_current PARTITION OF a_picked FOR VALUES IN (1);
+ALTER TABLE a_picked_current RENAME TO z_picked_old;
+CREATE TABLE m_picked (x int CONSTRAINT z_picked_old_k_r_excl UNIQUE);
 -- A partition's key with storage parameters of its own (the parent's key has others).
 CREATE TABLE tuned (k int, r int4range, EXCLUDE USING gist (k WITH =, r WITH &&) WITH (fillfactor = 80)) PARTITION BY LIST (k);
 CREATE TABLE tuned_1 PARTITION OF tuned FOR VALUES IN (1);
@@ -67,7 +75,7 @@ INSERT INTO temporal VALUES (1, '[1,5)'), (2, '[1,5)');
 
 const names = `SELECT c.conrelid::regclass::text AS "table", c.conname AS name, c.conindid::regclass::text AS index, i.reloptions AS options
                  FROM pg_catalog.pg_class i JOIN pg_catalog.pg_constraint c ON i.oid = c.conindid JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
-                WHERE c.contype IN ('x', 'p') AND n.nspname IN ('public', 'Odd "s".x') ORDER BY 1, 2`;
+                WHERE c.contype IN ('x', 'p', 'u') AND n.nspname IN ('public', 'Odd "s".x') ORDER BY 1, 2`;
 
 before(async () => {
   server = await startPostgres('18');

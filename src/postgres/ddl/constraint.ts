@@ -70,7 +70,15 @@ function renameMadeKey(row: ConstraintRow, q: IdentifierQuoter): string {
     `    END IF;\nEND\n$immich_backup$;\n`;
 }
 
-export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry {
+/**
+ * `madeBelow`: for a partitioned table's EXCLUDE or key WITHOUT OVERLAPS, the keys of its partitions
+ * (all levels, each after its parent's) that its ALTER TABLE makes (isMadeByParentKey). Their source
+ * names are given back in the same entry, right after it: until then they hold the names the server
+ * picked, which another statement of the script may give an object of its own (a key or index of
+ * another table named so in the source) and fail on. Their own entries keep the rest (options,
+ * comment, CLUSTER ON).
+ */
+export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter, madeBelow: readonly ConstraintRow[] = []): Entry {
   const table = q.qualified(row.schema, row.table);
   // pg_get_constraintdef already prints an EXCLUDE constraint's storage parameters, but not a PRIMARY KEY's or UNIQUE's.
   const definition = row.type === 'x' ? row.definition : withIndexOptions(row.definition, row.index?.options ?? null);
@@ -80,8 +88,9 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter): Entry 
   const only = (isForeignKey && row.partitionedTable) || row.type === 'c' || (row.exclusionIndex && row.partitionedTable) ? '' : 'ONLY ';
   const madeByParent = isMadeByParentKey(row);
   let sql = madeByParent
-    ? renameMadeKey(row, q)
+    ? ''
     : inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
+  for (const made of madeBelow) sql += `\n${renameMadeKey(made, q)}`;
   // A key its parent's made gets the parent's storage parameters: its own (ALTER INDEX ... SET on the
   // partition's index) are set back (no rebuild, only the catalog changes).
   const madeOptions = madeByParent ? (row.index?.options ?? []) : [];
