@@ -229,10 +229,16 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
   // 18: the same for a partition's inherited NOT NULL whose parent's is NOT VALID: written inline,
   // it would stay the partition's own after the parent's ALTER (which resets that for a CHECK only);
   // left out, the ALTER makes it and the copy valid in the source is validated again afterwards.
+  // But the ALTER names it after the parent's: a valid copy with a name of its own (a table that had
+  // it when it was attached) is written inline, as pg_dump does, keeping its name (it then stays
+  // the partition's own too, as with pg_dump; no restore can give both).
   const comesLater = (copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>) => notValidParentOf(copy, columnsByRelation, notValidParents) !== undefined;
-  const notNullFromParentLater = (relation: RelationRow, column: ColumnRow) =>
-    relation.isPartition && column.notNullConstraint !== null && !column.notNullConstraint.local &&
-    comesLater({ relid: relation.oid, name: column.notNullConstraint.name, column: column.name });
+  const notNullFromParentLater = (relation: RelationRow, column: ColumnRow) => {
+    const constraint = column.notNullConstraint;
+    if (!relation.isPartition || constraint === null || constraint.local) return false;
+    const parent = notValidParentOf({ relid: relation.oid, name: constraint.name, column: column.name }, columnsByRelation, notValidParents);
+    return parent !== undefined && (!constraint.validated || parent.name === constraint.name);
+  };
 
   const build = async (separateChecks: Set<number>) => {
     const inlineChecks = constraints.filter((c) => canBeInline(c) && !separateChecks.has(c.oid));
@@ -297,7 +303,9 @@ export async function readCatalog(client: pg.ClientBase, options: DdlOptions): P
         if (relation.rowSecurity) entries.push(ddl.rowSecurity.write(relation, q));
         for (const column of relationColumns) {
           const notNull = ddl.notValidNotNull.write(relation, column, q);
-          if (notNull !== null) entries.push(notNull);
+          if (notNull === null) continue;
+          for (const child of childrenWithOwnNotValidNotNull(relation.oid, column.name, columnsByRelation, notValidParents)) notNull.dependsOn.add(`pg_constraint:${child}`);
+          entries.push(notNull);
         }
         if (relation.relkind === 'r') {
           const root = relation.loadViaRoot === null ? undefined : relationsByOid.get(relation.loadViaRoot);
@@ -493,6 +501,22 @@ function notValidParentOf(copy: Pick<InheritedCopy, 'relid' | 'name' | 'column'>
   });
 }
 
+/**
+ * 18: the children of `parent` whose NOT NULL on `column` is NOT VALID and their own too (a table
+ * that had it when it was attached with ALTER TABLE ... INHERIT): their constraints' OIDs. Each
+ * must be added before the parent's: the parent's ALTER then merges into it, where the other way
+ * round the parent's makes the child's first, and the child's ADD CONSTRAINT fails ("a not-null
+ * constraint named ... already exists"), as pg_dump's restore does.
+ */
+function childrenWithOwnNotValidNotNull(parent: number, column: string, columnsByRelation: Map<number, ColumnRow[]>, rows: NotValidParentConstraintRow[]): number[] {
+  return rows
+    .filter((row) => row.parent === parent && row.type === 'n')
+    .flatMap((row) => {
+      const constraint = columnsByRelation.get(row.child)?.find((c) => c.name === column)?.notNullConstraint;
+      return constraint !== null && constraint !== undefined && constraint.local && !constraint.validated ? [constraint.oid] : [];
+    });
+}
+
 /** Every inherited-only copy: the CHECKs given, and the NOT NULL constraints columns only inherit. */
 function inheritedCopies(inheritedChecks: ConstraintRow[], columnsByRelation: Map<number, ColumnRow[]>): InheritedCopy[] {
   return [
@@ -507,10 +531,34 @@ function inheritedCopies(inheritedChecks: ConstraintRow[], columnsByRelation: Ma
 }
 
 /**
+ * 18: whether table `relid` has a valid NOT NULL on `column` as soon as it is created, inherited
+ * from a parent that has one then (its own, written in its CREATE TABLE, or inherited that way).
+ * Another parent's NOT VALID one, added after the data, then merges into it: there is nothing to
+ * validate, and the child's constraint keeps that parent's name (the source may have had the NOT
+ * VALID parent's, when that parent came first; no restore can rename an inherited constraint,
+ * and pg_dump's restore has the same name).
+ */
+function notNullAtCreation(
+  relid: number,
+  column: string,
+  relationsByOid: Map<number, RelationRow>,
+  columnsByRelation: Map<number, ColumnRow[]>,
+  rows: NotValidParentConstraintRow[],
+): boolean {
+  return (relationsByOid.get(relid)?.parentOids ?? []).some((parent) => {
+    const constraint = columnsByRelation.get(parent)?.find((c) => c.name === column)?.notNullConstraint;
+    if (constraint === null || constraint === undefined || !constraint.validated) return false;
+    if (constraint.local || notValidParentOf({ relid: parent, name: constraint.name, column }, columnsByRelation, rows) === undefined) return true;
+    return notNullAtCreation(parent, column, relationsByOid, columnsByRelation, rows);
+  });
+}
+
+/**
  * A parent's NOT VALID constraint is restored after the data with an ALTER that reaches the
  * children, where it arrives NOT VALID too; a child's copy that was valid in the source (the
  * child was created or validated later) is validated again after it, and a copy's comment is
- * written there too.
+ * written there too. A child that inherits a valid NOT NULL on that column from another parent
+ * from its creation needs neither (notNullAtCreation).
  */
 function validatedInheritedCopies(
   relationsByOid: Map<number, RelationRow>,
@@ -524,6 +572,7 @@ function validatedInheritedCopies(
     const relation = relationsByOid.get(copy.relid);
     if (relation === undefined) continue;
     const notValidParent = notValidParentOf(copy, columnsByRelation, rows);
+    if (copy.column !== null && notNullAtCreation(copy.relid, copy.column, relationsByOid, columnsByRelation, rows)) continue;
     // Its comment too: the copy exists only once the parent's ALTER made it.
     if (notValidParent !== undefined && (copy.validated || copy.comment !== null)) {
       entries.push(ddl.validateInherited.write(relation, copy, notValidParent.constraint, q));
