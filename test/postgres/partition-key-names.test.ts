@@ -50,8 +50,8 @@ CREATE TABLE "Odd ""s"".x"."Par t" (k int, r int4range, EXCLUDE USING gist (k WI
 CREATE TABLE "Odd ""s"".x"."Chi'ld ""1""" PARTITION OF "Odd ""s"".x"."Par t" FOR VALUES IN (1);
 CREATE TABLE public."Other Schema" PARTITION OF "Odd ""s"".x"."Par t" FOR VALUES IN (2);
 ALTER TABLE "Odd ""s"".x"."Chi'ld ""1""" RENAME CONSTRAINT "Chi'ld ""1""_k_r_excl" TO "Wéird \\name ""q"" 'x'";
--- Two levels, the middle one renamed.
-CREATE TABLE levels (k int, j int, r int4range, EXCLUDE USING gist (k WITH =, j WITH =, r WITH &&)) PARTITION BY LIST (k);
+-- Two levels, the middle one renamed, storage parameters on the parent's (the middle one's index takes no ALTER INDEX ... SET).
+CREATE TABLE levels (k int, j int, r int4range, EXCLUDE USING gist (k WITH =, j WITH =, r WITH &&) WITH (fillfactor = 90)) PARTITION BY LIST (k);
 CREATE TABLE levels_1 PARTITION OF levels FOR VALUES IN (1) PARTITION BY LIST (j);
 CREATE TABLE levels_1_1 PARTITION OF levels_1 FOR VALUES IN (1);
 ALTER TABLE levels_1 RENAME CONSTRAINT levels_1_k_j_r_excl TO "Middle";

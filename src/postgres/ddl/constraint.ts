@@ -92,8 +92,9 @@ export function constraintEntry(row: ConstraintRow, q: IdentifierQuoter, madeBel
     : inTablespace(`ALTER TABLE ${only}${table}\n    ADD CONSTRAINT ${q.ident(row.name)} ${definition};\n`, row.index?.tablespace ?? null, q);
   for (const made of madeBelow) sql += `\n${renameMadeKey(made, q)}`;
   // A key its parent's made gets the parent's storage parameters: its own (ALTER INDEX ... SET on the
-  // partition's index) are set back (no rebuild, only the catalog changes).
-  const madeOptions = madeByParent ? (row.index?.options ?? []) : [];
+  // partition's index) are set back (no rebuild, only the catalog changes). Not on a partitioned
+  // table's (a middle level), whose index takes no ALTER INDEX ... SET: it only has the parent's.
+  const madeOptions = madeByParent && !row.partitionedTable ? (row.index?.options ?? []) : [];
   if (madeOptions.length > 0) {
     const options = madeOptions.map((option) => splitOption(option)).map(([key, value]) => `${key}=${quoteLiteral(value)}`);
     sql += `\nALTER INDEX ${q.qualified(row.schema, row.index!.name)} SET (${options.join(', ')});\n`;
