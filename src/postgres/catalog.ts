@@ -312,6 +312,8 @@ export interface ColumnRow {
 }
 export interface NotNullConstraint {
   oid: number; name: string; local: boolean; inherited: boolean; validated: boolean; noInherit: boolean; comment: string | null;
+  /** The name CREATE TABLE ... INHERITS gives the column's constraint (the first parent's valid one), or null when none comes with it. */
+  inheritedName: string | null;
 }
 export const columnsQuery = catalogQuery('columns');
 

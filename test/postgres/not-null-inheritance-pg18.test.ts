@@ -18,6 +18,9 @@ import { connectionFor, restoreStages, restoreThreeWays, type RestoreStage } fro
  *   VALIDATE of the source's name failed;
  * - a partition that had its own NOT NULL when it was attached: the parent's ALTER made one under
  *   the parent's name, so the VALIDATE of the partition's name failed.
+ * Children whose own NOT NULL on an inherited column has another name than the parent's (given
+ * at CREATE TABLE, or by a PRIMARY KEY of their own), or whose parent's is NOT VALID, came back
+ * under the parent's name or the default one: SET NOT NULL after the CREATE named them.
  * Two differences stay, as with pg_dump's restore, since no restore can give both: the two-parent
  * child's constraint has the second parent's name, and the partition's keeps its name but stays
  * its own (conislocal) after the parent's ALTER merges into it.
@@ -40,6 +43,15 @@ const fixture = `
   CREATE TABLE measured_1 (a integer CONSTRAINT measured_1_own NOT NULL, b integer);
   ALTER TABLE measured ATTACH PARTITION measured_1 FOR VALUES IN (1);
   INSERT INTO measured VALUES (1, 1);
+
+  CREATE TABLE later_parent (a integer);
+  CREATE TABLE later_child () INHERITS (later_parent);
+  ALTER TABLE later_child ADD CONSTRAINT later_nn NOT NULL a;
+  ALTER TABLE later_parent ADD CONSTRAINT later_nn NOT NULL a NOT VALID;
+
+  CREATE TABLE keyed (a integer PRIMARY KEY);
+  CREATE TABLE keyed_child (PRIMARY KEY (a)) INHERITS (keyed);
+  CREATE TABLE named_child (CONSTRAINT named_child_own NOT NULL a) INHERITS (keyed);
 `;
 
 let server: PostgresServer;

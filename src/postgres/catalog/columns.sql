@@ -29,7 +29,12 @@ SELECT a.attrelid::int AS relid, a.attnum AS num, a.attname AS name, pg_catalog.
            WHERE i.inhrelid = a.attrelid), false)) AS "generationFromParent",
        (SELECT pg_catalog.json_build_object('oid', nn.oid::int, 'name', nn.conname, 'local', nn.conislocal,
                   'inherited', nn.coninhcount > 0, 'validated', nn.convalidated, 'noInherit', nn.connoinherit,
-                  'comment', pg_catalog.obj_description(nn.oid, 'pg_constraint'))
+                  'comment', pg_catalog.obj_description(nn.oid, 'pg_constraint'),
+                  -- The name CREATE TABLE ... INHERITS gives it: the first parent's valid one on the column (a NOT VALID one comes after the data).
+                  'inheritedName', (SELECT pnn.conname FROM pg_catalog.pg_inherits i
+                                      JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname AND NOT pa.attisdropped
+                                      JOIN pg_catalog.pg_constraint pnn ON pnn.conrelid = i.inhparent AND pnn.contype = 'n' AND pnn.conkey[1] = pa.attnum
+                                     WHERE i.inhrelid = a.attrelid AND pnn.convalidated AND NOT pnn.connoinherit ORDER BY i.inhseqno LIMIT 1))
            FROM pg_catalog.pg_constraint nn WHERE nn.conrelid = a.attrelid AND nn.contype = 'n' AND nn.conkey[1] = a.attnum) AS "notNullConstraint"
   FROM pg_catalog.pg_attribute a
   JOIN pg_catalog.pg_class c ON c.oid = a.attrelid

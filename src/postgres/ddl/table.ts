@@ -41,6 +41,12 @@ function inlineNotNull(table: string, isPartition: boolean, column: ColumnRow, q
   return `${name} NOT NULL${constraint.noInherit ? ' NO INHERIT' : ''}`;
 }
 
+/** 18: a column's own valid NOT NULL named otherwise than the one CREATE TABLE ... INHERITS would make. */
+const namedOtherThanInherited = (column: ColumnRow) => {
+  const constraint = column.notNullConstraint;
+  return constraint !== null && constraint.local && constraint.validated && constraint.inheritedName !== null && constraint.inheritedName !== constraint.name;
+};
+
 /** Per-column ALTERs for what CREATE TABLE / CREATE MATERIALIZED VIEW cannot say (statistics, storage, compression, options). */
 export function columnAlters(alter: string, columns: ColumnRow[], q: IdentifierQuoter): string[] {
   const alters: string[] = [];
@@ -91,6 +97,14 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
     line += inlineNotNull(relation.name, isPartition, column, q);
     if (line !== start) lines.push(line);
   }
+  // 18: a child's own NOT NULL on an inherited column, under another name than INHERITS gives it
+  // (the parent's): only CREATE TABLE can name it, as a table constraint, as pg_dump writes it (an
+  // ADD CONSTRAINT afterwards fails, "a not-null constraint named ... already exists").
+  for (const column of columns.filter((c) => !isPrinted(c) && namedOtherThanInherited(c))) {
+    const constraint = column.notNullConstraint!;
+    const named = isDefaultNotNullName(relation.name, column.name, constraint.name) ? '' : `CONSTRAINT ${q.ident(constraint.name)} `;
+    lines.push(`    ${named}NOT NULL ${q.ident(column.name)}`);
+  }
   for (const check of inlineChecks) lines.push(`    CONSTRAINT ${q.ident(check.name)} ${check.definition}`);
   const unlogged = relation.persistence === 'u' ? 'UNLOGGED ' : '';
   const body = `(\n${lines.join(',\n')}${lines.length > 0 ? '\n' : ''})`;
@@ -121,9 +135,10 @@ export function tableEntry(parts: TableParts, q: IdentifierQuoter, options: DdlO
     const constraint = column.notNullConstraint;
     if (constraint === null) {
       if (column.notNull && !column.inheritedNotNull) alters.push(`${target} SET NOT NULL;`);
-    } else if (constraint.local && constraint.validated) {
-      // 18: SET NOT NULL marks an inherited constraint local too; a child's own one keeps its name.
-      if (constraint.inherited || isDefaultNotNullName(relation.name, column.name, constraint.name)) alters.push(`${target} SET NOT NULL;`);
+    } else if (constraint.local && constraint.validated && !namedOtherThanInherited(column)) {
+      // 18: SET NOT NULL marks the constraint INHERITS made local too; a child's own one keeps its
+      // name (one whose parent's is NOT VALID comes only after the data: the child's is made here).
+      if (constraint.inheritedName !== null || isDefaultNotNullName(relation.name, column.name, constraint.name)) alters.push(`${target} SET NOT NULL;`);
       else {
         alters.push(`ALTER ${kind} ONLY ${name} ADD CONSTRAINT ${q.ident(constraint.name)} NOT NULL ${q.ident(column.name)}${constraint.noInherit ? ' NO INHERIT' : ''};`);
       }
