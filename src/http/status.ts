@@ -143,7 +143,11 @@ export async function collectStatus(inputs: StatusInputs): Promise<Status> {
   // stays unhealthy until a restore test passes (`immich-backup verify`), as a new nightly backup
   // proves nothing about restoring.
   const verify = state.lastVerify;
-  if (verify !== undefined && !verify.ok) {
+  // A restore test that found no backup to restore (run before the first one, or while the backups
+  // folder was empty) says nothing about a backup made since: it kept /healthz 503 over good backups
+  // until the next restore test, a month away by default.
+  const foundNoBackup = verify !== undefined && verify.runId === null && lastGoodFinished !== undefined && lastGoodFinished.getTime() > new Date(verify.checkedAt).getTime();
+  if (verify !== undefined && !verify.ok && !foundNoBackup) {
     const first = verify.problems[0] ?? 'no problem recorded';
     const more = verify.problems.length > 1 ? ` (and ${verify.problems.length - 1} more)` : '';
     reason = `${healthy ? '' : `${reason}; `}the last restore test (${verify.runId ?? 'no backup'}, at ${localIso(new Date(verify.checkedAt), inputs.timeZone)}) failed: ${first}${more}; run \`immich-backup verify\` again once fixed`;

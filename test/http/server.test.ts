@@ -182,6 +182,22 @@ test('a failed restore test makes the service unhealthy, however fresh the backu
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
 });
 
+test('a restore test that found no backup does not count against a backup made after it', async () => {
+  // E.g. `immich-backup verify` tried right after installing, before the first backup.
+  const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
+  const noBackup = { runId: null, ok: false, durationMs: 5, tablesChecked: 0, rowsChecked: 0, files: null, problems: [`no complete backup with a database dump in ${backupDir}`] };
+  await recordVerify(backupDir, { ...noBackup, checkedAt: new Date(Date.now() - 3 * hour).toISOString() });
+  makeRunFolder(backupDir, new Date(Date.now() - 2 * hour), 'good');
+  await recordRun(backupDir, successfulRun());
+  const base = await serve({ backupDir, maxAgeMs: 26 * hour });
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  // Still unhealthy when no backup has been made since the test found none.
+  await recordVerify(backupDir, { ...noBackup, checkedAt: new Date(Date.now() - hour).toISOString() });
+  const health = await fetch(`${base}/healthz`);
+  assert.equal(health.status, 503);
+  assert.match(await health.text(), /the last restore test \(no backup, at [^)]+\) failed: no complete backup/);
+});
+
 test('other paths and methods are refused', async () => {
   const backupDir = mkdtempSync(join(tmpdir(), 'http-'));
   const base = await serve({ backupDir, maxAgeMs: hour });
