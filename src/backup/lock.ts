@@ -17,6 +17,8 @@ const lockContentSchema = z.object({
   processStart: z.string().nullable(),
   /** The holder's PID namespace (`pid:[4026532511]`); absent in locks of older versions. */
   pidNamespace: z.string().nullable().optional(),
+  /** The holder's container, as containerIdentity() reads it; absent in locks of older versions. */
+  container: z.string().nullable().optional(),
   runId: z.string(),
   since: z.string(),
 });
@@ -60,6 +62,40 @@ function pidNamespace(): string | null {
   }
 }
 
+/**
+ * The id of the container a process runs in, from the source of its /etc/hostname bind mount in
+ * mountinfo text: Docker's `…/containers/<id>/hostname`, Podman's and CRI-O's
+ * `…/overlay-containers/<id>/userdata/hostname`, containerd's (Kubernetes) `…/sandboxes/<id>/hostname`.
+ * Only such 64-hex ids count: the runtime makes that file for one container (or one pod) and keeps
+ * it across restarts, where the PID namespace is new. Any other /etc/hostname (none outside a
+ * container, or a file a user mounts into several containers) gives null: no identity.
+ */
+export function containerIdFromMountinfo(mountinfo: string): string | null {
+  let id: string | null = null;
+  for (const line of mountinfo.split('\n')) {
+    // "<mount id> <parent id> <major:minor> <root> <mount point> …"; spaces inside paths are escaped.
+    const [, , , root, mountPoint] = line.split(' ');
+    if (mountPoint !== '/etc/hostname' || root === undefined) continue;
+    // The last such mount is the one on top, the one this process sees.
+    id = /\/([0-9a-f]{64})\/(?:userdata\/)?hostname$/.exec(root)?.[1] ?? null;
+  }
+  return id;
+}
+
+let cachedContainer: string | null | undefined;
+
+/** This process's container (see containerIdFromMountinfo), read once: it never changes. */
+function containerIdentity(): string | null {
+  if (cachedContainer === undefined) {
+    try {
+      cachedContainer = containerIdFromMountinfo(readFileSync('/proc/self/mountinfo', 'utf8'));
+    } catch {
+      cachedContainer = null;
+    }
+  }
+  return cachedContainer;
+}
+
 /** A run refreshes its lock file's modification time this often while it holds it. */
 export const lockRefreshMs = 60_000;
 /** A lock of another host not refreshed for this long is left behind: its run is gone. */
@@ -72,10 +108,21 @@ const foreignLockStaleMs = 10 * lockRefreshMs;
 function isLockHolderAlive(holder: LockContent, modifiedMs: number): boolean {
   const ownNamespace = pidNamespace();
   const otherNamespace = holder.pidNamespace != null && ownNamespace !== null && holder.pidNamespace !== ownNamespace;
+  const ownContainer = containerIdentity();
+  if (otherNamespace && ownContainer !== null && holder.container === ownContainer) {
+    // This container, restarted (killed by the OOM killer, `docker restart`, a host reboot): a
+    // restart ends every process of the container with its PID namespace, so the holder died then;
+    // waiting for its lock to go stale would skip the run of BACKUP_ON_START or refuse a manual
+    // one for 10 minutes. The one case this trusts: containers sharing one /etc/hostname mount (the
+    // containers of a Kubernetes pod) are taken as one, so two sidecars in one pod would each take
+    // the other's live lock over.
+    return false;
+  }
   if (holder.host !== hostname() || otherNamespace) {
-    // Another host, another container under the same hostname, or this container restarted after
-    // a run was killed: its PIDs mean nothing here (the same number may be a live process of ours,
-    // or none), but a run going on there keeps its lock fresh.
+    // Another host, another container under the same hostname, or this container recreated (or
+    // restarted without an identity we can read) after a run was killed: its PIDs mean nothing
+    // here (the same number may be a live process of ours, or none), but a run going on there
+    // keeps its lock fresh.
     return Date.now() - modifiedMs < foreignLockStaleMs;
   }
   try {
@@ -154,12 +201,13 @@ type TryResult = { acquired: true; release(): Promise<void> } | { acquired: fals
  * (`path.takeover`, same scheme): only one process at a time may judge and remove a stale lock,
  * and it removes it only if it is still byte for byte the one it judged (inode and content).
  */
-export async function tryLockFile(path: string, content: Omit<LockContent, 'pid' | 'host' | 'processStart' | 'pidNamespace' | 'since'>, log?: Logger): Promise<TryResult> {
+export async function tryLockFile(path: string, content: Omit<LockContent, 'pid' | 'host' | 'processStart' | 'pidNamespace' | 'container' | 'since'>, log?: Logger): Promise<TryResult> {
   const full: LockContent = {
     pid: process.pid,
     host: hostname(),
     processStart: processStart(process.pid),
     pidNamespace: pidNamespace(),
+    container: containerIdentity(),
     runId: content.runId,
     since: new Date().toISOString(),
   };
@@ -237,8 +285,8 @@ export async function acquireRunLock(backupDir: string, runId: string, log?: Log
   const path = join(backupDir, lockFileName);
   const result = await tryLockFile(path, { runId }, log);
   if (!result.acquired) throw new RunLockedError(result.holder);
-  // Kept fresh while held: the only sign of life another host (or this container, recreated under
-  // a new hostname) can see. Content and inode stay the same, as the takeover compares them.
+  // Kept fresh while held: the only sign of life another host or another container (or this one,
+  // recreated) can see. Content and inode stay the same, as the takeover compares them.
   const refresh = setInterval(() => {
     const now = new Date();
     utimes(path, now, now).catch(() => undefined);

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { acquireRunLock, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
+import { acquireRunLock, containerIdFromMountinfo, lockFileName, RunLockedError } from '../../src/backup/lock.ts';
 import { renderMetrics } from '../../src/http/metrics.ts';
 import { collectStatus } from '../../src/http/status.ts';
 import { runCli } from '../support/cli.ts';
@@ -14,6 +14,7 @@ import { captureLog } from '../support/log-capture.ts';
 import { runCommand, startPostgres } from '../support/postgres.ts';
 
 const worker = fileURLToPath(new URL('../support/lock-worker.ts', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 test('the run lock taken by 8 processes at once, 50 rounds, stale locks among them: never two holders, takeovers logged', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lock-race-'));
@@ -161,4 +162,80 @@ test("a lock of a run in another container under the same hostname (compose's fi
     const lock = await acquireRunLock(backupDir, 'immich-20261125_020002');
     await lock.release();
   }
+});
+
+test("a container's identity is the runtime's id in the source of its /etc/hostname mount (Docker, Podman, Kubernetes' pod); none outside a container or for a hostname file a user mounts", () => {
+  const id = '6d7d0b0685f5d861661c614a7ce0cc9fb743a66d3c47fad515891998ccac41a8';
+  const mount = (root: string, mountPoint: string) => `209 191 254:0 ${root} ${mountPoint} rw,relatime - ext4 /dev/vda rw`;
+  const docker = [
+    '191 139 0:71 / / rw,relatime master:5 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/G6AE',
+    mount(`/var/lib/docker/containers/${id}/resolv.conf`, '/etc/resolv.conf'),
+    mount(`/var/lib/docker/containers/${id}/hostname`, '/etc/hostname'),
+    mount(`/var/lib/docker/containers/${id}/hosts`, '/etc/hosts'),
+  ].join('\n');
+  assert.equal(containerIdFromMountinfo(docker), id);
+  assert.equal(containerIdFromMountinfo(mount(`/containers/storage/overlay-containers/${id}/userdata/hostname`, '/etc/hostname')), id, 'Podman');
+  assert.equal(containerIdFromMountinfo(mount(`/var/lib/containerd/io.containerd.grpc.v1.cri/sandboxes/${id}/hostname`, '/etc/hostname')), id, 'a Kubernetes pod');
+  assert.equal(containerIdFromMountinfo('27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n'), null, 'no container');
+  assert.equal(containerIdFromMountinfo(mount('/etc/hostname', '/etc/hostname')), null, "the host's /etc/hostname, mounted by hand into any number of containers");
+  assert.equal(containerIdFromMountinfo(mount(`/var/lib/docker/containers/${id}/hostname`, '/etc/hostname.orig')), null, 'not the /etc/hostname mount');
+});
+
+test('a sidecar container restarted mid-run (OOM killer, `docker restart`, host reboot: a new PID namespace) takes its own dead run\'s lock at once; another container under the same hostname is refused while the lock is refreshed', { timeout: 180_000 }, async (t) => {
+  const backupDir = mkdtempSync(join(tmpdir(), 'restarted-container-lock-'));
+  // As the compose file runs it: a fixed hostname, the backups folder mounted.
+  const containerArgs = [
+    '--hostname',
+    'immich-backup',
+    '--user',
+    `${process.getuid!()}:${process.getgid!()}`,
+    '-v',
+    `${repoRoot}:/app:ro`,
+    '-v',
+    `${backupDir}:/backups`,
+    'node:24-bookworm-slim',
+    'node',
+  ];
+  const runArgs = (runId: string) => [...containerArgs, '/app/test/support/container-lock-worker.ts', '/backups', runId];
+  const started = await runCommand('docker', ['run', '-d', ...runArgs('immich-20261126_020000')]);
+  assert.equal(started.code, 0, started.stderr);
+  const sidecar = started.stdout.trim();
+  t.after(() => runCommand('docker', ['rm', '-f', sidecar]));
+  const logsOnceAcquired = async (times: number) => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const logs = await runCommand('docker', ['logs', sidecar]);
+      if ((logs.stdout.match(/^acquired /gm) ?? []).length >= times) return logs.stdout;
+      assert.ok(Date.now() < deadline, `the sidecar took the lock fewer than ${times} times: ${logs.stdout}${logs.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  await logsOnceAcquired(1);
+  const written = JSON.parse(readFileSync(join(backupDir, lockFileName), 'utf8')) as { container: string | null };
+  assert.equal(written.container, sidecar, "the lock names the container by Docker's id");
+
+  const twin = await runCommand('docker', ['run', '--rm', ...runArgs('immich-20261126_020001')]);
+  assert.equal(twin.code, 75, twin.stdout + twin.stderr);
+  assert.match(twin.stdout, /another backup run is in progress \(run immich-20261126_020000/);
+
+  // Killed mid-run and started again: the same container, a new PID namespace, a lock refreshed
+  // seconds ago.
+  const restarted = await runCommand('docker', ['restart', '--time', '0', sidecar]);
+  assert.equal(restarted.code, 0, restarted.stderr);
+  const logs = await logsOnceAcquired(2);
+  assert.match(logs, /took over a stale lock left by pid \d+ \(run immich-20261126_020000\), which no longer runs/);
+  const rewritten = JSON.parse(readFileSync(join(backupDir, lockFileName), 'utf8')) as { container: string | null };
+  assert.equal(rewritten.container, sidecar);
+
+  // The kernel may give the new PID namespace the number of the old one, freed by the kill (then
+  // the PIDs are checked, and the new node's start time tells it from the dead one); a number it
+  // has given another namespace meanwhile is the case the container's identity decides, judged
+  // here with a lock the container's PID would show alive.
+  const judged = await runCommand('docker', ['run', '--rm', ...containerArgs, '/app/test/support/container-lock-judge.ts', '/backups']);
+  assert.equal(judged.code, 0, judged.stderr);
+  const verdicts = JSON.parse(judged.stdout) as Record<string, string | null>;
+  assert.match(verdicts.ownContainer ?? '', /^[0-9a-f]{64}$/, judged.stdout);
+  assert.equal(verdicts.ownEarlierIncarnation, 'taken over', judged.stdout);
+  assert.equal(verdicts.twinRefreshed, 'refused', judged.stdout);
+  assert.equal(verdicts.twinNoLongerRefreshed, 'taken over', judged.stdout);
 });
