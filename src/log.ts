@@ -94,8 +94,11 @@ function prettyDestination(fd: number): { write(line: string): void } {
  * (long runs of letters and digits, as in webhook and ping URLs) are replaced. With `lastSegment`,
  * the last path segment goes too, whatever it looks like: a notification target's secret is often
  * short there (an ntfy topic, which is its only password on a public server; an Uptime Kuma push token).
+ * With `lastSegmentOf` (the URL as configured), that URL's last path segment goes wherever it is:
+ * a ping URL's requests end in /start or /fail, which left a short token before them in the log.
  */
-export function redactUrl(raw: string, { lastSegment = false }: { lastSegment?: boolean } = {}): string {
+export function redactUrl(raw: string, { lastSegment = false, lastSegmentOf }: { lastSegment?: boolean; lastSegmentOf?: string } = {}): string {
+  const configuredSecret = lastSegmentOf === undefined ? undefined : lastPathSegment(lastSegmentOf);
   let url: URL;
   try {
     url = new URL(raw);
@@ -108,8 +111,18 @@ export function redactUrl(raw: string, { lastSegment = false }: { lastSegment?: 
   url.pathname = url.pathname
     .split('/')
     .map((segment, index, segments) =>
-      /^[A-Za-z0-9_-]{16,}$/.test(segment) || (lastSegment && segment !== '' && index === segments.findLastIndex((s) => s !== '')) ? 'redacted' : segment,
+      /^[A-Za-z0-9_-]{16,}$/.test(segment) ||
+      (lastSegment && segment !== '' && index === segments.findLastIndex((s) => s !== '')) ||
+      (configuredSecret !== undefined && segment === configuredSecret)
+        ? 'redacted'
+        : segment,
     )
     .join('/');
   return url.toString();
+}
+
+/** The last non-empty segment of a URL's path, as it appears in the URL (encoded); undefined if none. */
+function lastPathSegment(raw: string): string | undefined {
+  if (!URL.canParse(raw)) return undefined;
+  return new URL(raw).pathname.split('/').findLast((segment) => segment !== '');
 }

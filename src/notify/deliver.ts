@@ -57,7 +57,7 @@ async function sendOnce(notifier: Notifier, notification: Notification, timeoutM
   // an http:// URL a proxy sends to https:// is a setting to fix, and said so, not an outage to retry.
   if (response.statusCode >= 300 && response.statusCode < 400) {
     const location = response.headers.location;
-    const target = typeof location === 'string' && URL.canParse(location, outgoing.url) ? redactUrl(new URL(location, outgoing.url).toString(), { lastSegment: true }) : undefined;
+    const target = typeof location === 'string' && URL.canParse(location, outgoing.url) ? redactUrl(new URL(location, outgoing.url).toString(), { lastSegment: true, lastSegmentOf: notifier.url }) : undefined;
     throw new PermanentFailure(`${message}: the URL redirects${target === undefined ? '' : ` to ${target}`}; set the URL it redirects to (redirects are not followed)`);
   }
   // A 4xx other than timeout/rate-limit means the request itself is wrong: retrying won't help.
@@ -90,7 +90,7 @@ export async function deliver(notifier: Notifier, notification: Notification, op
   } catch (error) {
     const lastError = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : errorMessage(error);
     options.log.warn(
-      { notifier: notifier.name, url: redactUrl(notifier.request(notification).url, { lastSegment: true }), event: notification.event, attempts, error: lastError },
+      { notifier: notifier.name, url: redactUrl(notifier.request(notification).url, { lastSegmentOf: notifier.url }), event: notification.event, attempts, error: lastError },
       'notification could not be sent (the backup result is unchanged)',
     );
     return { notifier: notifier.name, ok: false, attempts, error: lastError };

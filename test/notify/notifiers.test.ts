@@ -264,6 +264,35 @@ test('a target that fails is logged without its short secrets: an ntfy topic, an
   assert.match(log, /\/api\/push\/redacted/);
 });
 
+test('a ping URL whose token is short (Dead Man\'s Snitch: 10 characters) is not logged on /start or /fail: the suffix was taken for the secret', async () => {
+  receiver.respondWith(404);
+  const notifiers = notifiersWith({ HEALTHCHECKS_URL: `${receiver.url}/c2354d53d2` });
+  for (const event of ['start', 'failure'] as const) {
+    const { log } = await send(event, notifiers);
+    assert.match(log, /notification could not be sent/);
+    assert.doesNotMatch(log, /c2354d53d2/, event);
+    assert.match(log, new RegExp(`/redacted/${event === 'start' ? 'start' : 'fail'}`), event);
+  }
+});
+
+test('a ping URL that redirects names where without its short token', async () => {
+  const { createServer } = await import('node:http');
+  const proxy = createServer((request, response) => {
+    request.resume();
+    response.writeHead(301, { location: `https://hc.example.net${request.url}` }).end();
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  try {
+    const port = (proxy.address() as import('node:net').AddressInfo).port;
+    const { results, log } = await send('failure', notifiersWith({ HEALTHCHECKS_URL: `http://127.0.0.1:${port}/c2354d53d2` }));
+    assert.equal(results[0]?.ok, false);
+    assert.doesNotMatch(`${results[0]?.error} ${log}`, /c2354d53d2/);
+    assert.match(String(results[0]?.error), /redirects to https:\/\/hc\.example\.net\/redacted\//);
+  } finally {
+    proxy.close();
+  }
+});
+
 test('a target that redirects (http:// sent to https:// by a proxy) fails at once, saying where it redirects and what to set, without following it', async () => {
   const { createServer } = await import('node:http');
   let hits = 0;
