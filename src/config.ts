@@ -470,6 +470,8 @@ export const sidecarEnvSchema = z.object({
 
   HTTP_PORT: port.default(8080),
   DUMP_ALLOW_UNSUPPORTED: envSchemas.booleanFlag.default(false),
+  // A run refuses a database without Immich's migration bookkeeping unless this is set.
+  ALLOW_NON_IMMICH_DATABASE: envSchemas.booleanFlag.default(false),
   DUMP_JOBS: dumpSettingSchemas.jobs.optional(),
   ...dumpLimitsEnvShape,
   IMMICH_MEDIA_LOCATION: absolutePath.default('/data'),
@@ -562,6 +564,8 @@ export interface SidecarConfig {
   };
   /** Dump even when the database has objects the dump cannot write (they are listed in the manifest). */
   allowUnsupported: boolean;
+  /** Back up a database without Immich's migration bookkeeping instead of failing the run. */
+  allowNonImmichDatabase: boolean;
   /** Connections copying table data at once (default: two per core, at most 4). */
   dumpJobs?: number;
   /** DUMP_TIMEOUT: the whole dump step must finish within this. */
@@ -671,6 +675,7 @@ export function loadSidecarConfig(env: Env): SidecarConfig {
       ...(parsed.IMMICH_BACKUPS_PATH === undefined ? {} : { backupsPath: parsed.IMMICH_BACKUPS_PATH }),
     },
     allowUnsupported: parsed.DUMP_ALLOW_UNSUPPORTED,
+    allowNonImmichDatabase: parsed.ALLOW_NON_IMMICH_DATABASE,
     ...(parsed.DUMP_JOBS === undefined ? {} : { dumpJobs: parsed.DUMP_JOBS }),
     dumpTimeoutMs: parsed.DUMP_TIMEOUT,
     dumpStallTimeoutMs: parsed.DUMP_STALL_TIMEOUT,

@@ -6,7 +6,7 @@ import { throttleProgress } from '../progress.ts';
 import { acquireRunLock, RunLockedError, type RunLock } from './lock.ts';
 import { dumpFileName } from './manifest.ts';
 import { newRunReport, type RunReport, type RunTrigger, type StepName } from '../report.ts';
-import { partialFolderName, runFolderName } from './run-folders.ts';
+import { lastGoodRun, partialFolderName, runFolderName } from './run-folders.ts';
 import { recordRun } from './state.ts';
 import { summarizeConfigCopy } from './steps/config-copy.ts';
 import { dumpFigures, summarizeDump } from './steps/dump.ts';
@@ -72,7 +72,8 @@ export function notStartedReport(runId: string, trigger: RunTrigger, started: Da
  * 1. immich: in maintenance mode → the run is skipped (75), nothing written.
  * 2. dump, library-check, config-copy, manifest: the local part, written into a hidden
  *    `.immich-….partial` folder renamed to `immich-…` only once complete, so a folder with the
- *    run's real name is never half-written. Any failure here → exit 1 and no folder at all.
+ *    run's real name is never half-written. Any failure here → exit 1 and no folder at all; so
+ *    does a database without Immich's bookkeeping (the dump refuses it: ALLOW_NON_IMMICH_DATABASE).
  * 3. immich-copy, retention: a failure is a warning; the local backup is good.
  * 4. kopia-repository, then kopia-backups and kopia-library (both attempted even if one fails:
  *    each is worth having): any failure → exit 2, the local backup kept and good.
@@ -186,7 +187,9 @@ export async function runBackup(options: RunOptions): Promise<RunReport> {
     try {
       await rm(partial, { recursive: true, force: true });
       await mkdir(partial, { mode: 0o700 });
-      const dump = await step('dump', (c) => steps.dump(join(partial, dumpFileName), c), summarizeDump);
+      // Read before this run's folder exists: a sharp shrink since then is a warning of the dump step.
+      const previous = await lastGoodRun(options.backupDir).catch(() => undefined);
+      const dump = await step('dump', (c) => steps.dump(join(partial, dumpFileName), c), (result) => summarizeDump(result, previous));
       report.dump = dumpFigures(dump);
       const immich = { version: immichVersion, migration: dump.immichMigration ?? null };
       report.immich = immich;

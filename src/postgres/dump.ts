@@ -10,7 +10,7 @@ import { UserError, errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { toolVersion } from '../version.ts';
 import { readCatalog, type Catalog } from './schema.ts';
-import { closeClient } from './connection.ts';
+import { closeClient, describeServer } from './connection.ts';
 import { DumpGuard } from './dump-guard.ts';
 import { largeObjectData } from './large-object-data.ts';
 import { parallelTableData } from './parallel-data.ts';
@@ -19,7 +19,7 @@ import { IdentifierQuoter, commentSafe, quoteLiteral } from './quote.ts';
 import { applyDumpSessionSettings, dumpGzip, emptyTableSummary, tableData, type DumpProgress } from './table-data.ts';
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
-import { newestImmichMigration } from './immich-migrations.ts';
+import { newestImmichMigration, notImmichReason } from './immich-migrations.ts';
 import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
 import { throttleProgress } from '../progress.ts';
 
@@ -46,6 +46,11 @@ export interface DumpOptions {
    * listed in the result and logged as warnings). Default false: such a dump fails before writing.
    */
   allowUnsupported?: boolean;
+  /**
+   * Fail before writing anything when the database holds no Immich bookkeeping (a backup run's
+   * dump: a backup of the wrong database must never count as good). Default false.
+   */
+  requireImmich?: boolean;
   /** How long to wait for the ACCESS SHARE locks before failing (ms); default 60 s. */
   lockTimeoutMs?: number;
   /** The whole dump must finish within this (ms; DUMP_TIMEOUT); default 6 h. */
@@ -114,6 +119,10 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
     client = await guard.open(options.connection, 'immich-backup dump');
     const catalog = await guard.waitFor('the catalogs', beginSnapshot(client, options));
     const immichMigration = await newestImmichMigration(client);
+    if (options.requireImmich === true) {
+      const reason = await notImmichReason(client, immichMigration, { database: catalog.server.database, server: describeServer(options.connection) });
+      if (reason !== undefined) throw new UserError(reason);
+    }
     // Objects in a dependency loop the dump cannot break (pg_dump splits some of these; we don't yet).
     const inLoops = catalog.loops.map((entry): InventoryObject => {
       const [catalogName, oid] = entry.id.split(':');

@@ -11,7 +11,7 @@ import { stateFileName } from '../../src/backup/state.ts';
 import type { RunReport } from '../../src/report.ts';
 import { captureLog } from '../support/log-capture.ts';
 import { runCli } from '../support/cli.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { dayMs, makeRunFolder } from './helpers.ts';
 
@@ -54,7 +54,8 @@ before(async () => {
   await server.psql(
     'immich',
     `CREATE TABLE asset (id integer PRIMARY KEY, checksum text);
-     INSERT INTO asset SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 90000) g;`,
+     INSERT INTO asset SELECT g, md5(random()::text) || md5(random()::text) FROM generate_series(1, 90000) g;
+     ${immichBookkeepingSql}`,
   );
 });
 after(async () => {

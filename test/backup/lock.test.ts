@@ -11,7 +11,7 @@ import { renderMetrics } from '../../src/http/metrics.ts';
 import { collectStatus } from '../../src/http/status.ts';
 import { runCli } from '../support/cli.ts';
 import { captureLog } from '../support/log-capture.ts';
-import { runCommand, startPostgres } from '../support/postgres.ts';
+import { immichBookkeepingSql, runCommand, startPostgres } from '../support/postgres.ts';
 
 const worker = fileURLToPath(new URL('../support/lock-worker.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,7 +75,7 @@ test('two `backup` runs started together on a small database: one succeeds, the 
   const server = await startPostgres('16');
   try {
     await server.createDatabase('immich');
-    await server.psql('immich', 'CREATE TABLE asset (id integer PRIMARY KEY, path text); INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 100000) g;');
+    await server.psql('immich', 'CREATE TABLE asset (id integer PRIMARY KEY, path text); INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 100000) g;' + immichBookkeepingSql);
     const root = mkdtempSync(join(tmpdir(), 'two-runs-'));
     mkdirSync(join(root, 'library'));
     writeFileSync(join(root, 'docker-compose.yml'), 'services: {}\n');

@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { lockFileName } from '../../src/backup/lock.ts';
 import { startCli } from '../support/cli.ts';
-import { createBulkAssetTable, runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { createBulkAssetTable, immichBookkeepingSql, runCommand, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -183,7 +183,7 @@ for (const [phase, connection] of [
   test(`SIGTERM while ${phase} waits on a Kopia server that never answers: the process ends within 5 s, failure notified, lock released`, { timeout: 90_000 }, async (t) => {
     const database = `small_${connection}`;
     await server.createDatabase(database);
-    await server.psql(database, 'CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10);');
+    await server.psql(database, 'CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10);' + immichBookkeepingSql);
     const kopia = await startSilentKopia();
     const backupDir = mkdtempSync(join(tmpdir(), 'stalled-kopia-'));
     const library = mkdtempSync(join(tmpdir(), 'stalled-kopia-library-'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 /**
  * verify compares the restored backup's objects with Immich's live database. Immich updated between
@@ -65,7 +65,7 @@ test('Immich migrated since the backup (new tables, a newer migration): verify p
 test('a database role that may not create databases (Immich without superuser): the failed restore test says what it needs and VERIFY_DATABASE_URL', async () => {
   await postgres.query('postgres', `CREATE ROLE immich_owner LOGIN PASSWORD 'owner-password'`);
   await postgres.query('postgres', 'CREATE DATABASE immich_plain OWNER immich_owner');
-  await postgres.psql('immich_plain', 'SET ROLE immich_owner; CREATE TABLE public.asset (id int PRIMARY KEY); INSERT INTO public.asset VALUES (1);');
+  await postgres.psql('immich_plain', `SET ROLE immich_owner; CREATE TABLE public.asset (id int PRIMARY KEY); INSERT INTO public.asset VALUES (1); ${immichBookkeepingSql}`);
   const roleBackups = mkdtempSync(join(tmpdir(), 'immich-backup-verify-role-'));
   const roleEnv = { ...env, BACKUP_DIR: roleBackups, DB_USERNAME: 'immich_owner', DB_PASSWORD: 'owner-password', DB_DATABASE_NAME: 'immich_plain' };
   const backup = await runCli(['backup'], roleEnv);

@@ -9,7 +9,7 @@ import { KopiaClient } from '../../src/kopia/client.ts';
 import type { Env } from '../../src/config.ts';
 import { runCli } from '../support/cli.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { hashTree } from '../support/tree.ts';
 
 /**
@@ -39,7 +39,7 @@ before(async () => {
   writeFileSync(join(work, '.env'), 'DB_PASSWORD=secret\n');
   [postgres, kopia] = await Promise.all([startPostgres('14'), startKopiaServer()]);
   await postgres.createDatabase('immich');
-  await postgres.psql('immich', readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)));
+  await postgres.psql('immich', Buffer.concat([readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)), Buffer.from(immichBookkeepingSql)]));
   env = {
     ...postgres.env('immich'),
     ...kopia.env(),

@@ -7,7 +7,7 @@ import type { Env } from '../../src/config.ts';
 import { KopiaClient } from '../../src/kopia/client.ts';
 import { runCli } from '../support/cli.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /**
@@ -53,7 +53,7 @@ INSERT INTO asset (id, "ownerId", "originalPath", "originalFileName", checksum, 
   -- A path as Immich stored it before ConvertToAbsolutePaths: relative to /usr/src/app, inside the upload location.
   ('10000000-0000-4000-8000-000000000014', '00000000-0000-4000-8000-000000000002', 'upload/upload/bob/legacy.jpg', 'legacy.jpg', '\\x14', '2020-01-01 10:00+00', NULL);
 `;
-  await postgres.psql('immich', Buffer.concat([readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)), Buffer.from(externalLibraries)]));
+  await postgres.psql('immich', Buffer.concat([readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)), Buffer.from(externalLibraries), Buffer.from(immichBookkeepingSql)]));
   env = {
     ...postgres.env('immich'),
     ...kopia.env(),

@@ -12,7 +12,7 @@ import { createLogger } from '../../src/log.ts';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.ts';
 import { startKopiaServer, type KopiaServer } from '../support/kopia.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { describeData, describeSchema } from '../support/schema.ts';
 import { hashTree } from '../support/tree.ts';
 import { runNodeUnprivileged } from '../support/unprivileged.ts';
@@ -93,7 +93,7 @@ before(async () => {
     startWebhookReceiver(),
   ]);
   await postgres.createDatabase('immich');
-  await postgres.psql('immich', readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)));
+  await postgres.psql('immich', Buffer.concat([readFileSync(new URL('../fixtures/immich-like.sql', import.meta.url)), Buffer.from(immichBookkeepingSql)]));
   const added = await vault.cli(['server', 'user', 'add', vaultUser, '--user-password', vaultUserPassword]);
   assert.equal(added.code, 0, added.stderr);
   await vault.refresh();

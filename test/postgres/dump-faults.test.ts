@@ -7,7 +7,7 @@ import { dumpStep } from '../../src/backup/steps/dump.ts';
 import type { StepContext } from '../../src/backup/steps/step.ts';
 import { loadSidecarConfig, type Env } from '../../src/config.ts';
 import { captureLog } from '../support/log-capture.ts';
-import { startPostgres, type PostgresServer } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres, type PostgresServer } from '../support/postgres.ts';
 
 /** Issue 13 item 7: the dump's errors say what to fix: a missing privilege, a connection that went away. */
 let server: PostgresServer;
@@ -22,7 +22,8 @@ before(async () => {
      INSERT INTO asset SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 200000) g;
      CREATE TABLE secret_album (id integer);
      CREATE ROLE reader LOGIN PASSWORD 'reader-password-not-secret';
-     GRANT SELECT ON asset TO reader;`,
+     ${immichBookkeepingSql}
+     GRANT SELECT ON asset, kysely_migrations TO reader;`,
   );
 });
 after(async () => {

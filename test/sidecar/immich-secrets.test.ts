@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import pg from 'pg';
 import { runCli } from '../support/cli.ts';
-import { startPostgres } from '../support/postgres.ts';
+import { immichBookkeepingSql, startPostgres } from '../support/postgres.ts';
 
 /**
  * Immich reads DB_URL, DB_HOSTNAME, DB_DATABASE_NAME, DB_USERNAME and DB_PASSWORD from `NAME_FILE`
@@ -21,7 +21,7 @@ test("Immich's DB_*_FILE secrets win over .env's leftovers, as in Immich; a pass
     await server.query('postgres', 'CREATE DATABASE photos OWNER photos_owner');
     const owner = new pg.Client({ host: server.host, port: server.port, user: 'photos_owner', password, database: 'photos' });
     await owner.connect();
-    await owner.query('CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10)');
+    await owner.query(`CREATE TABLE asset (id integer PRIMARY KEY); INSERT INTO asset SELECT generate_series(1, 10); ${immichBookkeepingSql}`);
     await owner.end();
 
     const secrets = mkdtempSync(join(tmpdir(), 'immich-secrets-'));

@@ -46,14 +46,26 @@ export interface CommandOutput {
 }
 
 /**
+ * Immich's migration bookkeeping as Immich 1.133 and later leave it (Kysely's table, with its first
+ * migration): a backup run refuses a database without it unless ALLOW_NON_IMMICH_DATABASE=true, so
+ * every test database a run backs up gets it.
+ */
+export const immichBookkeepingSql = `
+CREATE TABLE public.kysely_migrations (name varchar(255) NOT NULL PRIMARY KEY, "timestamp" varchar(255) NOT NULL);
+INSERT INTO public.kysely_migrations VALUES ('1744910873969-InitialMigration', '2025-04-17T17:27:53.969Z');
+`;
+
+/**
  * An `asset` table of `rows` rows of 256 bytes of text each (about 80 MB of COPY text per 300,000
  * rows): big enough that a dump is still copying when a test stops, kills or freezes something.
+ * With Immich's bookkeeping (immichBookkeepingSql), so that a backup run takes it for Immich's.
  */
 export async function createBulkAssetTable(server: PostgresServer, database: string, rows: number): Promise<void> {
   await server.psql(
     database,
     `CREATE TABLE asset (id integer PRIMARY KEY, payload text);
-     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, ${rows}) g;`,
+     INSERT INTO asset SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, ${rows}) g;
+     ${immichBookkeepingSql}`,
   );
 }
 

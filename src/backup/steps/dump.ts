@@ -11,6 +11,7 @@ import { restoreConnectionsInto } from '../../postgres/restore.ts';
 import type { StoredFingerprint } from '../../postgres/fingerprint.ts';
 import { dumpFileName, type Manifest, type ObjectRef, type TableSummary } from '../manifest.ts';
 import type { DumpFigures } from '../../report.ts';
+import type { RunFolder } from '../run-folders.ts';
 import { stepResult, type StepContext, type StepResult } from './step.ts';
 
 /** What the run uses of a dump's result (a test's stand-in dump returns just this). */
@@ -35,6 +36,7 @@ export function dumpStep(config: SidecarConfig) {
       path: file,
       compressionLevel: config.compressionLevel,
       allowUnsupported: config.allowUnsupported,
+      requireImmich: !config.allowNonImmichDatabase,
       ...(config.dumpJobs === undefined ? {} : { jobs: config.dumpJobs }),
       timeoutMs: config.dumpTimeoutMs,
       stallTimeoutMs: config.dumpStallTimeoutMs,
@@ -85,10 +87,42 @@ export function manifestDatabase(dump: DumpStepResult): NonNullable<Manifest['da
   };
 }
 
-export function summarizeDump(dump: DumpStepResult): StepResult {
+/**
+ * A sharp shrink of Immich's asset table since the last good backup is worth a warning (not a
+ * failure: people do delete photos): fewer than `share` of the previous count, and by more than
+ * `rows`, so that a small test instance emptied on purpose does not cry wolf.
+ */
+export const assetShrinkLimits = { share: 0.5, rows: 100 } as const;
+
+/** Rows of Immich's asset table (`assets` before Immich renamed it), or undefined when there is none. */
+function assetRows(tables: readonly TableSummary[]): number | undefined {
+  for (const name of ['asset', 'assets']) {
+    const table = tables.find((candidate) => candidate.schema === 'public' && candidate.name === name);
+    if (table !== undefined) return table.rows;
+  }
+  return undefined;
+}
+
+/** The warning when this dump's asset table shrank sharply since `previous`, the last good backup (see assetShrinkLimits). */
+export function assetShrinkWarning(dump: DumpStepResult, previous: Pick<RunFolder, 'name' | 'manifest'> | undefined): string | undefined {
+  const before = previous?.manifest?.database == null ? undefined : assetRows(previous.manifest.database.tables);
+  const now = assetRows(dump.tables);
+  if (previous === undefined || before === undefined || now === undefined) return undefined;
+  if (now >= before * assetShrinkLimits.share || before - now <= assetShrinkLimits.rows) return undefined;
+  return (
+    `Immich's asset table holds ${now} rows, down from ${before} in the last good backup ${previous.name}: ` +
+    `if nobody deleted that many photos, check that DB_DATABASE_NAME (or DB_URL) still names the database Immich uses; ` +
+    `${previous.name} is kept only until retention reaches it (BACKUP_KEEP_DAYS)`
+  );
+}
+
+/** `previous`: the last good backup before this run, to warn about a sharp shrink of the asset table. */
+export function summarizeDump(dump: DumpStepResult, previous?: Pick<RunFolder, 'name' | 'manifest'>): StepResult {
   const figures = dumpFigures(dump);
+  const shrink = assetShrinkWarning(dump, previous);
   return stepResult({
     summary: `${dumpFileName} ${figures.size} bytes, ${figures.tables} tables, ${figures.rows} rows (PostgreSQL ${figures.serverVersion})`,
     details: { size: figures.size, uncompressedBytes: figures.uncompressedBytes, tables: figures.tables, rows: figures.rows },
+    ...(shrink === undefined ? {} : { warnings: [shrink] }),
   });
 }
