@@ -122,8 +122,13 @@ const command: Command = {
             { cause: error, exitCode: error instanceof UserError ? error.exitCode : 1 },
           );
         }
+        // Over what is there, Kopia writes each file under a temporary name 10 bytes longer first (see KopiaClient.restore).
+        const advice =
+          force && /file name too long/i.test(errorMessage(error))
+            ? 'a file name near the 255-byte limit cannot be restored with --force, as each file is then written under a longer temporary name first: restore into an empty folder (without --force)'
+            : 'fix the cause, then restore again with --force';
         // A disk that filled up, a server that died: part of the files may be there, and must not pass for a restore.
-        throw new UserError(`${errorMessage(error)}; ${target} may hold part of the snapshot: it is INCOMPLETE (fix the cause, then restore again with --force)`, {
+        throw new UserError(`${errorMessage(error)}; ${target} may hold part of the snapshot: it is INCOMPLETE (${advice})`, {
           cause: error,
           exitCode: error instanceof UserError ? error.exitCode : 1,
         });

@@ -506,11 +506,13 @@ export class KopiaClient {
           overwriteFiles: overwrite,
           overwriteSymlinks: overwrite,
           ignorePermissionErrors: true,
-          // Not atomically: Kopia would write each file under its name plus up to 10 digits first, and a
-          // name of more than 245 bytes (a long upload name; 255 is the limit) failed the whole restore
-          // with 'file name too long'. A restore that stops part-way is reported INCOMPLETE instead,
-          // and restoring again with --force rewrites every file.
-          writeFilesAtomically: false,
+          // Into an empty folder, in place: atomically, Kopia writes each file under its name plus up to
+          // 10 digits first, and a name of more than 245 bytes (a long upload name; 255 is the limit)
+          // failed the whole restore with 'file name too long'; one stopped part-way is reported
+          // INCOMPLETE. Over what is there (overwrite), atomically: in place, a file was written through
+          // what held its name, a hard link's other copy (cp -al, rsnapshot) or a symbolic link's
+          // target outside the folder, where a rename replaces the name only.
+          writeFilesAtomically: overwrite,
           skipOwners: false,
           skipPermissions: false,
           skipTimes: false,

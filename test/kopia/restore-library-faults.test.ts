@@ -42,6 +42,10 @@ before(async () => {
   for (const name of oddNames) writeFileSync(join(folder, name), `odd ${name.length}\n`);
   chmodSync(join(folder, 'IMG_0001.jpg'), 0o640);
   utimesSync(join(folder, 'IMG_0001.jpg'), photoTime, photoTime);
+  // A user's folder without the odd names: restored over with --force, which writes each file under
+  // a longer temporary name first (never through what holds its name), so no name near 255 bytes.
+  mkdirSync(join(library, 'library', 'editor'), { recursive: true });
+  writeFileSync(join(library, 'library', 'editor', 'IMG_0001.jpg'), 'photo\n');
   writeFileSync(outside, 'not the library\n');
   symlinkSync(outside, join(folder, 'link-out'));
   symlinkSync(join(work, 'gone'), join(folder, 'dangling'));
@@ -106,11 +110,11 @@ test('SIGTERM during restore-library: the Kopia server\'s restore is cancelled, 
 });
 
 test('restore-library --force over a folder with files: the snapshot\'s replace them, the others stay, and the output says both', async () => {
-  const target = join(work, 'restored-over', 'library', 'admin');
+  const target = join(work, 'restored-over', 'library', 'editor');
   mkdirSync(target, { recursive: true });
   writeFileSync(join(target, 'IMG_0001.jpg'), 'edited after the snapshot\n');
   writeFileSync(join(target, 'IMG_0002.jpg'), 'uploaded after the snapshot\n');
-  const result = await runCli(['restore-library', '--path', 'library/admin', '--target', target, '--force'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
+  const result = await runCli(['restore-library', '--path', 'library/editor', '--target', target, '--force'], { ...server.env(), KOPIA_LIBRARY_PATH: library });
   assert.equal(result.code, 0, result.stderr);
   assert.equal(readFileSync(join(target, 'IMG_0001.jpg'), 'utf8'), 'photo\n');
   assert.equal(readFileSync(join(target, 'IMG_0002.jpg'), 'utf8'), 'uploaded after the snapshot\n');
