@@ -123,6 +123,11 @@ export interface VerifyResult {
    * Ctrl-C): such a result says nothing about the backup, and is neither recorded nor notified.
    */
   interrupted?: string;
+  /**
+   * Set when the test was stopped part-way (a stop or VERIFY_TIMEOUT): how many of `problems` it had
+   * found before; the rest say that it stopped. Not recorded.
+   */
+  stoppedAfter?: number;
 }
 
 /**

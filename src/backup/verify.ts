@@ -73,6 +73,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
   let tablesChecked = 0;
   let rowsChecked = 0;
   let files: VerifyResult['files'] = null;
+  let stoppedAfter: number | undefined;
   try {
     // Not cut by a stop once connected: it drops the scratch database whatever happened.
     adminClient = await openClient(admin, { applicationName: 'immich-backup verify', ...signalOption, signalStopsConnectOnly: true });
@@ -142,12 +143,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyResult> {
       await client.end().catch(() => undefined);
     }
   } catch (error) {
+    // Stopped: what it had found until then stands, what it had not reached is unknown.
+    if (options.signal?.aborted === true) stoppedAfter = problems.length;
     problems.push(`restore test failed: ${errorMessage(error)}${privilegeHint(error, options)}`);
   } finally {
     // Whatever happened, the scratch database goes.
     if (adminClient !== undefined) await dropScratch(adminClient, scratch, problems);
   }
-  const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files });
+  const outcome = result(manifest.runId, { tablesChecked, rowsChecked, files, ...(stoppedAfter === undefined ? {} : { stoppedAfter }) });
   options.log?.[outcome.ok ? 'info' : 'error']({ ...outcome, problems: outcome.problems.slice(0, 20) }, outcome.ok ? 'verify passed' : 'verify FAILED');
   return outcome;
 }
@@ -472,12 +475,15 @@ export async function verifyAndReport(
     // /healthz 503 until a restore test passes (a month away by default), and notify a failure that
     // is not one. Left unrecorded, a restore test that never gets to finish shows as an old lastVerify
     // and a missing VERIFY_HEALTHCHECKS_URL ping.
-    if (!result.ok && context.signal?.aborted === true) {
+    // A stop that came once the test had found a problem (or had finished) drops nothing: what it
+    // found is a failed restore test, recorded and notified, with the interruption among its problems.
+    const { stoppedAfter, ...finished } = result;
+    if (!result.ok && context.signal?.aborted === true && stoppedAfter === 0) {
       const interrupted = errorMessage(context.signal.reason);
       context.log.warn({ runId: result.runId, reason: interrupted }, 'restore test interrupted before it finished: not recorded, nothing is known about the backup');
-      return { ...result, interrupted };
+      return { ...finished, interrupted };
     }
-    await recordVerify(config.backupDir, result, context.log);
+    await recordVerify(config.backupDir, finished, context.log);
     const report: RunReport = {
       ...newRunReport({ runId: `verify of ${result.runId ?? 'no backup'}`, trigger: context.trigger, startedAt }),
       status: result.ok ? 'success' : 'failed',
@@ -488,7 +494,7 @@ export async function verifyAndReport(
     };
     const notifiers = verifyNotifiersFromConfig(config.notify);
     await notifyAll(result.ok ? 'success' : 'failure', report, { ...config.notify, notifiers, log: context.log, subject: 'restore-test' });
-    return result;
+    return finished;
   } finally {
     clearTimeout(timer);
     context.signal?.removeEventListener('abort', onStop);

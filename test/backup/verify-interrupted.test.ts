@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Env } from '../../src/config.ts';
+import { pino } from 'pino';
+import { verifyAndReport } from '../../src/backup/verify.ts';
+import { loadSidecarConfig, type Env } from '../../src/config.ts';
 import { runCli, startCli } from '../support/cli.ts';
 import { createBulkAssetTable, startPostgres, type PostgresServer } from '../support/postgres.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
@@ -101,4 +104,33 @@ test('the service stopped during its scheduled restore test: it drops the scratc
   assert.ok(stopped > interrupted, 'the service waits for its restore test to clean up before it says it stopped');
   const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { lastVerify: unknown };
   assert.equal(status.lastVerify, null);
+});
+
+test('a stop that comes after the restore test found a problem: the problem is recorded and notified, not dropped as an interruption', { timeout: 120_000 }, async () => {
+  // A real difference: an index the live database has and the backup does not.
+  await postgres.query('immich', 'CREATE INDEX asset_added_after_the_backup ON public.asset (id)');
+  try {
+    const stop = new AbortController();
+    // The stop (docker stop, an update) arrives as the restore test ends with its verdict.
+    const log = pino(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          if (chunk.toString('utf8').includes('verify FAILED')) stop.abort(new Error('interrupted by SIGTERM'));
+          done();
+        },
+      }),
+    );
+    const result = await verifyAndReport(loadSidecarConfig(env), { log, signal: stop.signal, trigger: 'manual' });
+    assert.equal(stop.signal.aborted, true);
+    assert.equal(result.ok, false);
+    assert.equal(result.interrupted, undefined, 'it found a problem: no mere interruption');
+    const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { healthy: boolean; reason: string; lastVerify: { ok: boolean; problems: string[] } | null };
+    assert.equal(status.lastVerify?.ok, false, 'the failed restore test is recorded');
+    assert.match(status.lastVerify?.problems.join('\n') ?? '', /missing/);
+    assert.equal(status.healthy, false, status.reason);
+    assert.ok(receiver.requests.some((request) => request.body.includes('restore-test')), 'the failure is notified');
+  } finally {
+    await postgres.query('immich', 'DROP INDEX public.asset_added_after_the_backup');
+  }
 });
