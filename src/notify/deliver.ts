@@ -32,10 +32,23 @@ class PermanentFailure extends Error {}
 function withUserInfoAsBasicAuth(outgoing: OutgoingRequest): OutgoingRequest {
   const url = new URL(outgoing.url);
   if (url.username === '' && url.password === '') return outgoing;
-  const credentials = Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64');
+  const credentials = Buffer.from(`${userInfoText(url.username)}:${userInfoText(url.password)}`).toString('base64');
   url.username = '';
   url.password = '';
   return { ...outgoing, url: url.toString(), headers: { authorization: `Basic ${credentials}`, ...outgoing.headers } };
+}
+
+/**
+ * A URL's user name or password as its owner wrote it: percent-encodings decoded, and a % that
+ * starts none (a password `50%off` written as is) kept, as curl does; decodeURIComponent alone
+ * threw 'URI malformed' on it, and every notification to the target failed.
+ */
+function userInfoText(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded.replace(/%(?![0-9A-Fa-f]{2})/g, '%25'));
+  } catch {
+    return encoded; // bytes that are no UTF-8 (%FF): sent as written
+  }
 }
 
 async function sendOnce(notifier: Notifier, notification: Notification, timeoutMs: number): Promise<void> {

@@ -234,6 +234,14 @@ test('a target URL with user:password (ntfy or a webhook receiver behind basic a
   assert.doesNotMatch(refused.log, /p%40ss|p@ss|w0rd/);
 });
 
+test('a password with a % that starts no percent-encoding (50%off) is sent as written, as curl does: it failed every notification with \'URI malformed\'', async () => {
+  const hook = receiver.url.replace('http://', 'http://backup:50%off@') + '/hook';
+  const { results, log } = await send('failure', notifiersWith({ WEBHOOK_URL: hook }));
+  assert.equal(results[0]?.ok, true, results[0]?.error);
+  assert.equal(receiver.requests[0]!.headers.authorization, `Basic ${Buffer.from('backup:50%off').toString('base64')}`);
+  assert.doesNotMatch(log, /50%off/);
+});
+
 test('a ping URL with a query keeps its query: /fail and /start go on the path', async () => {
   const notifiers = notifiersWith({ HEALTHCHECKS_URL: `${receiver.url}/ping/abc?create=1` });
   await send('failure', notifiers);
