@@ -82,27 +82,35 @@ export function sumRowDigests(digests: string[]): string {
  */
 export class RowSetHasher implements CopyTextHasher {
   #sum = 0n;
-  /** The start of a row whose end is in a later chunk. */
-  #partial: Buffer[] = [];
+  /**
+   * The hash of the row being read, fed as its chunks arrive: a row can be hundreds of MB (a
+   * TOASTed bytea is twice its size in COPY text) and comes in many chunks, so none is kept.
+   */
+  #row: Hash = createHash('sha256');
+  /** Whether #row has bytes of a row whose end is in a later chunk. */
+  #rowStarted = false;
 
   update(chunk: Buffer): void {
     let start = 0;
     for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
-      const row = this.#partial.length === 0 ? chunk.subarray(start, end) : Buffer.concat([...this.#partial, chunk.subarray(start, end)]);
-      this.#partial = [];
-      this.#add(row);
+      this.#row.update(chunk.subarray(start, end));
+      this.#addRow();
       start = end + 1;
     }
-    if (start < chunk.length) this.#partial.push(Buffer.from(chunk.subarray(start)));
+    if (start < chunk.length) {
+      this.#row.update(chunk.subarray(start));
+      this.#rowStarted = true;
+    }
   }
 
   digest(): string {
-    if (this.#partial.length > 0) this.#add(Buffer.concat(this.#partial));
-    this.#partial = [];
+    if (this.#rowStarted) this.#addRow();
     return this.#sum.toString(16).padStart(64, '0');
   }
 
-  #add(row: Buffer): void {
-    this.#sum = (this.#sum + BigInt(`0x${createHash('sha256').update(row).digest('hex')}`)) % rowDigestModulus;
+  #addRow(): void {
+    this.#sum = (this.#sum + BigInt(`0x${this.#row.digest('hex')}`)) % rowDigestModulus;
+    this.#row = createHash('sha256');
+    this.#rowStarted = false;
   }
 }
