@@ -144,7 +144,7 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
       leaveOut(catalog, unsupported);
     }
     // In the dump's snapshot, before any row is copied: the description of what this dump must restore.
-    const fingerprint = storeFingerprint(
+    const fingerprint = await storeFingerprint(
       await guard.waitFor('the catalog fingerprint', captureFingerprint(client, { owner: options.owner ?? false, exclude: unsupported })),
     );
     const quoter = new IdentifierQuoter(catalog.server.reservedKeywords);

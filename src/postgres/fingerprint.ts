@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { createGzip, gunzipSync } from 'node:zlib';
 import type pg from 'pg';
 import { z } from 'zod';
 
@@ -201,14 +203,32 @@ export type StoredFingerprint = z.infer<typeof storedFingerprintSchema>;
 /** `properties` unpacked: each object's flattened catalog properties, by object name. */
 const storedPropertiesSchema = z.record(z.string(), z.record(z.string(), z.unknown()));
 
-export function storeFingerprint(fingerprint: CatalogFingerprint): StoredFingerprint {
+export async function storeFingerprint(fingerprint: CatalogFingerprint): Promise<StoredFingerprint> {
   const sorted = [...fingerprint.objects].sort(byKey);
+  const digests: Array<[string, string]> = [];
+  // The properties' JSON is compressed as it is written, object by object: whole, it is 33 MB of
+  // text for 10,000 tables (90,000 objects), which with its copy for gzip raised the dump's peak by 160 MB.
+  async function* propertiesJson(): AsyncGenerator<string> {
+    let batch = '{';
+    for (const [index, [object, properties]] of sorted.entries()) {
+      const json = canonicalJson(properties);
+      digests.push([object, createHash('sha256').update(json).digest('hex')]);
+      batch += `${index === 0 ? '' : ','}${JSON.stringify(object)}:${json}`;
+      // Batches, not one write per object: every write to a gzip stream is a round trip to the thread pool.
+      if (batch.length >= 64 * 1024) {
+        yield batch;
+        batch = '';
+      }
+    }
+    yield `${batch}}`;
+  }
+  const compressed = await buffer(Readable.from(propertiesJson()).compose(createGzip({ level: 9 })));
   return {
     formatVersion: 1,
     serverVersionNum: fingerprint.serverVersionNum,
     owner: fingerprint.owner,
-    objects: Object.fromEntries(sorted.map(([object, properties]) => [object, createHash('sha256').update(canonicalJson(properties)).digest('hex')])),
-    properties: gzipSync(canonicalJson(Object.fromEntries(sorted)), { level: 9 }).toString('base64'),
+    objects: Object.fromEntries(digests),
+    properties: compressed.toString('base64'),
   };
 }
 

@@ -202,7 +202,7 @@ test("the stored fingerprint of an Immich-sized schema (100 tables) stays small,
      END $$`,
   );
   const fingerprint = await fingerprintOf('wide');
-  const stored = storeFingerprint(fingerprint);
+  const stored = await storeFingerprint(fingerprint);
   const bytes = JSON.stringify(stored).length;
   console.log(`fingerprint of 100 tables: ${fingerprint.objects.size} objects, ${bytes} bytes in manifest.json (${stored.properties.length} of them compressed properties)`);
   assert.ok(fingerprint.objects.size > 1500);
