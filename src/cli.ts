@@ -60,6 +60,9 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A lost SSH session sends SIGHUP, whose default kills at once: a restore without one transaction
+  // would be left half-done, unsaid. It stops the command gracefully instead, as SIGTERM does.
+  process.once('SIGHUP', onSignal);
   try {
     return await command.run(
       { values: args.values, positionals: args.positionals },
@@ -74,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }
 

@@ -20,6 +20,7 @@ import { applyDumpSessionSettings, dumpGzip, emptyTableSummary, tableData, type 
 import { describeObject, inventoryObjects, unsupportedObjects, type InventoryObject } from './inventory.ts';
 import { captureFingerprint, storeFingerprint, type StoredFingerprint } from './fingerprint.ts';
 import { newestImmichMigration, notImmichReason } from './immich-migrations.ts';
+import { halfRestoredMessage, restoreMarker } from './restore-marker.ts';
 import { fsyncDirectory, fsyncFile, HashingCounter } from '../durable-files.ts';
 import { throttleProgress } from '../progress.ts';
 
@@ -118,6 +119,10 @@ export async function dumpDatabase(options: DumpOptions): Promise<DumpResult> {
   try {
     client = await guard.open(options.connection, 'immich-backup dump');
     const catalog = await guard.waitFor('the catalogs', beginSnapshot(client, options));
+    // A restore-db that died part-way left its mark (see restoreMarkerSetting): what this snapshot
+    // would hold is half a restore, which must not pass for a backup.
+    const marker = await guard.waitFor('the catalogs', restoreMarker(client));
+    if (marker !== undefined) throw new UserError(halfRestoredMessage(catalog.server.database, describeServer(options.connection), marker));
     const immichMigration = await newestImmichMigration(client);
     if (options.requireImmich === true) {
       const reason = await notImmichReason(client, immichMigration, { database: catalog.server.database, server: describeServer(options.connection) });

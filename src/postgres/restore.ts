@@ -12,6 +12,7 @@ import { DumpInputError, WatchedDumpInput, checkDumpInput, readChunkBytes } from
 import { closeClient, describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
+import { clearRestoreMarker, clearRestoreMarkerSql, markRestoreInProgress, restoreMarker } from './restore-marker.ts';
 import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
 
 /** COPY data is loaded in pieces of about this size, each in its own transaction on a worker. */
@@ -196,6 +197,10 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
   let watched: WatchedDumpInput | undefined;
   let checkedAgainstManifest = false;
   let parallel: ParallelRestore | undefined;
+  /** This restore marked the database as being restored (see restoreMarkerSetting). */
+  let marked = false;
+  /** The target was empty: until a statement runs, a failure leaves it as it was. */
+  let emptyTarget = false;
   // A stop (SIGTERM, Ctrl-C) cuts the connections: the cut is not the reason, the stop is.
   const failure = (error: unknown): string =>
     options.signal?.aborted === true ? errorMessage(options.signal.reason) : errorMessage(withServerNamed(error, describeServer(options.connection)));
@@ -232,6 +237,7 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     const { rows: objectCount } = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_catalog.pg_largeobject_metadata');
     const largeObjects = Number(objectCount[0]!.n);
     const occupied = tables > 0 || largeObjects > 0;
+    emptyTarget = !occupied;
     if (occupied && !(options.clean ?? false)) {
       const holds = [...(tables > 0 ? [`${tables} table(s)`] : []), ...(largeObjects > 0 ? [`${largeObjects} large object(s)`] : [])].join(' and ');
       throw new UserError(
@@ -257,6 +263,9 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     // A read or gunzip error destroys the whole chain and surfaces in the reader's loop.
     const text: Readable = stages.length === 0 ? file : (pipelineStreams([file, ...stages], () => undefined) as Duplex);
 
+    // Without one transaction every piece commits as it goes: the mark tells a backup run the database
+    // is half-restored if this process dies before the end. One transaction needs none: a failure rolls back.
+    if (!singleTransaction) marked = await markRestoreInProgress(client, database, restoringUser, options.log);
     if (singleTransaction) {
       await client.query('BEGIN');
       inTransaction = true;
@@ -380,6 +389,9 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
       await client.query('COMMIT');
       inTransaction = false;
     }
+    // All data, indexes and constraints are in, the input checked to its end: only now is the database
+    // whole. A mark left by an earlier restore that died (this one over it with --clean) goes too.
+    if (marked || (await restoreMarker(client)) !== undefined) await clearRestoreMarker(client, database);
     return {
       statements,
       copiedRows,
@@ -391,6 +403,11 @@ export async function restoreDatabase(options: RestoreOptions): Promise<RestoreR
     };
   } catch (error) {
     if (inTransaction) await client.query('ROLLBACK').catch(() => undefined);
+    // Into an empty target, a failure before anything ran left it as it was: no mark to keep.
+    const untouched = emptyTarget && statements === 0 && (parallel?.stats.pieces ?? 0) === 0;
+    if (marked && untouched && options.signal?.aborted !== true) {
+      await client.query(clearRestoreMarkerSql(database)).catch(() => undefined);
+    }
     if (watched !== undefined && options.signal?.aborted !== true) {
       // The input was still being checked: if it is to blame, that is what must be said.
       // A piece of the first COPY may have been loaded (and committed) before the statement counts.
