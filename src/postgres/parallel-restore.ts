@@ -428,8 +428,12 @@ const references = new RegExp(String.raw`\)\s*REFERENCES\s+(${qualifiedName})\s*
  * never wrong, while a schema-qualified and an unqualified spelling of one table still match.
  */
 function tableKey(name: string): string {
-  const last = new RegExp(String.raw`(${identifier})$`).exec(name)?.[1] ?? name;
-  return last.startsWith('"') ? last.slice(1, -1).replace(/""/g, '"') : last.toLowerCase();
+  return identifierName(new RegExp(String.raw`(${identifier})$`).exec(name)?.[1] ?? name);
+}
+
+/** The name an identifier as written in SQL stands for: a quoted one unquoted, an unquoted one folded to lower case. */
+export function identifierName(written: string): string {
+  return written.startsWith('"') ? written.slice(1, -1).replace(/""/g, '"') : written.toLowerCase();
 }
 
 /**

@@ -13,7 +13,7 @@ import { closeClient, describeServer, openClient } from './connection.ts';
 import { withServerNamed } from './connection-loss.ts';
 import { readScript } from './script-reader.ts';
 import { clearRestoreMarker, clearRestoreMarkerSql, markRestoreInProgress, restoreMarker } from './restore-marker.ts';
-import { ParallelRestore, ParallelTaskError, copyTable, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
+import { ParallelRestore, ParallelTaskError, copyTable, identifierName, isSessionSetting, parallelDdlTables, transactionAfter } from './parallel-restore.ts';
 
 /** COPY data is loaded in pieces of about this size, each in its own transaction on a worker. */
 const restorePieceBytes = 8 * 1024 * 1024;
@@ -443,8 +443,7 @@ async function existingForeignKeys(client: pg.ClientBase): Promise<Array<{ table
 export function ownerChangeRole(sql: string): string | undefined {
   const match = /^\s*ALTER\s[\s\S]*\sOWNER\s+TO\s+("(?:[^"]|"")+"|[A-Za-z_\u0080-\uffff][\w$\u0080-\uffff]*)\s*;?\s*$/i.exec(sql);
   if (match === null) return undefined;
-  const role = match[1]!;
-  return role.startsWith('"') ? role.slice(1, -1).replaceAll('""', '"') : role.toLowerCase();
+  return identifierName(match[1]!);
 }
 
 /** BEGIN / START TRANSACTION or COMMIT / END: a script's own transaction around some of its statements. */
